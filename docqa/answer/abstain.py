@@ -1,0 +1,43 @@
+"""When to say "the report does not say": decided from evidence, in code.
+
+A question is answered only when the best evidence span
+- covers enough of the question's key terms (IDF-weighted; headings and the
+  surrounding passage give partial credit),
+- holds the kind of thing asked for (a date for "when", a number for "how
+  many", an enumeration for "which ones"), and
+- comes from a passage similar enough to the question.
+English questions against Chinese passages share few words, so for them the
+dense similarity carries the decision.
+
+The thresholds were calibrated on ``eval/data/calibration_questions.jsonl``
+(not on the evaluation set) with ``python -m eval.calibrate``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docqa.question import Question
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_coverage: float = 0.6  # share of key-term weight the best span must cover
+    min_dense: float = 0.78  # cosine of the best passage (Chinese questions)
+    min_dense_en: float = 0.80  # cosine of the best passage (English questions)
+
+
+def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
+    top_dense = max(h.dense for h in hits)
+    if not best.kind_ok:
+        return True, f"no {q.kind} in the best evidence"
+    if q.lang == "en":
+        if top_dense < t.min_dense_en:
+            return True, f"dense {top_dense:.3f} < {t.min_dense_en}"
+        return False, ""
+    if not q.terms:
+        return True, "no key terms in the question"
+    if best.coverage < t.min_coverage:
+        return True, f"coverage {best.coverage:.2f} < {t.min_coverage}"
+    if top_dense < t.min_dense:
+        return True, f"dense {top_dense:.3f} < {t.min_dense}"
+    return False, ""

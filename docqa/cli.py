@@ -1,0 +1,151 @@
+"""``docqa``: the command line.  Parses input, calls the engine, prints the result.
+Every ``DocQAError`` becomes one line on stderr and a non-zero exit code."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from docqa.errors import DocQAError
+from docqa.settings import BUNDLED_CORPUS, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="DocQA: cited answers from your documents.")
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")]
+
+
+def _settings(index: Path | None = None, **overrides) -> Settings:
+    s = Settings()
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if index is not None:
+        updates["index_dir"] = index
+    return s.model_copy(update=updates) if updates else s
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"docqa: error: {msg}", err=True)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories (default: the bundled report).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Discard the index and build it from these paths.")] = False,
+    skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files instead of stopping.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Add, update or (for directories) sync documents in the index."""
+    from tqdm import tqdm
+
+    from docqa.factory import make_ingestor
+
+    settings = _settings(index)
+    bar: dict = {}
+
+    def on_plan(n: int) -> None:
+        if n:
+            bar["bar"] = tqdm(total=n, unit="chunk", desc="embedding", file=sys.stderr)
+
+    def progress(k: int) -> None:
+        if "bar" in bar:
+            bar["bar"].update(k)
+
+    try:
+        report = make_ingestor(settings).ingest(
+            list(paths or [BUNDLED_CORPUS]), rebuild=rebuild, skip_errors=skip_errors, on_plan=on_plan, progress=progress
+        )
+    finally:
+        if "bar" in bar:
+            bar["bar"].close()
+    for path, why in report.failed:
+        _err(f"skipped {why}")
+    typer.echo(report.summary())
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in Chinese or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve (1-50).")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Answer a question from the indexed documents, with citations."""
+    from docqa.factory import make_engine
+
+    engine = make_engine(_settings(index))
+    answer = engine.ask(question, top_k=top_k)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("")
+    for c in answer.citations:
+        where = " › ".join(x for x in (c.title, c.section) if x)
+        page = f", page {c.page}" if c.page else ""
+        typer.echo(f"[{c.n}] {where} (chars {c.start}-{c.end}{page})")
+        typer.echo(f"    “{c.quote}”")
+
+
+@app.command()
+def docs(index: IndexOpt = None) -> None:
+    """List the indexed documents."""
+    from index.store import read_manifest
+
+    manifest = read_manifest(_settings(index).index_path)
+    for doc_id, d in manifest["documents"].items():
+        typer.echo(f"{d['chunks']:5d} chunks  {d['title']}  ({doc_id})")
+    c = manifest["counts"]
+    typer.echo(f"{c['documents']} documents, {c['chunks']} chunks; model {manifest['model']['id']}")
+
+
+@app.command()
+def remove(
+    documents: Annotated[list[str], typer.Argument(help="Document ids or paths, as `docqa docs` lists them.")],
+    index: IndexOpt = None,
+) -> None:
+    """Remove documents from the index."""
+    from docqa.factory import make_ingestor
+
+    report = make_ingestor(_settings(index)).remove(documents)
+    typer.echo(report.summary())
+
+
+def _register_client_commands() -> None:
+    """Commands whose code lives with the client they start (kept light to import)."""
+    from docqa.web.commands import serve
+    from eval.commands import eval_command
+
+    app.command("serve")(serve)
+    app.command("eval")(eval_command)
+
+
+_register_client_commands()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except DocQAError as exc:
+        _err(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted; the index was not changed")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The engine: question -> retrieval -> answer.  The CLI, UI, HTTP API and eval
+are thin clients of ``Engine.ask``."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from docqa.answer.extractive import ExtractiveAnswerer
+from docqa.errors import BadRequest
+from docqa.question import analyse
+from docqa.records import Answer
+from index.embedder import Embedder
+from index.retriever import HybridRetriever
+from index.store import IndexData
+
+MAX_TOP_K = 50
+MODES = ("extractive", "llm")
+
+
+@dataclass
+class StreamEvent:
+    """``kind`` is "delta" (``text`` is more of the answer) or "final"
+    (``answer`` is the complete, checked Answer; show its citations now)."""
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: IndexData,
+        retriever: HybridRetriever,
+        answerer: ExtractiveAnswerer,
+        top_k: int = 5,
+        max_question_chars: int = 1000,
+    ):
+        self.embedder = embedder
+        self.index = index
+        self.retriever = retriever
+        self.answerer = answerer
+        self.top_k = top_k
+        self.max_question_chars = max_question_chars
+
+    def info(self) -> dict:
+        return {
+            "documents": len(self.index.docs),
+            "chunks": len(self.index.chunks),
+            "model": self.index.spec.model_id,
+            "dim": self.index.spec.dim,
+            "built_at": self.index.built_at,
+            "generation": self.index.generation,
+        }
+
+    def check(self, question: object, top_k: object = None, mode: object = None) -> tuple[str, int, str]:
+        """Validate a request; raise ``BadRequest`` with what to change."""
+        if not isinstance(question, str):
+            raise BadRequest("question must be a string")
+        q = question.strip()
+        if not q:
+            raise BadRequest("question is empty; type a question about the documents")
+        if len(q) > self.max_question_chars:
+            raise BadRequest(f"question is {len(q)} characters long; the limit is {self.max_question_chars}")
+        k = self.top_k if top_k is None else top_k
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_TOP_K:
+            raise BadRequest(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}")
+        m = mode or "extractive"
+        if m not in MODES:
+            raise BadRequest(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if m == "llm":
+            raise BadRequest("LLM mode is not configured; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL")
+        return q, k, m
+
+    def stream(self, question: str, top_k: int | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
+        """The answer as it is produced: "delta" events, then one "final" event."""
+        answer = self.ask(question, top_k=top_k, mode=mode)
+        yield StreamEvent("delta", text=answer.answer)
+        yield StreamEvent("final", answer=answer)
+
+    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+        q, k, m = self.check(question, top_k, mode)
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed_queries([q])[0]
+        t1 = time.perf_counter()
+        hits = self.retriever.search(q, qvec, k)
+        t2 = time.perf_counter()
+        analysed = analyse(q, self.retriever.segmenter, self.retriever.bm25.idf, self.retriever.bm25.df.__contains__)
+        text, refused, citations, _ = self.answerer.answer(analysed, hits)
+        for c in citations:
+            doc = self.index.docs.get(c.doc)
+            if doc is not None:
+                c.page = doc.page_at(c.start)
+        t3 = time.perf_counter()
+        return Answer(
+            question=q,
+            answer=text,
+            refused=refused,
+            citations=citations,
+            passages=hits,
+            timings_ms={"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3},
+        )

@@ -1,0 +1,70 @@
+"""The exceptions DocQA raises. Each message says what went wrong and how to fix it.
+
+The CLI prints ``str(error)`` as one line on stderr and exits non-zero; the UI
+shows it with ``gr.Error``; the HTTP API returns it with a 4xx/5xx status.
+"""
+from __future__ import annotations
+
+
+class DocQAError(Exception):
+    """Base class: a problem the user can fix."""
+
+    exit_code = 1
+    http_status = 500
+
+
+class IndexNotFound(DocQAError):
+    exit_code = 3
+    http_status = 503
+
+
+class IndexCorrupt(DocQAError):
+    exit_code = 3
+    http_status = 500
+
+
+class ModelMismatch(DocQAError):
+    exit_code = 3
+    http_status = 500
+
+
+class ModelUnavailable(DocQAError):
+    exit_code = 4
+    http_status = 500
+
+
+class DocumentError(DocQAError):
+    """A document could not be read: missing, unsupported, empty or corrupt."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class UnsupportedFile(DocumentError):
+    pass
+
+
+class EmptyDocument(DocumentError):
+    pass
+
+
+class CorruptDocument(DocumentError):
+    pass
+
+
+class BadRequest(DocQAError):
+    """Bad parameters: an empty question, an absurd top-k, …"""
+
+    exit_code = 2
+    http_status = 422
+
+
+class LLMError(DocQAError):
+    """The configured LLM backend failed (unreachable, timed out, refused)."""
+
+    exit_code = 5
+    http_status = 502
+
+
+class TemplateError(DocQAError):
+    exit_code = 2

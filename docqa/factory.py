@@ -1,0 +1,52 @@
+"""Assemble the engine and the ingestor from settings (the only place that
+knows which concrete collaborators DocQA uses)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from docqa.answer.extractive import ExtractiveAnswerer
+from docqa.engine import Engine
+from docqa.ingestion import Ingestor, chunker_settings
+from docqa.settings import Settings
+from index import store
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.retriever import HybridRetriever
+from index.store import IndexSpec
+from index.tokenize import Segmenter
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder(settings.model, settings.models_dir, batch_size=settings.batch_size)
+
+
+def make_ingestor(settings: Settings, embedder: Embedder | None = None, index_dir: Path | None = None) -> Ingestor:
+    return Ingestor(
+        root=index_dir or settings.index_path,
+        model_id=settings.model,
+        embedder=(lambda: embedder) if embedder is not None else (lambda: make_embedder(settings)),
+        segmenter=Segmenter(),
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+    )
+
+
+def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir: Path | None = None) -> Engine:
+    """Load the index (checked against the configured model and chunker) and
+    wire the engine.  Raises ``IndexNotFound`` / ``ModelMismatch`` with advice."""
+    root = index_dir or settings.index_path
+    manifest = store.read_manifest(root)  # fail fast, before loading a model
+    dim = manifest.get("model", {}).get("dim")
+    spec = IndexSpec(settings.model, dim, chunker_settings(settings.chunk_size, settings.chunk_overlap))
+    store.check_manifest(manifest, spec, root)
+    embedder = embedder or make_embedder(settings)
+    spec.dim = embedder.dim
+    data = store.load(root, spec)
+    segmenter = Segmenter()
+    return Engine(
+        embedder=embedder,
+        index=data,
+        retriever=HybridRetriever(data, segmenter),
+        answerer=ExtractiveAnswerer(),
+        top_k=settings.top_k,
+        max_question_chars=settings.max_question_chars,
+    )

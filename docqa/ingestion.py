@@ -1,0 +1,193 @@
+"""Ingest: files -> documents -> chunks -> vectors, applied to the index as one
+atomic change.  Unchanged documents (same content hash) cost nothing; the
+embedding model is not even loaded when nothing changed."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docqa.errors import DocQAError, DocumentError, IndexNotFound
+from index import store
+from index.embedder import Embedder
+from index.store import IndexData, IndexSpec
+from index.tokenize import Segmenter
+from index.updater import NewDocument, apply_changes
+from ingest.chunker import CHUNKER_VERSION, chunk_document
+from ingest.discover import discover
+from ingest.loaders import file_sha256, load_document
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.removed)} removed",
+        ]
+        if self.unsupported:
+            parts.append(f"{len(self.unsupported)} unsupported skipped")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return (
+            f"documents: {', '.join(parts)}; chunks: +{self.chunks_added} -{self.chunks_removed}; "
+            f"index now {self.documents} documents, {self.chunks} chunks ({self.seconds:.1f} s)"
+        )
+
+
+def chunker_settings(chunk_size: int, chunk_overlap: int) -> dict:
+    return {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "version": CHUNKER_VERSION}
+
+
+class Ingestor:
+    """Keeps one index directory up to date with documents on disk."""
+
+    def __init__(
+        self,
+        root: Path,
+        model_id: str,
+        embedder: Callable[[], Embedder],
+        segmenter: Segmenter,
+        chunk_size: int,
+        chunk_overlap: int,
+    ):
+        self.root = Path(root)
+        self.model_id = model_id
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self.segmenter = segmenter
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def _spec(self, dim: int) -> IndexSpec:
+        return IndexSpec(self.model_id, dim, chunker_settings(self.chunk_size, self.chunk_overlap))
+
+    def _current(self, rebuild: bool) -> IndexData | None:
+        """The live index, checked against this configuration (None when there is none)."""
+        if rebuild:
+            return None
+        try:
+            manifest = store.read_manifest(self.root)
+        except IndexNotFound:
+            return None
+        dim = manifest.get("model", {}).get("dim")
+        spec = self._spec(dim if isinstance(dim, int) else self.embedder.dim)
+        return store.load(self.root, spec)
+
+    def _lock(self):
+        from filelock import FileLock
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / ".lock"), timeout=600)
+
+    def ingest(
+        self,
+        paths: list[str | Path],
+        rebuild: bool = False,
+        skip_errors: bool = False,
+        on_plan: Callable[[int], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Bring the index in line with ``paths``.  ``on_plan(n)`` is called with
+        the number of chunks about to be embedded, ``progress(k)`` as they are."""
+        t0 = time.perf_counter()
+        found = discover(paths)
+        report = IngestReport(unsupported=[str(p) for p in found.unsupported])
+        with self._lock():
+            current = self._current(rebuild)
+            known = current.docs if current else {}
+            new_docs: list[NewDocument] = []
+            seen: set[str] = set()
+            for path in found.files:
+                doc_id = str(path.resolve())
+                seen.add(doc_id)
+                try:
+                    sha = file_sha256(path)
+                    if doc_id in known and known[doc_id].sha256 == sha:
+                        report.unchanged.append(doc_id)
+                        continue
+                    doc = load_document(path, doc_id=doc_id, sha256=sha)
+                except DocumentError as exc:
+                    if not skip_errors:
+                        raise
+                    report.failed.append((str(path), str(exc)))
+                    continue
+                except OSError as exc:
+                    err = DocumentError(f"{path}: cannot read the file ({exc})")
+                    if not skip_errors:
+                        raise err from exc
+                    report.failed.append((str(path), str(err)))
+                    continue
+                chunks = chunk_document(doc, self.chunk_size, self.chunk_overlap)
+                (report.updated if doc_id in known else report.added).append(doc_id)
+                new_docs.append(NewDocument(doc, chunks))
+            for doc_id, doc in known.items():
+                under_root = any(Path(doc.path).is_relative_to(r) for r in found.roots)
+                if under_root and doc_id not in seen:
+                    report.removed.append(doc_id)
+            if rebuild or report.changed:
+                report = self._commit(current, new_docs, set(report.removed), report, on_plan, progress)
+            else:
+                report.documents = len(known)
+                report.chunks = len(current.chunks) if current else 0
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def remove(self, refs: list[str]) -> IngestReport:
+        """Remove documents by id or path."""
+        report = IngestReport()
+        with self._lock():
+            current = self._current(rebuild=False)
+            if current is None:
+                raise IndexNotFound(f"no index at {self.root}; nothing to remove")
+            by_path = {str(Path(d.path)): d.doc_id for d in current.docs.values()}
+            for ref in refs:
+                doc_id = ref if ref in current.docs else by_path.get(str(Path(ref).resolve()))
+                if doc_id is None:
+                    raise DocQAError(f"{ref}: not in the index; `docqa docs` lists what is indexed")
+                report.removed.append(doc_id)
+            report = self._commit(current, [], set(report.removed), report, None, None)
+        return report
+
+    def _commit(self, current, new_docs, remove, report, on_plan, progress) -> IngestReport:
+        embedder = self.embedder if new_docs or current is None else None
+        dim = embedder.dim if embedder is not None else current.spec.dim
+        base = current or IndexData.empty(self._spec(dim))
+        if embedder is not None and embedder.dim != base.spec.dim:
+            raise DocQAError(f"embedder dimension {embedder.dim} does not match index dimension {base.spec.dim}")
+        n_new = sum(len(n.chunks) for n in new_docs)
+        if on_plan:
+            on_plan(n_new)
+        gone = {cid for cid, c in base.chunks.items() if c.doc in remove | {n.doc.doc_id for n in new_docs}}
+        updated = apply_changes(base, new_docs, remove, embedder, self.segmenter, progress)
+        store.write(self.root, updated)
+        report.chunks_added = n_new
+        report.chunks_removed = len(gone)
+        report.documents = len(updated.docs)
+        report.chunks = len(updated.chunks)
+        return report

@@ -1,0 +1,137 @@
+"""Typed records that cross module borders.
+
+``Document`` and ``Chunk`` come out of ingest/, ``Hit`` out of retrieval,
+``Citation`` and ``Answer`` out of the answerers.  ``Answer.to_dict()`` is the
+answer contract the CLI (``--json``), the HTTP API, the UI and the eval share.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence (or a figure line joined with its label) inside a chunk.
+
+    ``start``/``end`` are character offsets in the document's cleaned text;
+    ``text`` is what an answer shows (for a repaired statistic the label and
+    figure joined in reading order, otherwise the source text itself)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Document:
+    """A cleaned document: ``text`` is what every offset refers to."""
+
+    doc_id: str
+    path: str
+    title: str
+    text: str
+    sha256: str
+    kind: str
+    page_starts: list[int] | None = None  # offset in ``text`` where each page begins
+    raw_offsets: list[list[int]] = field(default_factory=list)  # runs: [clean_start, raw_start, length]
+    meta: dict = field(default_factory=dict)
+
+    def page_at(self, offset: int) -> int | None:
+        if not self.page_starts:
+            return None
+        page = 1
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i + 1
+        return page
+
+
+@dataclass
+class Chunk:
+    chunk_id: str
+    doc: str
+    title: str
+    section: str
+    start: int
+    end: int
+    page: int | None
+    text: str  # exactly the document's cleaned text[start:end]
+    units: list[Unit]
+    heading: str = ""  # the section headings given to the embedder with the text
+
+    def embed_text(self) -> str:
+        """What the embedder and BM25 see: headings, then the units in reading order."""
+        body = "\n".join(u.text for u in self.units)
+        return f"{self.heading}\n{body}" if self.heading else body
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["units"] = [[u.start, u.end, u.text] for u in self.units]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Chunk":
+        d = dict(d)
+        d["units"] = [Unit(*u) for u in d["units"]]
+        return cls(**d)
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with the evidence retrieval produced for it."""
+
+    chunk: Chunk
+    score: float  # fused (reciprocal rank fusion) score, higher is better
+    dense: float  # cosine similarity between question and chunk
+    lexical: float  # BM25 score (0 when BM25 did not return the chunk)
+    rank: int = 0
+    row: int = -1  # FAISS id, to reach per-chunk data kept beside the vectors
+
+
+@dataclass
+class Citation:
+    n: int
+    doc: str
+    title: str
+    section: str
+    start: int
+    end: int
+    page: int | None
+    quote: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    passages: list[Hit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"
+    notice: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [
+                {
+                    "chunk_id": h.chunk.chunk_id,
+                    "doc": h.chunk.doc,
+                    "title": h.chunk.title,
+                    "section": h.chunk.section,
+                    "start": h.chunk.start,
+                    "end": h.chunk.end,
+                    "page": h.chunk.page,
+                    "text": h.chunk.text,
+                    "score": round(float(h.score), 6),
+                }
+                for h in self.passages
+            ],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "mode": self.mode,
+            "notice": self.notice,
+        }

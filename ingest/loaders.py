@@ -1,0 +1,218 @@
+"""Read a file into a cleaned ``Document``.
+
+Supported: ``.txt``, ``.md`` (``.markdown``), ``.html`` (``.htm``, main text
+only, via trafilatura), ``.pdf`` (pypdf, page numbers kept) and ``.docx``
+(python-docx, heading styles kept).  A sidecar ``<file>.meta.json`` with
+``{"title": …, "source": …}`` supplies metadata.  Every failure is a
+``DocumentError`` naming the file and what to do.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
+from docqa.records import Document
+from ingest.clean import clean
+
+KINDS = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
+SUPPORTED = ", ".join(sorted(KINDS))
+MAX_BYTES = 200 * 1024 * 1024
+PAGE_BREAK = "\n\n"
+
+log = logging.getLogger(__name__)
+
+
+def kind_of(path: Path) -> str:
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise UnsupportedFile(f"{path}: unsupported file type {path.suffix or '(none)'!r}; DocQA reads {SUPPORTED}")
+    return kind
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CorruptDocument(f"{path}: looks like a binary file, not text; convert it to .txt, .md, .pdf or .docx")
+    for enc in ("utf-8-sig", "utf-16", "gb18030"):
+        if enc == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise CorruptDocument(f"{path}: text is neither UTF-8 nor GB18030; re-save it as UTF-8")
+
+
+def _read_text(path: Path) -> tuple[str, None, dict]:
+    return _decode(path.read_bytes(), path), None, {}
+
+
+def _read_html(path: Path) -> tuple[str, None, dict]:
+    import trafilatura
+
+    html = _decode(path.read_bytes(), path)
+    text = trafilatura.extract(
+        html,
+        output_format="markdown",
+        include_formatting=True,
+        include_tables=True,
+        include_links=False,
+        include_images=False,
+        include_comments=False,
+        favor_precision=True,
+    )
+    if not text:
+        text = trafilatura.html2txt(html) or ""
+    meta = trafilatura.extract_metadata(html)
+    return text, None, {"title": meta.title} if meta is not None and meta.title else {}
+
+
+def _read_pdf(path: Path) -> tuple[str, list[int], dict]:
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted:
+            raise CorruptDocument(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
+        raise CorruptDocument(f"{path}: cannot read this PDF ({exc}); check the file is a complete, valid PDF") from exc
+    starts, parts, pos = [], [], 0
+    for text in pages:
+        starts.append(pos)
+        parts.append(text)
+        pos += len(text) + len(PAGE_BREAK)
+    return PAGE_BREAK.join(parts), starts, {"title": str(title)} if title else {}
+
+
+def _read_docx(path: Path) -> tuple[str, None, dict]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        d = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise CorruptDocument(f"{path}: cannot read this .docx ({exc}); open and re-save it in Word") from exc
+    lines = []
+    for block in d.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = docx.text.paragraph.Paragraph(block, d)
+            text = para.text.strip()
+            if not text:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            level = _heading_level(style)
+            lines.append(("#" * level + " " + text) if level else text)
+        elif tag == "tbl":
+            table = docx.table.Table(block, d)
+            for row in table.rows:
+                cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                if cells:
+                    lines.append(" | ".join(dict.fromkeys(cells)))
+    title = d.core_properties.title
+    return "\n\n".join(lines), None, {"title": title} if title else {}
+
+
+def _heading_level(style: str) -> int:
+    s = style.lower()
+    if s == "title":
+        return 1
+    for prefix in ("heading ", "标题 "):
+        if s.startswith(prefix) and s[len(prefix) :].isdigit():
+            return min(int(s[len(prefix) :]), 6)
+    return 0
+
+
+_READERS = {"txt": _read_text, "md": _read_text, "html": _read_html, "pdf": _read_pdf, "docx": _read_docx}
+
+
+def _sidecar(path: Path) -> dict:
+    side = path.with_name(path.name + ".meta.json")
+    if not side.exists():
+        return {}
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptDocument(f"{side}: invalid JSON ({exc}); fix or delete the metadata file") from exc
+    if not isinstance(meta, dict):
+        raise CorruptDocument(f"{side}: metadata must be a JSON object like {{\"title\": \"…\"}}")
+    return meta
+
+
+def _first_heading(text: str) -> str | None:
+    for line in text.splitlines()[:20]:
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_document(path: Path, doc_id: str | None = None, sha256: str | None = None) -> Document:
+    path = Path(path)
+    kind = kind_of(path)
+    if not path.exists():
+        raise DocumentError(f"{path}: no such file; check the path")
+    if not path.is_file():
+        raise DocumentError(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyDocument(f"{path}: the file is empty; nothing to index")
+    if size > MAX_BYTES:
+        raise DocumentError(f"{path}: {size / 2**20:.0f} MB is larger than the {MAX_BYTES / 2**20:.0f} MB limit; split it")
+    try:
+        raw, pages, meta = _READERS[kind](path)
+    except DocumentError:
+        raise
+    except (OSError, UnicodeError, zipfile.BadZipFile) as exc:
+        raise CorruptDocument(f"{path}: cannot read the file ({exc})") from exc
+    meta = {**meta, **_sidecar(path)}
+    cleaned = clean(raw)
+    if not cleaned.text.strip():
+        hint = " (a scanned PDF? run OCR first)" if kind == "pdf" else ""
+        raise EmptyDocument(f"{path}: no text found{hint}; nothing to index")
+    page_starts = None
+    if pages is not None:
+        page_starts = [_clean_offset(cleaned.runs, p) for p in pages]
+    structural_kind = "md" if kind in ("html", "docx") else kind
+    title = str(meta.get("title") or _first_heading(cleaned.text) or path.stem)
+    return Document(
+        doc_id=doc_id or str(path.resolve()),
+        path=str(path.resolve()),
+        title=title,
+        text=cleaned.text,
+        sha256=sha256 or file_sha256(path),
+        kind=structural_kind,
+        page_starts=page_starts,
+        raw_offsets=cleaned.runs,
+        meta={k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))} | {"format": kind},
+    )
+
+
+def _clean_offset(runs: list[list[int]], raw_pos: int) -> int:
+    """First cleaned offset whose raw position is at or after ``raw_pos``."""
+    for cs, rs, n in runs:
+        if rs + n > raw_pos:
+            return cs + max(0, raw_pos - rs)
+    return runs[-1][0] + runs[-1][2] if runs else 0

@@ -1,0 +1,92 @@
+"""Chinese-aware sentence and clause splitting with character offsets."""
+from __future__ import annotations
+
+import re
+
+from docqa.records import Unit
+
+# A sentence ends after 。！？；!?; (and an ellipsis), plus any closing quotes or brackets.
+_SENT_END = re.compile(r"(?:[。！？；!?;]|…{1,2}|\.(?=\s|$))[”’」』）)\]】》]*")
+# Clause boundaries inside a sentence (for trimming answers).
+_CLAUSE_END = re.compile(r"[，,、：:][”’」』）)\]】》]*")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+MAX_UNIT_CHARS = 240
+
+
+_BULLET = re.compile(r"^(?:[-*•·▪◆●■]\s+)")
+
+
+def display(text: str) -> str:
+    """Join soft line breaks (nothing between CJK characters, a space otherwise)
+    and drop a leading bullet marker."""
+    text = _BULLET.sub("", text.strip())
+    if "\n" not in text:
+        return text
+    parts = [p.strip() for p in text.split("\n") if p.strip()]
+    out = parts[0] if parts else ""
+    for p in parts[1:]:
+        cjk_join = _CJK.match(out[-1:]) and _CJK.match(p[:1])
+        out += p if cjk_join else " " + p
+    return out
+
+
+def _trimmed(doc: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and doc[s].isspace():
+        s += 1
+    while e > s and doc[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _split(doc: str, start: int, end: int, boundary: re.Pattern, hard_newlines: bool) -> list[tuple[int, int]]:
+    spans, s = [], start
+    for m in boundary.finditer(doc, start, end):
+        spans.append((s, m.end()))
+        s = m.end()
+    spans.append((s, end))
+    if hard_newlines:
+        split = []
+        for s, e in spans:
+            pos = s
+            for i in range(s, e):
+                if doc[i] == "\n":
+                    split.append((pos, i))
+                    pos = i + 1
+            split.append((pos, e))
+        spans = split
+    out = []
+    for s, e in spans:
+        s, e = _trimmed(doc, s, e)
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _limit(doc: str, spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
+    """Split over-long sentences at clause boundaries so no unit is huge."""
+    out = []
+    for s, e in spans:
+        if e - s <= limit:
+            out.append((s, e))
+            continue
+        pos = s
+        for cs, ce in _split(doc, s, e, _CLAUSE_END, False):
+            if ce - pos > limit and cs > pos:
+                out.append(_trimmed(doc, pos, cs))
+                pos = cs
+        while e - pos > limit:  # no clause boundary at all: cut hard
+            out.append((pos, pos + limit))
+            pos += limit
+        out.append(_trimmed(doc, pos, e))
+    return [(s, e) for s, e in out if e > s]
+
+
+def split_units(doc: str, start: int, end: int, hard_newlines: bool = True) -> list[Unit]:
+    """Sentences of ``doc[start:end]`` as units (offsets into ``doc``)."""
+    spans = _limit(doc, _split(doc, start, end, _SENT_END, hard_newlines), MAX_UNIT_CHARS)
+    return [Unit(s, e, display(doc[s:e])) for s, e in spans]
+
+
+def split_clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clause spans (offsets into ``doc``) of one sentence."""
+    return _split(doc, start, end, _CLAUSE_END, False)

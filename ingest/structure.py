@@ -1,0 +1,113 @@
+"""Document structure: headings, section paths and the units under them.
+
+Headings are found three ways: explicit markup (``# title``, Word heading
+styles rendered as ``#``), numbering (``1.5 新型研发机构高质量发展``, ``一、``,
+``（二）``, ``第三章``), and — in plain text and PDF extractions — short
+unpunctuated lines followed by content (the institution name heading each
+paragraph of a report).  A run of k unnumbered headings replaces the last k
+levels below the numbered ones, so ``高水平创新成果不断涌现`` followed directly by
+``上海科学智能研究院`` nests the institution under its group.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from docqa.records import Unit
+from ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
+from ingest.sentences import split_units
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(?:[.、．]\s*|\s+)(\S.*)$")
+_CN_L1 = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章部篇])\s*\S")
+_CN_L2 = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十百\d]+节)\s*\S")
+MAX_HEADING = 40
+MAX_UNNUMBERED_HEADING = 30
+_END_PUNCT = set("。！？!?；;，,、")
+
+
+@dataclass
+class Block:
+    path: list[str]
+    units: list[Unit]
+
+
+def _structured_heading(line: Line) -> tuple[int, str] | None:
+    """(level, title) for markdown or numbered headings."""
+    t = line.text
+    m = _MD_HEADING.match(t)
+    if m:
+        return len(m.group(1)), m.group(2)
+    if len(t) > MAX_HEADING or t[-1] in _END_PUNCT or any(c in "。！？!?；;" for c in t):
+        return None
+    m = _NUMBERED.match(t)
+    if m and not m.group(2)[0].isdigit() and not is_figure(line):
+        return m.group(1).count(".") + 1, t
+    if _CN_L1.match(t):
+        return 1, t
+    if _CN_L2.match(t):
+        return 2, t
+    return None
+
+
+def parse_blocks(doc: str, kind: str) -> list[Block]:
+    """Split a cleaned document into blocks of units, each with its section path."""
+    lines = lines_of(doc)
+    groups = find_stat_groups(lines)
+    in_group = {id(ln) for g in groups.values() for ln in g.lines}
+    guess_headings = kind in ("txt", "pdf")
+    structured: list[tuple[int, str]] = []  # (level, title)
+    unnumbered: list[str] = []
+    run: list[str] = []  # consecutive unnumbered headings being collected
+    blocks: list[Block] = []
+    para: list[Line] = []
+
+    def path() -> list[str]:
+        return [title for _, title in structured] + unnumbered
+
+    def flush_para() -> None:
+        if para:
+            units = split_units(doc, para[0].start, para[-1].end, hard_newlines=kind != "pdf")
+            if units:
+                blocks.append(Block(path(), units))
+            para.clear()
+
+    def close_run() -> None:
+        nonlocal unnumbered
+        if run:
+            keep = max(0, len(unnumbered) - len(run))
+            unnumbered = unnumbered[:keep] + run[:]
+            run.clear()
+
+    for i, line in enumerate(lines):
+        if i in groups:
+            flush_para()
+            close_run()
+            blocks.append(Block(path(), groups[i].units))
+        if id(line) in in_group:
+            continue
+        heading = _structured_heading(line)
+        if heading:
+            flush_para()
+            close_run()
+            level, title = heading
+            structured = [h for h in structured if h[0] < level] + [(level, title)]
+            unnumbered = []
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if (
+            guess_headings
+            and nxt is not None
+            and (line.blank_before or not para or para[-1].text[-1] in "。！？!?；;")
+            and is_short_unpunctuated(line, MAX_UNNUMBERED_HEADING)
+            and not is_figure(line)
+        ):
+            flush_para()
+            run.append(line.text)
+            continue
+        close_run()
+        if line.blank_before:
+            flush_para()
+        para.append(line)
+    flush_para()
+    return blocks
