@@ -1,9 +1,92 @@
-"""`docqa serve` (placeholder until the UI lands)."""
+"""`docqa serve`: the chat window, the portal widget and the HTTP API on one port.
+
+Kept light to import (typer and the standard library only): the CLI imports
+this module for every command."""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 from docqa.errors import DocQAError
 
 
-def serve() -> None:
+def _settings(**overrides):
+    from docqa.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # validated, env filled in
+
+
+def prepare_engine(settings, echo=typer.echo):
+    """The engine over ``settings.index_path``; when there is no index yet, the
+    bundled report is ingested first (one embedder shared by both)."""
+    from docqa.errors import IndexNotFound
+    from docqa.factory import make_embedder, make_engine, make_ingestor
+    from docqa.settings import BUNDLED_CORPUS
+    from docqa.web.labels import EXAMPLES
+
+    embedder = make_embedder(settings)
+    try:
+        engine = make_engine(settings, embedder)
+    except IndexNotFound:
+        echo(f"no index at {settings.index_path}; ingesting the bundled report ({BUNDLED_CORPUS})")
+        report = make_ingestor(settings, embedder).ingest([BUNDLED_CORPUS])
+        echo(report.summary())
+        engine = make_engine(settings, embedder)
+    engine.ask(EXAMPLES[0])  # warm up (tokeniser dictionaries, model) before the first visitor
+    return engine
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on [env DOCQA_HOST; default 127.0.0.1].")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port [env DOCQA_PORT; default 7860].")] = None,
+    root_path: Annotated[
+        Optional[str],
+        typer.Option("--root-path", help="Public sub-path behind a reverse proxy, e.g. /docqa [env DOCQA_ROOT_PATH]."),
+    ] = None,
+    allowed_origin: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--allowed-origin",
+            help="Origin allowed to embed the widget and call the API (repeatable) "
+            "[env DOCQA_ALLOWED_ORIGINS as a JSON list]. Same origin and localhost are always allowed.",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        Optional[int], typer.Option(help="Questions answered at once [env DOCQA_CONCURRENCY; default 4].")
+    ] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Default passages to retrieve [env DOCQA_TOP_K].")] = None,
+    lang: Annotated[
+        str, typer.Option(envvar="DOCQA_LANG", help="Interface language: zh or en [env DOCQA_LANG].")
+    ] = "zh",
+    index: Annotated[Optional[Path], typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")] = None,
+) -> None:
     """Serve the chat UI, the portal widget and the HTTP API."""
-    raise DocQAError("`docqa serve` is not built yet")
+    if lang not in ("zh", "en"):
+        raise DocQAError(f"--lang must be zh or en, got {lang!r}")
+    if root_path and not root_path.startswith("/"):
+        raise DocQAError(f"--root-path must start with '/', e.g. /docqa; got {root_path!r}")
+    settings = _settings(
+        host=host,
+        port=port,
+        root_path=root_path.rstrip("/") if root_path else None,
+        allowed_origins=allowed_origin or None,
+        concurrency=concurrency,
+        top_k=top_k,
+        index_dir=index,
+    )
+    from docqa.web.server import serve as run_server
+
+    engine = prepare_engine(settings)
+    run_server(engine, settings, lang)
+
+
+def main() -> None:
+    """``python app.py [serve options]``: the same server as ``docqa serve``."""
+    import sys
+
+    from docqa.cli import main as cli_main
+
+    sys.argv = [sys.argv[0], "serve", *sys.argv[1:]]
+    cli_main()

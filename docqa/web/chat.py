@@ -1,0 +1,84 @@
+"""What the chat window does with a question: check it, stream the engine's
+answer into the conversation, then add the collapsible sources block.
+
+Engine errors become ``gr.Error`` (shown as a toast, never as an answer);
+abstentions are answers and are shown as such."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import gradio as gr
+
+from docqa.engine import Engine
+from docqa.errors import DocQAError
+from docqa.records import Answer
+from docqa.web.render import answer_html, escape_text, partial_answer_html, sources_html, sources_title
+
+# The extractive answerer produces its answer in one piece; it is still shown
+# progressively, in about this many steps, so that LLM answers (which stream
+# real tokens) and extractive ones look and behave the same.
+STREAM_STEPS = 24
+STREAM_DELAY_S = 0.012
+
+
+def _pieces(text: str, steps: int = STREAM_STEPS) -> Iterator[str]:
+    size = max(2, -(-len(text) // steps))
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+def answer_messages(answer: Answer, lang: str) -> list[dict]:
+    """The assistant's messages for a final answer: the answer, then (when it
+    cites anything) the sources block, collapsed."""
+    messages = [{"role": "assistant", "content": answer_html(answer, lang)}]
+    if answer.citations:
+        messages.append(
+            {
+                "role": "assistant",
+                "content": sources_html(answer, lang),
+                "metadata": {"title": sources_title(answer, lang), "status": "done"},
+            }
+        )
+    return messages
+
+
+class ChatHandlers:
+    """Event handlers of the chat window, bound to one engine."""
+
+    def __init__(self, engine: Engine, lang: str = "zh", stream_delay: float = STREAM_DELAY_S):
+        self.engine = engine
+        self.lang = lang
+        self.stream_delay = stream_delay
+
+    def respond(self, question: str, history: list[dict] | None, top_k: float | None, mode: str | None):
+        """Yield (conversation, question box) while the answer streams in."""
+        k = int(top_k) if top_k is not None else None
+        try:
+            q, k, m = self.engine.check(question, k, mode)
+        except DocQAError as exc:
+            raise gr.Error(str(exc)) from exc
+        history = list(history or [])
+        history.append({"role": "user", "content": escape_text(q)})
+        pending = {"role": "assistant", "content": partial_answer_html("…")}
+        yield history + [pending], ""
+        text = ""
+        try:
+            for event in self.engine.stream(q, top_k=k, mode=m):
+                if event.kind == "delta":
+                    for piece in _pieces(event.text):
+                        text += piece
+                        yield history + [{"role": "assistant", "content": partial_answer_html(text)}], ""
+                        time.sleep(self.stream_delay)
+                elif event.kind == "final" and event.answer is not None:
+                    yield history + answer_messages(event.answer, self.lang), ""
+        except DocQAError as exc:
+            yield history, q  # drop the pending answer; give the question back
+            raise gr.Error(str(exc)) from exc
+
+    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> dict:
+        """The answer contract for one question (for API clients)."""
+        try:
+            return self.engine.ask(question, top_k=top_k, mode=mode).to_dict()
+        except DocQAError as exc:
+            raise gr.Error(str(exc)) from exc

@@ -1,0 +1,67 @@
+"""Interface text in Chinese (the default) and English.
+
+Every string a person sees in the chat window comes from here; the widget's
+own strings live in ``static/widget-app.js``."""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+# Questions the bundled report answers; shown as one-click examples.
+EXAMPLES = (
+    "上海累计备案了多少家新型研发机构？",
+    "第二批长三角创新联合体有多少家？",
+    "静安区首批链主企业有几家？",
+    "上海浦芯未来互联网技术研究院累计接入多少家链主企业？",
+)
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "DocQA 文档问答",
+        "intro": "根据已收录的文档回答问题，每个答案都标注出处，点开「来源」可查看引用的原文。",
+        "chat": "对话",
+        "placeholder": "输入问题，例如：上海累计备案了多少家新型研发机构？",
+        "send": "提问",
+        "clear": "清空对话",
+        "examples": "示例问题",
+        "settings": "设置",
+        "top_k": "检索段落数（top-k）",
+        "mode": "回答模式",
+        "mode_extractive": "摘录原文",
+        "mode_llm": "大模型生成",
+        "sources": "来源",
+        "page": "第 {page} 页",
+        "chars": "字符 {start}–{end}",
+        "refused_hint": "可以换一种问法，或询问文档中涉及的内容。",
+        "notice": "提示",
+        "index": "已收录 {documents} 份文档、{chunks} 个段落 · 检索模型 {model}",
+        "empty": "还没有提问。",
+    },
+    "en": {
+        "title": "DocQA",
+        "intro": "Answers come from the indexed documents only, each with its sources: open “Sources” to read the quoted text.",
+        "chat": "Chat",
+        "placeholder": "Ask a question, e.g. 上海累计备案了多少家新型研发机构？",
+        "send": "Ask",
+        "clear": "Clear",
+        "examples": "Example questions",
+        "settings": "Settings",
+        "top_k": "Passages to retrieve (top-k)",
+        "mode": "Answer mode",
+        "mode_extractive": "Extractive (quote the source)",
+        "mode_llm": "LLM (generated)",
+        "sources": "Sources",
+        "page": "page {page}",
+        "chars": "chars {start}–{end}",
+        "refused_hint": "Try rephrasing, or ask about something the documents cover.",
+        "notice": "Note",
+        "index": "{documents} documents, {chunks} passages indexed · model {model}",
+        "empty": "No questions yet.",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The labels for ``lang``; raises ``ValueError`` naming the choices."""
+    if lang not in LABELS:
+        raise ValueError(f"unknown interface language {lang!r}; choose one of {', '.join(LANGS)}")
+    return LABELS[lang]

@@ -1,0 +1,126 @@
+"""HTML for answers and their sources, as the chat window shows them.
+
+Document text is untrusted: every piece of it goes through ``escape_text``,
+which turns HTML *and* Markdown syntax into character references, so a passage
+holding ``<script>``, ``<img onerror=…>`` or ``[x](javascript:…)`` is shown
+as those characters and never becomes markup, a link or a script.  The only
+markup in the output is the fixed markup written here.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+from docqa.records import Answer, Citation, Hit
+from docqa.web.labels import labels
+
+# Characters that HTML or (GitHub-flavoured) Markdown give a meaning to,
+# including ':' and '.' so that no URL or "www." text is auto-linked.
+_SPECIAL = set("&<>\"'`*_{}[]()#+-.!|~$:\\=")
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def escape_text(text: str) -> str:
+    """``text`` as inert HTML: special characters become numeric character
+    references and line breaks become ``<br>``."""
+    out = []
+    for ch in text.replace("\r\n", "\n").replace("\r", "\n"):
+        if ch in _SPECIAL:
+            out.append(f"&#{ord(ch)};")
+        elif ch == "\n":
+            out.append("<br>")
+        elif ch == "\t":
+            out.append(" ")
+        elif ord(ch) < 32:
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _with_markers(text: str, numbers: set[int]) -> str:
+    """Escape an answer, turning its ``[n]`` citation markers into badges."""
+    parts: list[str] = []
+    pos = 0
+    for m in _MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in numbers:
+            continue
+        parts.append(escape_text(text[pos : m.start()]))
+        parts.append(f'<sup class="dq-cite">[{n}]</sup>')
+        pos = m.end()
+    parts.append(escape_text(text[pos:]))
+    return "".join(parts)
+
+
+def partial_answer_html(text: str) -> str:
+    """The answer while it streams in (markers are styled once it is final)."""
+    return f'<div class="dq-answer">{escape_text(text)}</div>'
+
+
+def answer_html(answer: Answer, lang: str = "zh") -> str:
+    """The answer text with citation badges; an abstention is shown as one."""
+    t = labels(lang)
+    if answer.refused:
+        body = (
+            f'<div class="dq-refused">{escape_text(answer.answer)}'
+            f'<div class="dq-hint">{escape_text(t["refused_hint"])}</div></div>'
+        )
+    else:
+        numbers = {c.n for c in answer.citations}
+        body = f'<div class="dq-answer">{_with_markers(answer.answer, numbers)}</div>'
+    if answer.notice:
+        body += f'<div class="dq-notice">{escape_text(t["notice"])}: {escape_text(answer.notice)}</div>'
+    return body
+
+
+def quoted_passage(citation: Citation, passages: list[Hit]) -> tuple[Hit | None, int]:
+    """The retrieved passage holding the citation's quote, and the quote's
+    offset inside it (the passage of the same document whose span contains
+    the citation's span)."""
+    for hit in passages:
+        c = hit.chunk
+        if c.doc == citation.doc and c.start <= citation.start and citation.end <= c.end:
+            return hit, citation.start - c.start
+    return None, 0
+
+
+def _source_head(citation: Citation, lang: str) -> str:
+    t = labels(lang)
+    name = citation.title or PurePath(citation.doc).name
+    bits = [f"<strong>{escape_text(name)}</strong>"]
+    if citation.section:
+        bits.append(escape_text(citation.section.replace(" > ", " › ")))
+    if citation.page:
+        bits.append(escape_text(t["page"].format(page=citation.page)))
+    bits.append(escape_text(t["chars"].format(start=citation.start, end=citation.end)))
+    return f'<span class="dq-n">[{citation.n}]</span> ' + ' <span class="dq-sep">·</span> '.join(bits)
+
+
+def source_html(citation: Citation, passages: list[Hit], lang: str = "zh") -> str:
+    """One cited passage with the quoted span highlighted inside it."""
+    hit, offset = quoted_passage(citation, passages)
+    if hit is not None and hit.chunk.text[offset : offset + len(citation.quote)] == citation.quote:
+        text = hit.chunk.text
+        end = offset + len(citation.quote)
+        body = (
+            escape_text(text[:offset])
+            + f'<mark class="dq-quote">{escape_text(citation.quote)}</mark>'
+            + escape_text(text[end:])
+        )
+    else:  # the quote alone, still exact source text
+        body = f'<mark class="dq-quote">{escape_text(citation.quote)}</mark>'
+    return (
+        f'<div class="dq-source" data-n="{citation.n}">'
+        f'<div class="dq-source-head">{_source_head(citation, lang)}</div>'
+        f'<div class="dq-passage">{body}</div></div>'
+    )
+
+
+def sources_title(answer: Answer, lang: str = "zh") -> str:
+    return f"{labels(lang)['sources']} ({len(answer.citations)})"
+
+
+def sources_html(answer: Answer, lang: str = "zh") -> str:
+    """Every cited passage, in citation order."""
+    return "".join(source_html(c, answer.passages, lang) for c in answer.citations)

@@ -1,0 +1,146 @@
+"""One HTTP server for the three ways people use DocQA: the chat window (``/``),
+the portal widget (``/widget``, ``/widget.js``) and the JSON API
+(``/api/ask``, ``/healthz``), plus Gradio's own API under ``/gradio_api``."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import socket
+import threading
+import time
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402  (after the analytics switch)
+import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
+from fastapi.responses import FileResponse, HTMLResponse  # noqa: E402
+from fastapi.staticfiles import StaticFiles  # noqa: E402
+
+from docqa.engine import Engine  # noqa: E402
+from docqa.settings import Settings  # noqa: E402
+from docqa.web.api import api_router  # noqa: E402
+from docqa.web.labels import EXAMPLES, labels  # noqa: E402
+from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins  # noqa: E402
+from docqa.web.theme import STATIC_DIR, mount_options  # noqa: E402
+
+STATIC_URL = "/docqa-static"
+
+
+def _widget_page(lang: str) -> str:
+    page = (STATIC_DIR / "widget.html").read_text(encoding="utf-8")
+    examples = html.escape(json.dumps(list(EXAMPLES), ensure_ascii=False), quote=True)
+    return (
+        page.replace("{{lang}}", lang)
+        .replace("{{title}}", html.escape(labels(lang)["title"]))
+        .replace("{{examples}}", examples)
+    )
+
+
+def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastAPI:
+    """The FastAPI app serving ``engine``; nothing is started here."""
+    from app import build_app
+
+    labels(lang)  # fail early on an unknown language
+    origins = check_origins(settings.allowed_origins)
+    server = FastAPI(title="DocQA", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    server.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o for o in origins if o != "*"] or [],
+        allow_origin_regex=".*" if "*" in origins else LOCAL_ORIGIN_REGEX,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type"],
+        max_age=600,
+    )
+    server.add_middleware(SecurityHeaders, origins=origins)
+    server.include_router(api_router(engine, settings.concurrency))
+
+    widget_html = _widget_page(lang)
+
+    @server.get("/widget", response_class=HTMLResponse, include_in_schema=False)
+    def widget() -> HTMLResponse:
+        return HTMLResponse(widget_html, headers={"Content-Security-Policy": WIDGET_CSP})
+
+    @server.get("/widget.js", include_in_schema=False)
+    def widget_loader() -> FileResponse:
+        return FileResponse(
+            STATIC_DIR / "widget.js",
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
+        )
+
+    server.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="docqa-static")
+    blocks = build_app(engine, lang=lang, concurrency=settings.concurrency)
+    return gr.mount_gradio_app(
+        server,
+        blocks,
+        path="/",
+        root_path=settings.root_path.rstrip("/") or None,
+        footer_links=["api", "settings"],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        show_error=True,
+        **mount_options(),
+    )
+
+
+def public_url(settings: Settings, host: str | None = None, port: int | None = None) -> str:
+    host = host or settings.host
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    return f"http://{shown}:{port or settings.port}{settings.root_path.rstrip('/')}/"
+
+
+def uvicorn_config(app: FastAPI, settings: Settings, port: int | None = None, log_level: str = "info") -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=port or settings.port,
+        root_path=settings.root_path.rstrip("/"),
+        log_level=log_level,
+        timeout_graceful_shutdown=3,
+        proxy_headers=True,
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class BackgroundServer:
+    """Run an app with uvicorn in a thread (tests, benchmarks, ``python app.py
+    --help``-free embedding).  ``with BackgroundServer(app, settings) as url: …``"""
+
+    def __init__(self, app: FastAPI, settings: Settings, port: int | None = None):
+        self.port = port or free_port(settings.host)
+        self.settings = settings
+        self.server = uvicorn.Server(uvicorn_config(app, settings, self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, name=f"docqa-server-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.port}"
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the DocQA server did not start on port {self.port}")
+            time.sleep(0.02)
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve(engine: Engine, settings: Settings, lang: str = "zh") -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    app = create_server(engine, settings, lang)
+    print(f"DocQA is running at {public_url(settings)}  (widget: {public_url(settings)}widget)", flush=True)
+    uvicorn.Server(uvicorn_config(app, settings)).run()

@@ -1,0 +1,120 @@
+"""Shared pieces of the web tests: a tiny corpus (with a hostile document), an
+engine over it built with the fake embedder, a deliberately slow engine, and
+a server running in a thread on a free port.  Import the fixtures by name."""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from docqa.settings import Settings
+from tests.fakes import FakeEmbedder
+
+PARK = """# 星河科技园年度报告
+
+## 园区概况
+
+星河科技园位于示例市东部，占地面积120公顷。园区累计引进高新技术企业58家，其中上市公司6家。
+
+## 研发机构
+
+园区累计备案新型研发机构42家，2024年新增9家。园区设立创新基金，总规模30亿元。
+"""
+
+HOSTILE_LINE = "警报测试编号是7788<script>alert('xss')</script><img src=x onerror=alert(1)>[点我](javascript:alert(1))。"
+HOSTILE = f"""# 安全公告
+
+## 恶意内容测试
+
+{HOSTILE_LINE}
+"""
+
+FACT_Q = "园区累计备案了多少家新型研发机构？"
+FACT_QUOTE = "园区累计备案新型研发机构42家，2024年新增9家。"
+HOSTILE_Q = "警报测试编号是多少？"
+MISSING_Q = "火星上有多少人？"
+REPORT_Q = "上海累计备案了多少家新型研发机构？"
+SLOW_MARK = "【慢】"
+
+
+def write_corpus(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "park.md").write_text(PARK, encoding="utf-8")
+    (root / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    return root
+
+
+def build_tiny_engine(home: Path):
+    """The real engine over the tiny corpus with the fake embedder.  The fake
+    embedder's cosines are far below the real model's, so the answerer gets
+    a dense threshold of 0 (its other abstention rules stay as they are)."""
+    from docqa.answer.abstain import Thresholds
+    from docqa.answer.extractive import ExtractiveAnswerer
+    from docqa.factory import make_engine, make_ingestor
+
+    settings = Settings(home=home)
+    embedder = FakeEmbedder()
+    make_ingestor(settings, embedder).ingest([write_corpus(home.parent / "corpus")])
+    engine = make_engine(settings, embedder)
+    engine.answerer = ExtractiveAnswerer(Thresholds(min_dense=0.0))
+    return engine
+
+
+class SlowEngine:
+    """Delegates to an engine; questions containing SLOW_MARK take ``delay``
+    seconds longer (a stand-in for one expensive request)."""
+
+    def __init__(self, engine, delay: float = 3.0):
+        self._engine = engine
+        self.delay = delay
+        self.running = 0
+        self.max_running = 0
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def _maybe_sleep(self, question):
+        with self._lock:
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+        try:
+            if isinstance(question, str) and SLOW_MARK in question:
+                time.sleep(self.delay)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def ask(self, question, top_k=None, mode=None):
+        self._maybe_sleep(question)
+        return self._engine.ask(question.replace(SLOW_MARK, ""), top_k=top_k, mode=mode)
+
+    def stream(self, question, top_k=None, mode=None):
+        self._maybe_sleep(question)
+        yield from self._engine.stream(question.replace(SLOW_MARK, ""), top_k=top_k, mode=mode)
+
+
+@contextlib.contextmanager
+def running_server(engine, settings: Settings | None = None, lang: str = "zh"):
+    """``create_server`` on a free port in a thread; yields its base URL."""
+    from docqa.web.server import BackgroundServer, create_server
+
+    settings = settings or Settings()
+    app = create_server(engine, settings, lang)
+    with BackgroundServer(app, settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def tiny_engine(tmp_path_factory):
+    return build_tiny_engine(tmp_path_factory.mktemp("tiny") / "home")
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tiny_engine):
+    """A server over the tiny engine, shared by a module's tests."""
+    with running_server(tiny_engine, Settings(allowed_origins=["https://portal.example.com"])) as url:
+        yield url
