@@ -1,0 +1,41 @@
+"""``python -m eval``: the same command as ``docqa eval``, with the same
+error handling (one line on stderr and a non-zero exit for a ``DocQAError``)."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from eval.commands import eval_command
+
+
+def main() -> None:
+    from docqa.errors import DocQAError
+
+    app = typer.Typer(add_completion=False)
+    app.command()(eval_command)
+    try:
+        code = app(prog_name="python -m eval", standalone_mode=False)
+    except DocQAError as exc:
+        typer.echo(f"eval: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("eval: interrupted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+    if isinstance(code, int) and code:  # click returns a typer.Exit's code when not standalone
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The CI gate: summary figures against ``eval/thresholds.toml``.
+
+The file has a ``[min]`` table (the figure must be at least this) and a
+``[max]`` table (at most this), keyed by ``"section.key"`` as in summary.json.
+``python -m eval --write-thresholds`` rewrites it from a run of the bundled
+set, minus a margin, with a comment saying when and how.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from docqa.errors import DocQAError, DocumentError
+from eval.metrics import metric
+
+THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
+# Figures the gate checks (latency depends on the machine and is left out).
+GATED = {
+    "min": ["retrieval.hit@1", "retrieval.hit@5", "retrieval.mrr", "answer.fact_recall", "answer.exact",
+            "citation.precision", "citation.recall", "abstention.recall"],
+    "max": ["abstention.false_rate", "answer.median_chars"],
+}
+RATE_MARGIN = 0.02
+CHARS_MARGIN = 10
+
+
+class GateFailed(DocQAError):
+    """A gated figure is below its threshold (exit code 1)."""
+
+    exit_code = 1
+
+
+@dataclass
+class GateLine:
+    name: str
+    value: float | None
+    op: str  # ">=" or "<="
+    threshold: float
+
+    @property
+    def ok(self) -> bool:
+        if self.value is None:
+            return False
+        return self.value >= self.threshold - 1e-9 if self.op == ">=" else self.value <= self.threshold + 1e-9
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DocumentError(f"{path}: no thresholds file; create it with `python -m eval --write-thresholds`") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DocumentError(f"{path}: invalid TOML ({exc}); fix it or rewrite it with `python -m eval --write-thresholds`") from exc
+    out = {"min": {}, "max": {}}
+    for table in out:
+        for name, value in (data.get(table) or {}).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise DocumentError(f"{path}: [{table}] {name} must be a number")
+            if "." not in name:
+                raise DocumentError(f"{path}: [{table}] {name!r} must be a summary figure like \"answer.fact_recall\"")
+            out[table][name] = float(value)
+    return out
+
+
+def check(summary: dict, thresholds: dict[str, dict[str, float]]) -> list[GateLine]:
+    lines = []
+    for table, op in (("min", ">="), ("max", "<=")):
+        for name, threshold in thresholds.get(table, {}).items():
+            section, key = name.split(".", 1)
+            lines.append(GateLine(name, metric(summary, section, key), op, threshold))
+    return lines
+
+
+def thresholds_from(summary: dict, rate_margin: float = RATE_MARGIN, chars_margin: int = CHARS_MARGIN) -> dict[str, dict[str, float]]:
+    """Measured figures loosened by the margins (floored / ceiled to 2 decimals)."""
+    out: dict[str, dict[str, float]] = {"min": {}, "max": {}}
+    for name in GATED["min"]:
+        v = metric(summary, *name.split(".", 1))
+        if v is not None:
+            out["min"][name] = max(0.0, math.floor((v - rate_margin) * 100 + 1e-9) / 100)
+    for name in GATED["max"]:
+        v = metric(summary, *name.split(".", 1))
+        if v is None:
+            continue
+        if name == "answer.median_chars":
+            out["max"][name] = float(math.ceil(v + chars_margin))
+        else:
+            out["max"][name] = min(1.0, math.ceil((v + rate_margin) * 100 - 1e-9) / 100)
+    return out
+
+
+def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], rate_margin: float, chars_margin: int) -> str:
+    cfg = summary.get("config", {})
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# CI gate for the bundled question set (`python -m eval --gate`, run by .ci/run).",
+        f"# Measured {when} with `python -m eval --write-thresholds`:",
+        f"#   {summary.get('questions')} questions from {Path(cfg.get('questions', {}).get('path', '?')).name}, "
+        f"model {cfg.get('model')}, mode {cfg.get('mode')}, top_k {cfg.get('top_k')}, chunker {cfg.get('chunker')},",
+        f"#   commit {cfg.get('git_commit') or 'unknown'}.",
+        f"# Thresholds = measured figure minus {rate_margin} (rates; plus for false_rate) "
+        f"or plus {chars_margin} characters (median_chars).",
+        "# Measured figures:",
+    ]
+    for table in ("min", "max"):
+        for name in GATED[table]:
+            lines.append(f"#   {name} = {metric(summary, *name.split('.', 1))}")
+    lines.append("# Re-measure after engine changes with `python -m eval --write-thresholds` and commit this file.")
+    for table in ("min", "max"):
+        lines += ["", f"[{table}]"]
+        lines += [f'"{name}" = {value:g}' for name, value in thresholds[table].items()]
+    return "\n".join(lines) + "\n"

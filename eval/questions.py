@@ -1,0 +1,128 @@
+"""Question sets: JSONL files, one question per line::
+
+    {"id": "r001", "question": "…", "answers": ["12家", ["58%", "58 percent"]],
+     "evidence": ["第二批12家长三角创新联合体成立"], "answerable": true, "type": "numeric"}
+
+Each fact in ``answers`` is a string or a list of alternative strings; every
+fact must appear in a correct answer.  ``evidence`` are substrings of the
+source that contain the answer.  Loading validates every line and names the
+line and field that is wrong.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from docqa.errors import DocumentError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+BUNDLED_QUESTIONS = DATA_DIR / "report_questions.jsonl"
+CALIBRATION_QUESTIONS = DATA_DIR / "calibration_questions.jsonl"
+FIELDS = ("id", "question", "answers", "evidence", "answerable", "type")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answers: list[list[str]]  # facts, each a list of alternatives
+    evidence: list[str]
+    answerable: bool
+    type: str
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answers": [f[0] if len(f) == 1 else list(f) for f in self.answers],
+            "evidence": list(self.evidence),
+            "answerable": self.answerable,
+            "type": self.type,
+        }
+
+
+def _bad(where: str, msg: str) -> DocumentError:
+    return DocumentError(f"{where}: {msg}; each line must be a JSON object with {', '.join(FIELDS)}")
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) and x.strip() for x in value)
+
+
+def parse_question(obj: object, where: str) -> EvalQuestion:
+    """Validate one decoded JSON line."""
+    if not isinstance(obj, dict):
+        raise _bad(where, "not a JSON object")
+    missing = [f for f in FIELDS if f not in obj]
+    if missing:
+        raise _bad(where, f"missing {', '.join(missing)}")
+    if not isinstance(obj["id"], str) or not obj["id"].strip():
+        raise _bad(where, "id must be a non-empty string")
+    if not isinstance(obj["question"], str) or not obj["question"].strip():
+        raise _bad(where, "question must be a non-empty string")
+    if not isinstance(obj["answerable"], bool):
+        raise _bad(where, "answerable must be true or false")
+    if not isinstance(obj["type"], str) or not obj["type"].strip():
+        raise _bad(where, "type must be a non-empty string")
+    if not isinstance(obj["answers"], list):
+        raise _bad(where, "answers must be a list of facts")
+    facts: list[list[str]] = []
+    for fact in obj["answers"]:
+        alts = [fact] if isinstance(fact, str) else fact
+        if not _strings(alts) or not alts:
+            raise _bad(where, f"fact {fact!r} must be a non-empty string or a list of non-empty strings")
+        facts.append(list(alts))
+    if not _strings(obj["evidence"]):
+        raise _bad(where, "evidence must be a list of non-empty strings")
+    if obj["answerable"] and not facts:
+        raise _bad(where, "an answerable question needs at least one fact in answers")
+    if not obj["answerable"] and facts:
+        raise _bad(where, "an unanswerable question must have no answers")
+    return EvalQuestion(
+        id=obj["id"],
+        question=obj["question"],
+        answers=facts,
+        evidence=list(obj["evidence"]),
+        answerable=obj["answerable"],
+        type=obj["type"].strip(),
+    )
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read and validate a question file (ids must be unique)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DocumentError(f"{path}: no such question file; pass a JSONL file with --questions")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocumentError(f"{path}: cannot read the question file ({exc}); save it as UTF-8 JSONL") from exc
+    questions: list[EvalQuestion] = []
+    seen: set[str] = set()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise _bad(where, f"invalid JSON ({exc.msg})") from exc
+        q = parse_question(obj, where)
+        if q.id in seen:
+            raise _bad(where, f"duplicate id {q.id!r}")
+        seen.add(q.id)
+        questions.append(q)
+    if not questions:
+        raise DocumentError(f"{path}: the question file is empty")
+    return questions
+
+
+def sample(questions: list[EvalQuestion], limit: int | None, seed: int = 2018) -> list[EvalQuestion]:
+    """A deterministic sample of ``limit`` questions, in file order (all when
+    ``limit`` is None or not smaller than the set)."""
+    if limit is None or limit >= len(questions):
+        return list(questions)
+    keep = sorted(random.Random(seed).sample(range(len(questions)), limit))
+    return [questions[i] for i in keep]
