@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.errors import BadRequest
-from docqa.question import analyse
+from docqa.question import analyse, normalize
 from docqa.records import Answer
 from index.embedder import Embedder
 from index.retriever import HybridRetriever
@@ -37,6 +37,7 @@ class Engine:
         answerer: ExtractiveAnswerer,
         top_k: int = 5,
         max_question_chars: int = 1000,
+        glossary=None,
     ):
         self.embedder = embedder
         self.index = index
@@ -44,6 +45,7 @@ class Engine:
         self.answerer = answerer
         self.top_k = top_k
         self.max_question_chars = max_question_chars
+        self.glossary = glossary
 
     def info(self) -> dict:
         return {
@@ -87,7 +89,9 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(q, qvec, k)
         t2 = time.perf_counter()
-        analysed = analyse(q, self.retriever.segmenter, self.retriever.bm25.idf, self.retriever.bm25.df.__contains__)
+        bm25 = self.retriever.bm25
+        contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
+        analysed = analyse(q, self.retriever.segmenter, bm25.idf, bm25.df.__contains__, contexts, self.glossary)
         text, refused, citations, _ = self.answerer.answer(analysed, hits)
         for c in citations:
             doc = self.index.docs.get(c.doc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docqa.answer.extractive import ExtractiveAnswerer
+from docqa.crosslingual import Glossary
 from docqa.engine import Engine
 from docqa.ingestion import Ingestor, chunker_settings
 from docqa.settings import Settings
@@ -49,4 +50,5 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
         answerer=ExtractiveAnswerer(),
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
+        glossary=Glossary(word_freq=segmenter.word_frequencies()),
     )

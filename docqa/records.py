@@ -61,8 +61,18 @@ class Chunk:
 
     def embed_text(self) -> str:
         """What the embedder and BM25 see: headings, then the units in reading order."""
-        body = "\n".join(u.text for u in self.units)
-        return f"{self.heading}\n{body}" if self.heading else body
+        return self.embed_layout()[0]
+
+    def embed_layout(self) -> tuple[str, list[tuple[int, int]]]:
+        """``embed_text()`` and the span of each unit inside it."""
+        text = f"{self.heading}\n" if self.heading else ""
+        spans = []
+        for i, u in enumerate(self.units):
+            if i:
+                text += "\n"
+            spans.append((len(text), len(text) + len(u.text)))
+            text += u.text
+        return text, spans
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -86,6 +96,7 @@ class Hit:
     lexical: float  # BM25 score (0 when BM25 did not return the chunk)
     rank: int = 0
     row: int = -1  # FAISS id, to reach per-chunk data kept beside the vectors
+    unit_dense: list[float] = field(default_factory=list)  # cosine of the question with each unit
 
 
 @dataclass

@@ -26,6 +26,17 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32, L2-normalised."""
 
+    def embed_passage_units(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors plus one vector per character span of each passage
+        (its sentences), L2-normalised."""
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return (v / np.maximum(n, 1e-12)).astype(np.float32)
+
 
 def default_model_dir(models_dir: Path) -> Path:
     try:
@@ -106,3 +117,37 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.passage_prompt)
+
+    def embed_passage_units(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """"Late chunking": one forward pass per passage gives its vector and,
+        by mean-pooling the token vectors inside each span, a vector per
+        sentence that was read in the context of its passage — at no extra
+        model cost."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32), []
+        prompt = self.passage_prompt
+        outs = self.model.encode(
+            list(texts), prompt=prompt or None, batch_size=self.batch_size, output_value=None, show_progress_bar=False
+        )
+        enc = self.model.tokenizer(
+            [prompt + t for t in texts],
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.max_seq_length,
+        )
+        vecs = np.stack([o["sentence_embedding"].float().numpy() for o in outs])
+        units = []
+        shift = len(prompt)
+        for out, offsets, text_spans, vec in zip(outs, enc["offset_mapping"], spans, vecs):
+            tokens = out["token_embeddings"].float().numpy()[: len(offsets)]
+            starts = np.array([a for a, b in offsets])
+            ends = np.array([b for a, b in offsets])
+            real = ends > starts
+            rows = []
+            for s, e in text_spans:
+                sel = real & (starts < e + shift) & (ends > s + shift)
+                rows.append(tokens[sel].mean(0) if sel.any() else vec)
+            units.append(_normalise(np.stack(rows)) if rows else np.zeros((0, self.dim), np.float32))
+        return _normalise(vecs), units

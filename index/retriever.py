@@ -79,6 +79,14 @@ class HybridRetriever:
         for c, s in zip(missing, self.dense_scores(qvec, missing).tolist()):
             dense_of[c] = float(s)
         return [
-            Hit(self.data.chunks[c], fused[c], dense_of[c], lex_of.get(c, 0.0), rank=r + 1, row=c)
+            Hit(
+                self.data.chunks[c],
+                fused[c],
+                dense_of[c],
+                lex_of.get(c, 0.0),
+                rank=r + 1,
+                row=c,
+                unit_dense=(self.data.unit_vectors[c] @ qvec).tolist() if c in self.data.unit_vectors else [],
+            )
             for r, c in enumerate(best)
         ]

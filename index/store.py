@@ -9,6 +9,7 @@ Layout of an index directory::
     gen-…/vectors.faiss  IndexIDMap2(IndexFlatIP) over L2-normalised vectors
     gen-…/chunks.jsonl   one line per FAISS id: the chunk and its BM25 terms
     gen-…/docs.jsonl     one line per document: cleaned text and metadata
+    gen-…/units.npy      one vector per sentence of each chunk, in chunk-id order
 
 A write builds a new generation in a temporary directory, renames it into
 place, then swaps ``CURRENT``: a crash or Ctrl-C at any point leaves the
@@ -61,6 +62,7 @@ class IndexData:
     chunks: dict[int, Chunk]
     terms: dict[int, list[str]]
     docs: dict[str, Document]
+    unit_vectors: dict[int, np.ndarray] = field(default_factory=dict)  # FAISS id -> (units, dim)
     built_at: str = ""
     path: Path | None = None
     generation: str = ""
@@ -179,8 +181,18 @@ def load(root: Path, spec: IndexSpec) -> IndexData:
         raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc
     if set(ids.tolist()) != set(chunks):
         raise IndexCorrupt(f"the index at {root} is inconsistent (vectors and chunks differ); {REINGEST}")
-    data = IndexData(spec, vectors, ids, chunks, terms, docs, manifest.get("built_at", ""), root, gen.name, index)
-    return data
+    try:
+        stacked = np.load(gen / "units.npy").astype(np.float32)
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc
+    unit_vectors, row = {}, 0
+    for cid in sorted(chunks):
+        n = len(chunks[cid].units)
+        unit_vectors[cid] = stacked[row : row + n]
+        row += n
+    if row != len(stacked):
+        raise IndexCorrupt(f"the index at {root} is inconsistent (sentence vectors and chunks differ); {REINGEST}")
+    return IndexData(spec, vectors, ids, chunks, terms, docs, unit_vectors, manifest.get("built_at", ""), root, gen.name, index)
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -208,6 +220,10 @@ def write(root: Path, data: IndexData) -> Path:
             ({"id": i, "chunk": data.chunks[i].to_dict(), "terms": " ".join(data.terms.get(i, []))} for i in order),
         )
         _write_jsonl(tmp / "docs.jsonl", (asdict(d) for d in data.docs.values()))
+        units = [data.unit_vectors[i] for i in order]
+        stacked = np.concatenate(units) if units else np.zeros((0, data.spec.dim), np.float32)
+        with (tmp / "units.npy").open("wb") as f:
+            np.save(f, stacked.astype(np.float16))
         manifest = data.manifest()
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"

@@ -14,33 +14,40 @@ _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?|[a-z][a-z0-9\-+.]*[a-z0-9+]|[a-z]|[
 STOPWORDS = frozenset(
     """的 了 和 与 及 或 是 在 有 为 对 从 把 被 由 等 中 上 下 个 这 那 其 之 也 都 而 并 以 于 将 要 会 能 可 还 就 又 吗 呢 吧 啊 呀 么 嘛
     什么 哪些 哪个 哪里 哪儿 哪家 哪 多少 几 几个 几家 如何 怎么 怎样 怎么样 为什么 为何 何时 何地 什么样 啥 谁 是否 有没有 是不是 是什么 有哪些
-    请问 请 告诉 一下 介绍 说说 讲讲 知道 里 方面 主要 相关 具体 情况 报告 提到 提及 根据 关于 所 一个 一些 哪一 我 你 我们 他们 它
+    有关 相关 涉及 跟 和 同 一共 总共 共 总计 合计 一起 大概 大约 目前 现在 已经 请问 请 告诉 一下 介绍 说说 讲讲 知道 里 方面 主要 相关 具体 情况 报告 提到 提及 根据 关于 所 一个 一些 哪一 我 你 我们 他们 它
     the a an of to in on for and or is are was were be been being by with as at from that this these those it its
     what which who whom whose when where why how many much does do did can could should would will about into than
-    please tell me list name give report mentioned mention according there their they has have had any some""".split()
+    among together bring brought get got make made also just only very more most such other between within whether please tell me list name give report mentioned mention according there their they has have had any some""".split()
 )
 
 log = logging.getLogger(__name__)
 
 
-class Segmenter:
-    """jieba, initialised lazily on first use (it loads a dictionary)."""
+_shared = None
+_shared_lock = threading.Lock()
 
-    def __init__(self) -> None:
-        self._jieba = None
-        self._lock = threading.Lock()
+
+def _jieba():
+    """One jieba tokenizer per process, initialised on first use (it loads a
+    dictionary, ~1 s); it is read-only afterwards, so sharing it is safe."""
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tk = jieba.Tokenizer()
+                tk.initialize()
+                _shared = tk
+    return _shared
+
+
+class Segmenter:
+    """Chinese word segmentation (jieba) plus Latin words and numbers."""
 
     def _tokenizer(self):
-        if self._jieba is None:
-            with self._lock:
-                if self._jieba is None:
-                    import jieba
-
-                    jieba.setLogLevel(logging.WARNING)
-                    tk = jieba.Tokenizer()
-                    tk.initialize()
-                    self._jieba = tk
-        return self._jieba
+        return _jieba()
 
     def words(self, text: str) -> list[str]:
         """All content-bearing words, in order (fine-grained: search mode)."""
@@ -55,6 +62,10 @@ class Segmenter:
             else:
                 out.append(w)
         return out
+
+    def word_frequencies(self) -> dict[str, int]:
+        """jieba's dictionary counts (how common a word is in general Chinese)."""
+        return self._tokenizer().FREQ
 
     def coarse_words(self, text: str) -> list[str]:
         """Words in jieba's precise mode (compounds kept whole), in order."""

@@ -36,14 +36,16 @@ def apply_changes(
     kept_vectors = data.vectors[keep_rows]
 
     new_chunks = [c for n in new_docs for c in n.chunks]
-    texts = [c.embed_text() for c in new_chunks]
-    parts = []
+    layouts = [c.embed_layout() for c in new_chunks]
+    texts = [text for text, _ in layouts]
+    parts, unit_parts = [], []
     for start in range(0, len(texts), EMBED_BATCH):
-        batch = texts[start : start + EMBED_BATCH]
-        vecs = embedder.embed_passages(batch)
+        batch = layouts[start : start + EMBED_BATCH]
+        vecs, units = embedder.embed_passage_units([t for t, _ in batch], [sp for _, sp in batch])
         if vecs.shape != (len(batch), data.spec.dim):
             raise ValueError(f"embedder returned shape {vecs.shape}, expected ({len(batch)}, {data.spec.dim})")
         parts.append(vecs)
+        unit_parts.extend(units)
         if progress:
             progress(len(batch))
     new_vectors = np.concatenate(parts) if parts else np.zeros((0, data.spec.dim), np.float32)
@@ -53,9 +55,11 @@ def apply_changes(
 
     chunks = {int(i): data.chunks[int(i)] for i in kept_ids}
     terms = {int(i): data.terms.get(int(i), []) for i in kept_ids}
-    for i, c, t in zip(new_ids.tolist(), new_chunks, texts):
+    unit_vectors = {int(i): data.unit_vectors[int(i)] for i in kept_ids}
+    for i, c, t, u in zip(new_ids.tolist(), new_chunks, texts, unit_parts):
         chunks[i] = c
         terms[i] = segmenter.terms(t)
+        unit_vectors[i] = u
     docs = {k: v for k, v in data.docs.items() if k not in replaced}
     for n in new_docs:
         docs[n.doc.doc_id] = n.doc
@@ -66,6 +70,7 @@ def apply_changes(
         chunks=chunks,
         terms=terms,
         docs=docs,
+        unit_vectors=unit_vectors,
         built_at=data.built_at,
         path=data.path,
     )

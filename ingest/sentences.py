@@ -8,7 +8,7 @@ from docqa.records import Unit
 # A sentence ends after 。！？；!?; (and an ellipsis), plus any closing quotes or brackets.
 _SENT_END = re.compile(r"(?:[。！？；!?;]|…{1,2}|\.(?=\s|$))[”’」』）)\]】》]*")
 # Clause boundaries inside a sentence (for trimming answers).
-_CLAUSE_END = re.compile(r"[，,、：:][”’」』）)\]】》]*")
+_CLAUSE_END = re.compile(r"[，,：:][”’」』）)\]】》]*")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 MAX_UNIT_CHARS = 240
 

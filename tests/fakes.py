@@ -37,3 +37,11 @@ class FakeEmbedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         self.passages_embedded += len(texts)
         return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_passage_units(self, texts, spans):
+        units = [
+            np.stack([self._vec(t[s:e]) for s, e in sp]) if sp else np.zeros((0, self.dim), np.float32)
+            for t, sp in zip(texts, spans)
+        ]
+        return self.embed_passages(texts), units
+

@@ -23,7 +23,8 @@ from docqa.question import Question
 class Thresholds:
     min_coverage: float = 0.6  # share of key-term weight the best span must cover
     min_dense: float = 0.78  # cosine of the best passage (Chinese questions)
-    min_dense_en: float = 0.80  # cosine of the best passage (English questions)
+    min_dense_en: float = 0.70  # cosine of the best passage (English questions)
+    min_coverage_en: float = 0.45  # key-term coverage through dictionary translations
 
 
 def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
@@ -33,6 +34,8 @@ def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
     if q.lang == "en":
         if top_dense < t.min_dense_en:
             return True, f"dense {top_dense:.3f} < {t.min_dense_en}"
+        if q.terms and best.coverage < t.min_coverage_en:
+            return True, f"coverage {best.coverage:.2f} < {t.min_coverage_en}"
         return False, ""
     if not q.terms:
         return True, "no key terms in the question"

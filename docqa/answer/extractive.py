@@ -30,6 +30,7 @@ class Span:
     start: int
     end: int
     text: str
+    udense: float = 0.0  # cosine of the question with the unit (late-chunked sentence vector)
     covered: dict[str, float] = field(default_factory=dict)  # term -> credit
     coverage: float = 0.0
     kind_ok: bool = True
@@ -49,7 +50,7 @@ class Extract:
 def _credit(term, texts: list[tuple[str, float]]) -> float:
     best = 0.0
     for text, weight in texts:
-        if term.text in text:
+        if any(f in text for f in term.forms):
             return weight if weight > best else best
         if term.parts:
             share = sum(1 for p in term.parts if p in text) / len(term.parts)
@@ -67,7 +68,7 @@ class ExtractiveAnswerer:
         self.thresholds = thresholds or Thresholds()
 
     # -- scoring ---------------------------------------------------------
-    def _score(self, q: Question, span: Span, context: list[tuple[str, float]], top_dense: float) -> None:
+    def _score(self, q: Question, span: Span, context: list[tuple[str, float]], top_dense: float, top_udense: float) -> None:
         own = normalize(span.text)
         texts = [(own, 1.0)] + context
         total = q.total_weight or 1.0
@@ -78,9 +79,11 @@ class ExtractiveAnswerer:
                 span.coverage *= 0.5
         span.kind_ok = satisfies_kind(q.kind, span.text)
         rank_prior = 1.0 / span.hit.rank
+        unit_weight = 1.5 if q.lang == "en" else 0.5
         span.score = (
             span.coverage
             + 0.6 * (span.hit.dense - top_dense)
+            + unit_weight * (span.udense - top_udense)
             + 0.08 * rank_prior
             + (0.25 if span.kind_ok else 0.0)
             - 0.0005 * len(span.text)
@@ -90,7 +93,7 @@ class ExtractiveAnswerer:
         others = normalize("".join(u.text for u in hit.chunk.units if u is not unit))
         return [(normalize(hit.chunk.heading + hit.chunk.section), HEADING_CREDIT), (others, PASSAGE_CREDIT)]
 
-    def _trim(self, q: Question, span: Span, context, top_dense: float) -> Span:
+    def _trim(self, q: Question, span: Span, context, top_dense: float, top_udense: float) -> Span:
         """The best window of consecutive clauses of a long sentence."""
         u = span.unit
         if len(span.text) <= MAX_SPAN_CHARS or display(_doc_slice(span.hit, u.start, u.end)) != u.text:
@@ -103,8 +106,8 @@ class ExtractiveAnswerer:
                 text = display(_doc_slice(span.hit, s, e)).rstrip("，,、：:")
                 if len(text) > MAX_SPAN_CHARS and j > i:
                     break
-                cand = Span(span.hit, u, s, s + len(_doc_slice(span.hit, s, e).rstrip("，,、：:")), text)
-                self._score(q, cand, context, top_dense)
+                cand = Span(span.hit, u, s, s + len(_doc_slice(span.hit, s, e).rstrip("，,、：:")), text, span.udense)
+                self._score(q, cand, context, top_dense, top_udense)
                 if best is span or cand.score > best.score + 1e-9:
                     best = cand
         return best
@@ -114,13 +117,15 @@ class ExtractiveAnswerer:
         if not hits:
             return Extract([], True, "nothing retrieved")
         top_dense = max(h.dense for h in hits)
+        top_udense = max((d for h in hits for d in h.unit_dense), default=0.0)
         spans: list[Span] = []
         for hit in hits:
-            for unit in hit.chunk.units:
+            for i, unit in enumerate(hit.chunk.units):
                 context = self._context(hit, unit)
-                span = Span(hit, unit, unit.start, unit.end, unit.text)
-                self._score(q, span, context, top_dense)
-                spans.append(self._trim(q, span, context, top_dense))
+                udense = hit.unit_dense[i] if i < len(hit.unit_dense) else hit.dense
+                span = Span(hit, unit, unit.start, unit.end, unit.text, udense)
+                self._score(q, span, context, top_dense, top_udense)
+                spans.append(self._trim(q, span, context, top_dense, top_udense))
         spans.sort(key=lambda s: -s.score)
         best = spans[0]
         refuse, reason = should_abstain(q, best, hits, self.thresholds)
@@ -132,9 +137,11 @@ class ExtractiveAnswerer:
             share = sum(missing.values()) / (q.total_weight or 1.0)
             if share < 0.2:
                 break
+            forms = {t.text: t.forms for t in q.terms}
+
             def gain(s: Span) -> float:
                 own = normalize(s.text)
-                return sum(w for t, w in missing.items() if t in own)
+                return sum(w for t, w in missing.items() if any(f in own for f in forms[t]))
             used = {(c.hit.chunk.doc, c.unit.start) for c in chosen}
             pool = [s for s in spans if (s.hit.chunk.doc, s.unit.start) not in used and s.kind_ok]
             if not pool:
@@ -144,7 +151,7 @@ class ExtractiveAnswerer:
                 break
             chosen.append(nxt)
             own = normalize(nxt.text)
-            missing = {t: w for t, w in missing.items() if t not in own}
+            missing = {t: w for t, w in missing.items() if not any(f in own for f in forms[t])}
         chosen.sort(key=lambda s: (s.hit.rank, s.start))
         return Extract(chosen, False, "", best)
 

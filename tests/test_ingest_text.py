@@ -1,0 +1,104 @@
+"""Cleaning, structure, layout repair and chunking (no model)."""
+from __future__ import annotations
+
+from docqa.records import Document
+from ingest.chunker import chunk_document
+from ingest.clean import clean
+from ingest.sentences import split_clauses, split_units
+from ingest.structure import parse_blocks
+from tests.conftest import REPORT
+
+
+def _doc(text: str, kind: str = "txt", title: str = "T") -> Document:
+    c = clean(text)
+    return Document("d", "/d", title, c.text, "sha", kind, raw_offsets=c.runs)
+
+
+def test_clean_removes_emphasis_and_keeps_raw_offsets():
+    raw = "第二批**12**家\r\n\r\n\r\n\r\n　　累计**36**家。\u200b"
+    c = clean(raw)
+    assert c.text == "第二批12家\n\n累计36家。"
+    for i, ch in enumerate(c.text):
+        assert raw[c.raw_offset(i)] == ch
+
+
+def test_clean_keeps_lone_asterisks_and_empty_text():
+    assert clean("3*4 = 12").text == "3*4 = 12"
+    assert clean("\n \n\t\n").text == ""
+
+
+def test_sentences_split_on_chinese_punctuation_with_offsets():
+    doc = "围绕气象领域；开发“伏羲”等大模型。第二句！\n标题行"
+    units = split_units(doc, 0, len(doc))
+    assert [u.text for u in units] == ["围绕气象领域；", "开发“伏羲”等大模型。", "第二句！", "标题行"]
+    for u in units:
+        assert doc[u.start : u.end] == u.text
+
+
+def test_clauses_do_not_split_enumerations():
+    doc = "与华为、腾讯等合作，以视觉为中心"
+    spans = split_clauses(doc, 0, len(doc))
+    assert [doc[s:e] for s, e in spans] == ["与华为、腾讯等合作，", "以视觉为中心"]
+
+
+def test_report_sections_and_layout_repair():
+    doc = _doc(REPORT.read_text(encoding="utf-8"))
+    blocks = parse_blocks(doc.text, "txt")
+    by_text = {u.text: b.path for b in blocks for u in b.units}
+    # the figure line joined with its label and the lead-in, in reading order
+    stat = "在所有686家完成单位中，多单位合作项目134个，占所有获奖项目70%"
+    assert by_text[stat] == ["企业科技创新主体作用不断彰显"]
+    assert "企业牵头或参与项目111个，占比58%" in by_text
+    # institution headings nest under their group, numbered headings are siblings
+    assert by_text["首次观测到太阳硼-8中微子信号迹象"] == [
+        "1.5 新型研发机构高质量发展",
+        "高水平创新成果不断涌现",
+        "李政道研究所",
+    ]
+    assert by_text["直线加速器整体工艺实现全流程验证"] == [
+        "1.6 世界级重大科技基础设施集群建设不断提速",
+        "在建中",
+        "硬X射线自由电子激光装置",
+    ]
+
+
+def test_layout_repair_is_general():
+    text = "在全部52家医院中\n\n30家，占比58%\n\n三级医院\n\n22家\n\n二级医院\n\n其他内容在这里结束。"
+    doc = _doc(text)
+    units = [u for b in parse_blocks(doc.text, "txt") for u in b.units]
+    assert units[0].text == "在全部52家医院中，三级医院30家，占比58%"
+    assert units[1].text == "二级医院22家"
+    assert doc.text[units[0].start : units[0].end] == "在全部52家医院中\n\n30家，占比58%\n\n三级医院"
+
+
+def test_chunks_carry_offsets_sections_and_stable_ids():
+    doc = _doc(REPORT.read_text(encoding="utf-8"), title="报告")
+    chunks = chunk_document(doc, 320, 1)
+    again = chunk_document(doc, 320, 1)
+    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in again]
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+    for c in chunks:
+        assert c.text == doc.text[c.start : c.end]
+        assert c.units[0].start == c.start and c.units[-1].end == c.end
+        assert c.heading.startswith("报告")
+    lee = next(c for c in chunks if "蜘蛛系统" in c.text)
+    assert lee.section == "1.5 新型研发机构高质量发展 > 高水平创新成果不断涌现 > 李政道研究所"
+    assert "李政道研究所" in lee.embed_text()
+
+
+def test_chunk_size_and_overlap():
+    text = "".join(f"这是第{i}个句子，内容比较长一些用来测试。" for i in range(30))
+    doc = _doc(text)
+    chunks = chunk_document(doc, 100, 1)
+    assert len(chunks) > 3
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.units[-1] == b.units[0]  # one sentence of overlap
+        assert len(a.text) <= 100 + 30
+    no_overlap = chunk_document(doc, 100, 0)
+    assert all(a.end <= b.start for a, b in zip(no_overlap, no_overlap[1:]))
+
+
+def test_markdown_headings():
+    doc = _doc("# 总览\n\n## 1 数据\n\n共有36家。\n\n## 2 方法\n\n采用抽样。", kind="md")
+    chunks = chunk_document(doc, 300, 1)
+    assert [(c.section, c.text) for c in chunks] == [("总览 > 1 数据", "共有36家。"), ("总览 > 2 方法", "采用抽样。")]
