@@ -64,6 +64,7 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
             "outputs": [chatbot, question],
             "concurrency_id": ENGINE_CONCURRENCY_ID,
             "concurrency_limit": concurrency,
+            "show_progress": "hidden",  # the pending "…" message shows progress
         }
         send.click(**chat_event, api_name="chat")
         question.submit(**chat_event, api_visibility="private")

@@ -81,9 +81,11 @@ def test_chat_shows_abstention_and_keeps_history(client):
     assert 'class="dq-refused"' in _text(history[-1]) and "报告中没有找到相关信息。" in _text(history[-1])
 
 
-def test_chat_error_is_shown_as_error_not_answer(client):
-    with pytest.raises(gradio_client.exceptions.AppError, match="LLM mode is not configured"):
-        client.predict(FACT_Q, [], 3, "llm", api_name="/chat")
+def test_chat_problem_is_a_warning_not_an_answer(client):
+    first, _ = client.predict(FACT_Q, [], 3, "extractive", api_name="/chat")
+    history, box = client.predict(FACT_Q, first, 3, "llm", api_name="/chat")
+    # the window shows a warning toast and changes nothing: no answer is added
+    assert history == {"__type__": "update"} and box == {"__type__": "update"}
 
 
 def test_chat_escapes_hostile_documents(client):

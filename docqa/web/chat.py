@@ -1,10 +1,13 @@
 """What the chat window does with a question: check it, stream the engine's
 answer into the conversation, then add the collapsible sources block.
 
-Engine errors become ``gr.Error`` (shown as a toast, never as an answer);
-abstentions are answers and are shown as such."""
+In the window an engine error becomes a warning toast (never an answer, and
+the conversation stays visible: a raised ``gr.Error`` would cover it); for
+API clients (``/ask``) it is a ``gr.Error``.  Abstentions are answers and are
+shown as such."""
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterator
 
@@ -13,6 +16,7 @@ import gradio as gr
 from docqa.engine import Engine
 from docqa.errors import DocQAError
 from docqa.records import Answer
+from docqa.web.labels import labels
 from docqa.web.render import answer_html, escape_text, partial_answer_html, sources_html, sources_title
 
 # The extractive answerer produces its answer in one piece; it is still shown
@@ -52,16 +56,20 @@ class ChatHandlers:
         self.stream_delay = stream_delay
 
     def respond(self, question: str, history: list[dict] | None, top_k: float | None, mode: str | None):
-        """Yield (conversation, question box) while the answer streams in."""
+        """Yield (conversation, question box) while the answer streams in.
+
+        A problem (bad question, LLM mode not configured, …) is a toast and
+        leaves the conversation as it was, with the question still in its box."""
         k = int(top_k) if top_k is not None else None
         try:
             q, k, m = self.engine.check(question, k, mode)
         except DocQAError as exc:
-            raise gr.Error(str(exc)) from exc
+            self._warn(exc)
+            yield gr.skip(), gr.skip()
+            return
         history = list(history or [])
         history.append({"role": "user", "content": escape_text(q)})
-        pending = {"role": "assistant", "content": partial_answer_html("…")}
-        yield history + [pending], ""
+        yield history + [{"role": "assistant", "content": partial_answer_html("…")}], ""
         text = ""
         try:
             for event in self.engine.stream(q, top_k=k, mode=m):
@@ -73,8 +81,12 @@ class ChatHandlers:
                 elif event.kind == "final" and event.answer is not None:
                     yield history + answer_messages(event.answer, self.lang), ""
         except DocQAError as exc:
-            yield history, q  # drop the pending answer; give the question back
-            raise gr.Error(str(exc)) from exc
+            self._warn(exc)
+            yield history[:-1], q  # no half answer; the question goes back to its box
+
+    def _warn(self, exc: DocQAError) -> None:
+        # Gradio renders toast text as HTML: the message is escaped.
+        gr.Warning(html.escape(str(exc)), title=labels(self.lang)["error"])
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> dict:
         """The answer contract for one question (for API clients)."""

@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "notice": "提示",
         "index": "已收录 {documents} 份文档、{chunks} 个段落 · 检索模型 {model}",
         "empty": "还没有提问。",
+        "error": "无法回答",
     },
     "en": {
         "title": "DocQA",
@@ -56,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "notice": "Note",
         "index": "{documents} documents, {chunks} passages indexed · model {model}",
         "empty": "No questions yet.",
+        "error": "Cannot answer",
     },
 }
 
