@@ -94,13 +94,14 @@ def thresholds_from(summary: dict, rate_margin: float = RATE_MARGIN, chars_margi
 
 def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], rate_margin: float, chars_margin: int) -> str:
     cfg = summary.get("config", {})
+    chunker = ", ".join(f"{k} {v}" for k, v in (cfg.get("chunker") or {}).items())
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# CI gate for the bundled question set (`python -m eval --gate`, run by .ci/run).",
         f"# Measured {when} with `python -m eval --write-thresholds`:",
         f"#   {summary.get('questions')} questions from {Path(cfg.get('questions', {}).get('path', '?')).name}, "
-        f"model {cfg.get('model')}, mode {cfg.get('mode')}, top_k {cfg.get('top_k')}, chunker {cfg.get('chunker')},",
-        f"#   commit {cfg.get('git_commit') or 'unknown'}.",
+        f"model {cfg.get('model')}, mode {cfg.get('mode')}, top_k {cfg.get('top_k')},",
+        f"#   chunker {chunker}, commit {cfg.get('git_commit') or 'unknown'}.",
         f"# Thresholds = measured figure minus {rate_margin} (rates; plus for false_rate) "
         f"or plus {chars_margin} characters (median_chars).",
         "# Measured figures:",

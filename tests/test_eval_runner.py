@@ -201,3 +201,17 @@ def test_gate_passes_and_fails_on_thresholds(monkeypatch, capsys, tmp_path, fake
     assert stderr == f"eval: error: eval gate FAILED: retrieval.hit@5 outside the thresholds in {strict}\n"
     html = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
     assert "CI gate: FAILED" in html
+
+
+def test_docqa_eval_is_registered_and_light_to_import():
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from docqa.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--help"])
+    assert result.exit_code == 0 and "--benchmark" in result.output and "--baseline" in result.output
+    code = "import sys, eval.commands; print(sorted(m for m in ('torch', 'sentence_transformers', 'docqa.factory', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
