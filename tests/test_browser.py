@@ -128,6 +128,39 @@ def portal_server(docqa_url: str):
         httpd.server_close()
 
 
+@contextlib.contextmanager
+def prefix_proxy(upstream: str, prefix: str = "/docqa"):
+    """A reverse proxy publishing ``upstream`` under ``prefix`` (stripped
+    before forwarding, as nginx's ``proxy_pass http://…/;`` does), streaming
+    responses (Gradio's server-sent events)."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.responses import PlainTextResponse, StreamingResponse
+    from starlette.routing import Route
+
+    from docqa.web.server import BackgroundServer
+
+    client = httpx.AsyncClient(timeout=60)
+    hop = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "date", "server"}
+
+    async def forward(request):
+        path = request.url.path
+        if not (path == prefix or path.startswith(prefix + "/")):
+            return PlainTextResponse("not under the proxy prefix", status_code=404)
+        url = upstream + (path[len(prefix) :] or "/") + (f"?{request.url.query}" if request.url.query else "")
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in hop]
+        req = client.build_request(request.method, url, headers=headers, content=await request.body())
+        resp = await client.send(req, stream=True)
+        out = {k: v for k, v in resp.headers.items() if k.lower() not in hop}
+        return StreamingResponse(resp.aiter_raw(), status_code=resp.status_code, headers=out, background=BackgroundTask(resp.aclose))
+
+    methods = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]
+    app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
+    with BackgroundServer(app, Settings()) as url:
+        yield url + prefix
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -260,3 +293,21 @@ def test_english_interface(browser, tiny_engine):
         page.get_by_text(re.compile(r"^Sources \(1\)$")).wait_for(timeout=30_000)
         page.goto(url + "/widget")
         assert page.locator("#dqw-send").inner_text() == "Ask"
+
+
+def test_chat_and_widget_behind_a_reverse_proxy_sub_path(browser, tiny_engine):
+    with running_server(tiny_engine, Settings(root_path="/docqa")) as upstream, prefix_proxy(upstream) as public:
+        with guarded_page(browser) as (page, guard):
+            page.goto(public + "/")
+            page.locator("#dq-question textarea").wait_for(timeout=30_000)
+            ask_in_chat(page, FACT_Q)
+            page.locator("#dq-chat .dq-cite").first.wait_for(timeout=30_000)
+            assert "42家" in page.locator("#dq-chat .dq-answer").last.inner_text()
+            page.goto(public + "/widget")
+            page.fill("#dqw-input", FACT_Q)
+            page.press("#dqw-input", "Enter")
+            page.locator(".dqw-cite").first.wait_for(timeout=30_000)
+            upstream_port = urlparse(upstream).port
+            assert not any(urlparse(u).port == upstream_port for u in guard.requests)  # all through the proxy
+            assert any(urlparse(u).path == "/docqa/api/ask" for u in guard.requests)
+            assert any(urlparse(u).path.startswith("/docqa/gradio_api/") for u in guard.requests)
