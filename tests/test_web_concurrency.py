@@ -12,7 +12,6 @@ import pytest
 from docqa.settings import Settings
 from tests.test_web_support import (  # noqa: F401  (fixtures)
     FACT_Q,
-    FACT_QUOTE,
     HOSTILE_Q,
     MISSING_Q,
     SLOW_MARK,

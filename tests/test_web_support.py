@@ -33,7 +33,13 @@ HOSTILE = f"""# 安全公告
 """
 
 FACT_Q = "园区累计备案了多少家新型研发机构？"
-FACT_QUOTE = "园区累计备案新型研发机构42家，2024年新增9家。"
+FACT_SENTENCE = "园区累计备案新型研发机构42家，2024年新增9家。"
+
+
+def is_fact_quote(quote: str) -> bool:
+    """The cited span for FACT_Q: exact text from the fact's sentence, holding
+    the figure (how much of the sentence is quoted is the answerer's call)."""
+    return "42家" in quote and quote in FACT_SENTENCE
 HOSTILE_Q = "警报测试编号是多少？"
 MISSING_Q = "火星上有多少人？"
 REPORT_Q = "上海累计备案了多少家新型研发机构？"
