@@ -232,6 +232,8 @@ def test_chat_ui_answers_and_opens_sources(browser, report_server):
         assert not quote.is_visible()  # the sources block starts collapsed
         page.get_by_text(re.compile(r"^来源 \(1\)$")).click()
         quote.wait_for(state="visible", timeout=5_000)
+        page.wait_for_timeout(1500)
+        assert quote.is_visible(), "the sources block closed again by itself"
         assert "36家" in quote.inner_text()
         head = page.locator("#dq-chat .dq-source-head").first.inner_text()
         assert "上海科技创新报告" in head and "新型研发机构" in head

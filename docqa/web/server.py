@@ -10,21 +10,19 @@ import socket
 import threading
 import time
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
-import gradio as gr  # noqa: E402  (after the analytics switch)
-import uvicorn  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
-from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import FileResponse, HTMLResponse  # noqa: E402
-from fastapi.staticfiles import StaticFiles  # noqa: E402
-
-from docqa.engine import Engine  # noqa: E402
-from docqa.settings import Settings  # noqa: E402
-from docqa.web.api import api_router  # noqa: E402
-from docqa.web.labels import EXAMPLES, labels  # noqa: E402
-from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins  # noqa: E402
-from docqa.web.theme import STATIC_DIR, mount_options  # noqa: E402
+from docqa.engine import Engine
+from docqa.settings import Settings
+from docqa.web.api import api_router
+from docqa.web.labels import EXAMPLES, labels
+from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins
+from docqa.web.theme import STATIC_DIR, mount_options
 
 STATIC_URL = "/docqa-static"
 
@@ -43,6 +41,7 @@ def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastA
     """The FastAPI app serving ``engine``; nothing is started here."""
     from app import build_app
 
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry (the Blocks say so too)
     labels(lang)  # fail early on an unknown language
     origins = check_origins(settings.allowed_origins)
     server = FastAPI(title="DocQA", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
