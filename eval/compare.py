@@ -39,8 +39,10 @@ class QuestionChange:
     type: str
     before: dict  # the baseline's scores
     after: dict
-    kind: str  # "fixed", "regressed", "better", "worse"
+    kind: str  # "fixed", "regressed", "better", "worse", "changed"
     note: str = ""
+    answer_before: str = ""
+    answer_after: str = ""
 
 
 @dataclass
@@ -116,5 +118,8 @@ def compare(baseline: Path, before_summary: dict, before: dict[str, dict], summa
         if change:
             kind, note = change
             gold = a.get("gold", {})
-            cmp.questions.append(QuestionChange(qid, a.get("question", ""), gold.get("type", ""), b["scores"], a["scores"], kind, note))
+            cmp.questions.append(
+                QuestionChange(qid, a.get("question", ""), gold.get("type", ""), b["scores"], a["scores"], kind, note,
+                               b.get("answer", ""), a.get("answer", ""))
+            )  # fmt: skip
     return cmp

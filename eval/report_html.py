@@ -19,6 +19,7 @@ CJK_FONTS = (
     "Microsoft YaHei", "PingFang SC",
 )  # fmt: skip
 PASSAGE_PREVIEW = 240
+ANSWER_PREVIEW = 160
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
@@ -34,6 +35,10 @@ th{background:#f4f4f4;text-align:left} td.num{text-align:right;font-variant-nume
 .passage{color:#444;font-size:.92em;background:#fafafa;padding:.3em .5em;white-space:pre-wrap}
 img{max-width:100%} .small{color:#666;font-size:.9em}
 """
+
+
+def _clip(text: str, n: int = ANSWER_PREVIEW) -> str:
+    return text if len(text) <= n else text[:n] + "…"
 
 
 def _e(value: object) -> str:
@@ -166,10 +171,12 @@ def _changes(cmp: Comparison) -> str:
         parts.append(f"<h3>{_e(title)}: {len(qs)}</h3>")
         if qs:
             rows = "".join(
-                f"<tr><td>{_e(q.id)}</td><td>{_e(q.type)}</td><td>{_e(q.question)}</td><td class={kind}>{_e(q.note)}</td></tr>"
+                f"<tr><td>{_e(q.id)}</td><td>{_e(q.type)}</td><td>{_e(q.question)}</td><td class={kind}>{_e(q.note)}</td>"
+                f"<td class=small>{_e(_clip(q.answer_before))}</td><td class=small>{_e(_clip(q.answer_after))}</td></tr>"
                 for q in qs
             )
-            parts.append(f"<table><tr><th>id</th><th>type</th><th>question</th><th>what changed</th></tr>{rows}</table>")
+            parts.append("<table><tr><th>id</th><th>type</th><th>question</th><th>what changed</th>"
+                         f"<th>answer before</th><th>answer now</th></tr>{rows}</table>")
     if cmp.only_before or cmp.only_after:
         parts.append(f"<p class=small>Only in the baseline: {len(cmp.only_before)} questions; only in this run: "
                      f"{len(cmp.only_after)} questions.</p>")

@@ -50,6 +50,7 @@ def test_question_by_question_changes():
     assert kinds["b"] == ("regressed", "missing facts: 12家")
     assert kinds["c"] == ("better", "evidence rank 3 → 1")
     assert "d" not in kinds
+    assert next(q for q in cmp.questions if q.id == "a").answer_after == "答案[1]"
     assert (cmp.only_before, cmp.only_after) == (["old"], ["new"])
     verdicts = {m.name: m.verdict for m in cmp.metrics}
     assert verdicts["answer.fact_recall"] == "better" and verdicts["answer.median_chars"] == "better"

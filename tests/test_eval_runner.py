@@ -186,21 +186,46 @@ def test_llm_mode_fails_once_with_the_engine_message(monkeypatch, capsys, tiny, 
     assert fake_model.queries_embedded == 0
 
 
-def test_gate_passes_and_fails_on_thresholds(monkeypatch, capsys, tmp_path, fake_model):
+def test_gate_passes_on_the_bundled_set(monkeypatch, capsys, tmp_path, fake_model):
     loose = tmp_path / "loose.toml"
     loose.write_text('[min]\n"retrieval.hit@5" = 0.0\n[max]\n"answer.median_chars" = 10000\n', encoding="utf-8")
     code, stdout, _ = _main(monkeypatch, capsys, "--gate", "--thresholds", loose, "--out", tmp_path / "a", "--no-progress")
-    assert code == 0 and "eval gate passed" in stdout
-    assert "report_questions: 114 questions over bundled report" in stdout
+    assert code == 0 and stdout.rstrip().endswith("eval gate passed")
+    assert stdout.startswith("report_questions: 114 questions over bundled report;")
+    gate_row = [line.split() for line in stdout.splitlines() if line.startswith("retrieval.hit@5 ")][-1]
+    assert gate_row[0] == "retrieval.hit@5" and gate_row[2:] == [">=", "0.000", "ok"]
 
+
+def test_gate_fails_with_exit_1(monkeypatch, capsys, tiny, tmp_path, fake_model):
+    corpus, qfile = tiny  # stand in for the bundled set, to keep this fast
+    monkeypatch.setattr("eval.questions.BUNDLED_QUESTIONS", qfile)
+    monkeypatch.setattr("docqa.settings.BUNDLED_CORPUS", corpus)
     strict = tmp_path / "strict.toml"
     strict.write_text('[min]\n"retrieval.hit@5" = 1.01\n', encoding="utf-8")
     code, stdout, stderr = _main(monkeypatch, capsys, "--gate", "--thresholds", strict, "--out", tmp_path / "b", "--no-progress")
     assert code == 1
-    assert "retrieval.hit@5" in stdout and "FAIL" in stdout
+    assert ["retrieval.hit@5", "1.000", ">=", "1.010", "FAIL"] in [line.split() for line in stdout.splitlines()]
     assert stderr == f"eval: error: eval gate FAILED: retrieval.hit@5 outside the thresholds in {strict}\n"
     html = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
     assert "CI gate: FAILED" in html
+
+
+def test_write_thresholds_then_gate_passes(monkeypatch, capsys, tiny, tmp_path, fake_model):
+    from eval.gate import GATED, load_thresholds
+
+    corpus, qfile = tiny
+    monkeypatch.setattr("eval.questions.BUNDLED_QUESTIONS", qfile)
+    monkeypatch.setattr("docqa.settings.BUNDLED_CORPUS", corpus)
+    target = tmp_path / "t.toml"
+    code, stdout, _ = _main(monkeypatch, capsys, "--write-thresholds", "--thresholds", target, "--margin", "0.05",
+                            "--out", tmp_path / "a", "--no-progress")  # fmt: skip
+    assert code == 0 and f"wrote {target}" in stdout
+    text = target.read_text(encoding="utf-8")
+    assert "with `python -m eval --write-thresholds`" in text and "minus 0.05" in text
+    written = load_thresholds(target)
+    assert set(written["min"]) | set(written["max"]) <= set(GATED["min"]) | set(GATED["max"])
+    code, stdout, _ = _main(monkeypatch, capsys, "--gate", "--thresholds", target, "--out", tmp_path / "b", "--no-progress")
+    assert code == 0 and stdout.rstrip().endswith("eval gate passed")
 
 
 def test_docqa_eval_is_registered_and_light_to_import():
