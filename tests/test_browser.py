@@ -154,7 +154,9 @@ def prefix_proxy(upstream: str, prefix: str = "/docqa"):
         req = client.build_request(request.method, url, headers=headers, content=await request.body())
         resp = await client.send(req, stream=True)
         out = {k: v for k, v in resp.headers.items() if k.lower() not in hop}
-        return StreamingResponse(resp.aiter_raw(), status_code=resp.status_code, headers=out, background=BackgroundTask(resp.aclose))
+        return StreamingResponse(
+            resp.aiter_raw(), status_code=resp.status_code, headers=out, background=BackgroundTask(resp.aclose)
+        )
 
     methods = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]
     app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)])

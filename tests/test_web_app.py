@@ -104,4 +104,4 @@ def test_public_url():
     from docqa.web.server import public_url
 
     assert public_url(Settings()) == "http://127.0.0.1:7860/"
-    assert public_url(Settings(host="0.0.0.0", port=80, root_path="/docqa")) == "http://localhost:80/docqa/"
+    assert public_url(Settings(host="0.0.0.0", port=80, root_path="/docqa")) == "http://localhost:80/"

@@ -39,26 +39,26 @@ def prepare_engine(settings, echo=typer.echo):
 
 
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Interface to listen on [env DOCQA_HOST; default 127.0.0.1].")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port [env DOCQA_PORT; default 7860].")] = None,
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on (env DOCQA_HOST, default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (env DOCQA_PORT, default 7860).")] = None,
     root_path: Annotated[
         Optional[str],
-        typer.Option("--root-path", help="Public sub-path behind a reverse proxy, e.g. /docqa [env DOCQA_ROOT_PATH]."),
+        typer.Option("--root-path", help="Public sub-path behind a reverse proxy, e.g. /docqa (env DOCQA_ROOT_PATH)."),
     ] = None,
     allowed_origin: Annotated[
         Optional[list[str]],
         typer.Option(
             "--allowed-origin",
             help="Origin allowed to embed the widget and call the API (repeatable) "
-            "[env DOCQA_ALLOWED_ORIGINS as a JSON list]. Same origin and localhost are always allowed.",
+            "(env DOCQA_ALLOWED_ORIGINS as a JSON list). Same origin and localhost are always allowed.",
         ),
     ] = None,
     concurrency: Annotated[
-        Optional[int], typer.Option(help="Questions answered at once [env DOCQA_CONCURRENCY; default 4].")
+        Optional[int], typer.Option(help="Questions answered at once (env DOCQA_CONCURRENCY, default 4).")
     ] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Default passages to retrieve [env DOCQA_TOP_K].")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Default passages to retrieve (env DOCQA_TOP_K).")] = None,
     lang: Annotated[
-        str, typer.Option(envvar="DOCQA_LANG", help="Interface language: zh or en [env DOCQA_LANG].")
+        str, typer.Option(envvar="DOCQA_LANG", help="Interface language: zh or en.")
     ] = "zh",
     index: Annotated[Optional[Path], typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")] = None,
 ) -> None:

@@ -87,9 +87,10 @@ def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastA
 
 
 def public_url(settings: Settings, host: str | None = None, port: int | None = None) -> str:
+    """Where the server itself answers (a reverse proxy adds the root path)."""
     host = host or settings.host
     shown = "localhost" if host in ("0.0.0.0", "::") else host
-    return f"http://{shown}:{port or settings.port}{settings.root_path.rstrip('/')}/"
+    return f"http://{shown}:{port or settings.port}/"
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, port: int | None = None, log_level: str = "info") -> uvicorn.Config:
@@ -141,5 +142,8 @@ class BackgroundServer:
 def serve(engine: Engine, settings: Settings, lang: str = "zh") -> None:
     """Serve until interrupted (Ctrl-C)."""
     app = create_server(engine, settings, lang)
-    print(f"DocQA is running at {public_url(settings)}  (widget: {public_url(settings)}widget)", flush=True)
+    url = public_url(settings)
+    print(f"DocQA: chat {url}  widget {url}widget  API {url}api/ask", flush=True)
+    if settings.root_path:
+        print(f"DocQA: public under {settings.root_path.rstrip('/')}/ behind a reverse proxy that strips it", flush=True)
     uvicorn.Server(uvicorn_config(app, settings)).run()
