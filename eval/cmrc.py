@@ -119,9 +119,12 @@ def write_corpus(data: dict, target: Path) -> int:
                     (tmp / (name + ".meta.json")).write_text(meta, encoding="utf-8")
                 n += 1
         (tmp / ".complete").write_text(str(n))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not (target / ".complete").exists():
+                raise
+            # another run wrote the same corpus meanwhile: keep theirs
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -9,6 +9,32 @@ import typer
 
 BENCHMARKS = ("cmrc2018",)
 
+QuestionsOpt = Annotated[Optional[Path], typer.Option("--questions", help="Question set, JSONL (default: the bundled set).")]
+CorpusOpt = Annotated[
+    Optional[list[Path]],
+    typer.Option("--corpus", help="Files or directories to answer from (default: the bundled report)."),
+]
+MoreCorpusArg = Annotated[
+    Optional[list[Path]],
+    typer.Argument(metavar="PATH", show_default=False, help="More corpus paths, so `--corpus a b c` works."),
+]
+BenchmarkOpt = Annotated[Optional[str], typer.Option("--benchmark", help="Benchmark instead of a question set: cmrc2018.")]
+BenchmarkPathOpt = Annotated[
+    Optional[Path],
+    typer.Option("--benchmark-path", help="Benchmark file (default: ../shared/benchmarks/cmrc2018/cmrc2018_dev.json)."),
+]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Ask a deterministic sample of N questions.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Output directory (default: eval-out/<timestamp>).")]
+ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="Answer mode: extractive or llm (default: DOCQA_MODE).")]
+TopKOpt = Annotated[Optional[int], typer.Option("--top-k", help="Passages retrieved per question (default: DOCQA_TOP_K).")]
+BaselineOpt = Annotated[Optional[Path], typer.Option("--baseline", help="Output directory of an earlier run.")]
+GateOpt = Annotated[bool, typer.Option("--gate", help="Run the bundled set; exit 1 if a figure misses its threshold.")]
+WriteOpt = Annotated[bool, typer.Option("--write-thresholds", help="Run the bundled set; rewrite the thresholds from it.")]
+ThresholdsOpt = Annotated[Optional[Path], typer.Option("--thresholds", help="Default: eval/thresholds.toml.")]
+MarginOpt = Annotated[float, typer.Option("--margin", min=0.0, max=0.5, help="--write-thresholds: margin below the rates.")]
+RebuildOpt = Annotated[bool, typer.Option("--rebuild-index", help="Rebuild the eval index even if a cached one matches.")]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")]
+
 
 def _usage(msg: str) -> Exception:
     from docqa.errors import BadRequest
@@ -16,33 +42,9 @@ def _usage(msg: str) -> Exception:
     return BadRequest(msg)
 
 
-def eval_command(
-    questions: Annotated[Optional[Path], typer.Option("--questions", help="Question set, JSONL (default: the bundled report's set).")] = None,
-    corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Files or directories to answer from (default: the bundled report). Repeatable.")] = None,
-    more_corpus: Annotated[Optional[list[Path]], typer.Argument(metavar="PATH", show_default=False, help="More corpus paths, so `--corpus a b c` works.")] = None,
-    benchmark: Annotated[Optional[str], typer.Option("--benchmark", help="External benchmark instead of a question file: cmrc2018.")] = None,
-    benchmark_path: Annotated[Optional[Path], typer.Option("--benchmark-path", help="Benchmark file (default: ../shared/benchmarks/cmrc2018/cmrc2018_dev.json).")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Ask a deterministic sample of N questions.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output directory (default: eval-out/<timestamp>).")] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", help="Answer mode: extractive or llm (default: DOCQA_MODE).")] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve per question (default: DOCQA_TOP_K).")] = None,
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Output directory of an earlier run to compare with.")] = None,
-    gate: Annotated[bool, typer.Option("--gate", help="Run the bundled set; exit 1 if a figure is below eval/thresholds.toml.")] = False,
-    write_thresholds: Annotated[bool, typer.Option("--write-thresholds", help="Run the bundled set and rewrite the thresholds file from it.")] = False,
-    thresholds: Annotated[Optional[Path], typer.Option("--thresholds", help="Thresholds file (default: eval/thresholds.toml).")] = None,
-    margin: Annotated[float, typer.Option("--margin", min=0.0, max=0.5, help="With --write-thresholds: margin below measured rates.")] = 0.02,
-    rebuild_index: Annotated[bool, typer.Option("--rebuild-index", help="Build the eval index again even if a cached one matches.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")] = True,
-) -> None:
-    """Evaluate answers on a question set: retrieval, facts, citations, refusals."""
-    from docqa.settings import BUNDLED_CORPUS, Settings
-    from eval import cmrc, gate as gating, table
-    from eval.questions import BUNDLED_QUESTIONS, load_questions, sample
-    from eval.runner import Source, default_out_dir, file_detail, run_eval
-
+def _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limit, gate, write_thresholds) -> None:
     if more_corpus and not corpus:
         raise _usage(f"unexpected argument {more_corpus[0]}; corpus paths go after --corpus")
-    corpus = list(corpus or []) + list(more_corpus or [])
     if benchmark is not None and benchmark not in BENCHMARKS:
         raise _usage(f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARKS)}")
     if benchmark and (questions or corpus):
@@ -52,59 +54,107 @@ def eval_command(
     if gate and write_thresholds:
         raise _usage("use either --gate or --write-thresholds")
     if (gate or write_thresholds) and (questions or corpus or benchmark or limit):
-        raise _usage("--gate and --write-thresholds always run the whole bundled set; drop --questions, --corpus, --benchmark and --limit")
+        raise _usage(
+            "--gate and --write-thresholds always run the whole bundled set; "
+            "drop --questions, --corpus, --benchmark and --limit"
+        )
 
-    settings = Settings()
+
+def _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit):
+    """(questions, corpus paths, question source, corpus source)."""
+    from docqa.settings import BUNDLED_CORPUS
+    from eval import cmrc
+    from eval.questions import BUNDLED_QUESTIONS, load_questions, sample
+    from eval.runner import Source, file_detail
+
     if benchmark:
         bench = cmrc.load(settings, benchmark_path)
-        qs = sample(bench.questions, limit)
-        q_source = Source(bench.name, {"path": str(bench.source), "total": len(bench.questions), "limit": limit})
-        paths = [bench.corpus_dir]
-        c_source = Source(f"{bench.name} ({bench.passages} passages)", {"paths": [str(bench.corpus_dir)]})
-    else:
-        qfile = questions or BUNDLED_QUESTIONS
-        qs = sample(load_questions(qfile), limit)
-        q_source = Source(Path(qfile).stem, {**file_detail(qfile), "limit": limit})
-        paths = corpus or [BUNDLED_CORPUS]
-        name = "bundled report" if not corpus else ", ".join(p.name for p in corpus)
-        c_source = Source(name, {"paths": [str(p.resolve()) for p in paths]})
+        detail = {"path": str(bench.source), "total": len(bench.questions), "limit": limit}
+        return (
+            sample(bench.questions, limit),
+            [bench.corpus_dir],
+            Source(bench.name, detail),
+            Source(f"{bench.name} ({bench.passages} passages)", {"paths": [str(bench.corpus_dir)]}),
+        )
+    qfile = questions or BUNDLED_QUESTIONS
+    paths = corpus or [BUNDLED_CORPUS]
+    corpus_name = ", ".join(p.name for p in corpus) if corpus else "bundled report"
+    return (
+        sample(load_questions(qfile), limit),
+        paths,
+        Source(Path(qfile).stem, {**file_detail(qfile), "limit": limit}),
+        Source(corpus_name, {"paths": [str(p.resolve()) for p in paths]}),
+    )
+
+
+def _print_result(result, question_name: str, corpus_name: str, baseline: Path | None) -> None:
+    from eval import table
+
+    s = result.summary
+    cfg = s["config"]
+    typer.echo(
+        f"{question_name}: {s['questions']} questions over {corpus_name}; model {cfg['model']}, "
+        f"mode {cfg['mode']}, top_k {cfg['top_k']}; {s['run']['wall_s']} s"
+    )
+    typer.echo("\n" + table.summary_table(s))
+    typer.echo("\n" + table.type_table(s))
+    if result.comparison:
+        typer.echo(f"\ncompared with {baseline}:")
+        typer.echo(table.comparison_table(result.comparison))
+    typer.echo("")
+    for path in result.paths.values():
+        typer.echo(f"wrote {path}")
+
+
+def eval_command(
+    questions: QuestionsOpt = None,
+    corpus: CorpusOpt = None,
+    more_corpus: MoreCorpusArg = None,
+    benchmark: BenchmarkOpt = None,
+    benchmark_path: BenchmarkPathOpt = None,
+    limit: LimitOpt = None,
+    out: OutOpt = None,
+    mode: ModeOpt = None,
+    top_k: TopKOpt = None,
+    baseline: BaselineOpt = None,
+    gate: GateOpt = False,
+    write_thresholds: WriteOpt = False,
+    thresholds: ThresholdsOpt = None,
+    margin: MarginOpt = 0.02,
+    rebuild_index: RebuildOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Evaluate answers on a question set: retrieval, facts, citations, refusals."""
+    from docqa.settings import Settings
+    from eval import gate as gating
+    from eval import table
+    from eval.runner import default_out_dir, run_eval
+
+    _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limit, gate, write_thresholds)
+    corpus = list(corpus or []) + list(more_corpus or [])
+    settings = Settings()
+    qs, paths, q_source, c_source = _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit)
 
     # The gate's thresholds are shown in the report of any full run of the bundled set.
     threshold_file = thresholds or gating.THRESHOLDS
     bundled_run = not (questions or corpus or benchmark or limit)
-    limits = None
-    if gate or (bundled_run and threshold_file.exists()):
-        limits = gating.load_thresholds(threshold_file)
+    limits = gating.load_thresholds(threshold_file) if gate or (bundled_run and threshold_file.exists()) else None
     result = run_eval(
         settings, qs, paths, out or default_out_dir(), q_source, c_source,
         mode=mode, top_k=top_k, baseline=baseline, rebuild_index=rebuild_index, show_progress=progress,
         gate_thresholds=limits,
     )  # fmt: skip
+    _print_result(result, q_source.name, c_source.name, baseline)
 
-    s = result.summary
-    typer.echo(f"{q_source.name}: {s['questions']} questions over {c_source.name}; model {s['config']['model']}, "
-               f"mode {s['config']['mode']}, top_k {s['config']['top_k']}; {s['run']['wall_s']} s")
-    typer.echo("")
-    typer.echo(table.summary_table(s))
-    typer.echo("")
-    typer.echo(table.type_table(s))
-    if result.comparison:
-        typer.echo("")
-        typer.echo(f"compared with {baseline}:")
-        typer.echo(table.comparison_table(result.comparison))
-    typer.echo("")
-    for path in result.paths.values():
-        typer.echo(f"wrote {path}")
     if write_thresholds:
-        new = gating.thresholds_from(s, rate_margin=margin)
-        threshold_file.write_text(gating.render_thresholds(s, new, margin, gating.CHARS_MARGIN), encoding="utf-8")
+        new = gating.thresholds_from(result.summary, rate_margin=margin)
+        text = gating.render_thresholds(result.summary, new, margin, gating.CHARS_MARGIN)
+        threshold_file.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {threshold_file}")
     if gate:
-        lines = gating.check(s, limits)
-        typer.echo("")
-        typer.echo(table.gate_table(lines))
-        failed = [g for g in lines if not g.ok]
+        lines = gating.check(result.summary, limits)
+        typer.echo("\n" + table.gate_table(lines))
+        failed = [g.name for g in lines if not g.ok]
         if failed:
-            names = ", ".join(g.name for g in failed)
-            raise gating.GateFailed(f"eval gate FAILED: {names} outside the thresholds in {threshold_file}")
+            raise gating.GateFailed(f"eval gate FAILED: {', '.join(failed)} outside the thresholds in {threshold_file}")
         typer.echo("eval gate passed")

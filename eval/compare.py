@@ -103,7 +103,9 @@ def _question_change(before: dict, after: dict) -> tuple[str, str] | None:
     return ("better" if better > worse else "worse" if worse > better else "changed"), "; ".join(notes)
 
 
-def compare(baseline: Path, before_summary: dict, before: dict[str, dict], summary: dict, after: dict[str, dict]) -> Comparison:
+def compare(
+    baseline: Path, before_summary: dict, before: dict[str, dict], summary: dict, after: dict[str, dict]
+) -> Comparison:
     metrics = [
         MetricChange(f"{s}.{k}", metric(before_summary, s, k), metric(summary, s, k), d) for s, k, d in SUMMARY_METRICS
     ]

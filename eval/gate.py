@@ -53,7 +53,9 @@ def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
     except FileNotFoundError as exc:
         raise DocumentError(f"{path}: no thresholds file; create it with `python -m eval --write-thresholds`") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DocumentError(f"{path}: invalid TOML ({exc}); fix it or rewrite it with `python -m eval --write-thresholds`") from exc
+        raise DocumentError(
+            f"{path}: invalid TOML ({exc}); fix it or rewrite it with `python -m eval --write-thresholds`"
+        ) from exc
     out = {"min": {}, "max": {}}
     for table in out:
         for name, value in (data.get(table) or {}).items():
@@ -74,7 +76,9 @@ def check(summary: dict, thresholds: dict[str, dict[str, float]]) -> list[GateLi
     return lines
 
 
-def thresholds_from(summary: dict, rate_margin: float = RATE_MARGIN, chars_margin: int = CHARS_MARGIN) -> dict[str, dict[str, float]]:
+def thresholds_from(
+    summary: dict, rate_margin: float = RATE_MARGIN, chars_margin: int = CHARS_MARGIN
+) -> dict[str, dict[str, float]]:
     """Measured figures loosened by the margins (floored / ceiled to 2 decimals)."""
     out: dict[str, dict[str, float]] = {"min": {}, "max": {}}
     for name in GATED["min"]:

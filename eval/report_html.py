@@ -143,7 +143,8 @@ def _metric_table(summary: dict, gate: list | None, cmp: Comparison | None) -> s
         row = f"<tr><td>{_e(name)}</td><td class=num>{_e(fmt(metric(summary, s, k), name))}</td>"
         if gates:
             g = gates.get(name)
-            row += (f'<td class="num {"ok" if g.ok else "bad"}">{_e(g.op)} {_e(fmt(g.threshold, name))}</td>' if g else "<td></td>")
+            cell = f"{_e(g.op)} {_e(fmt(g.threshold, name))}" if g else ""
+            row += f'<td class="num {("ok" if g.ok else "bad") if g else ""}">{cell}</td>'
         if cmp:
             m = changes[name]
             row += f'<td class=num>{_e(fmt(m.before, name))}</td><td class="num {m.verdict}">{_e(fmt_delta(m))}</td>'
@@ -155,7 +156,9 @@ def _type_table(summary: dict) -> str:
     head = "<tr><th>type</th>" + "".join(f"<th>{_e(c)}</th>" for c, _, _ in TYPE_COLUMNS) + "</tr>"
     rows = [head]
     for t, sub in summary.get("by_type", {}).items():
-        cells = [str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
+        cells = [
+            str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS
+        ]
         rows.append(f"<tr><td>{_e(t)}</td>" + "".join(f"<td class=num>{_e(c)}</td>" for c in cells) + "</tr>")
     legend = ("<p class=small>n: questions; facts: fact recall; chars: median answer length; cit.P / cit.R: citation "
               "precision / recall; abst.R: unanswerable questions refused; false: answerable questions refused.</p>")

@@ -26,6 +26,7 @@ from eval.metrics import Scores, score_question, summarise
 from eval.questions import EvalQuestion
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+OUTPUTS = {"predictions": "predictions.jsonl", "summary": "summary.json", "report": "report.html"}
 
 
 @dataclass
@@ -80,14 +81,14 @@ def ask_all(
 
 
 def _git_commit() -> str | None:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()
+        sha = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{sha}+dirty" if dirty else sha
@@ -138,7 +139,7 @@ def run_eval(
     t0 = time.perf_counter()
     before = load_run(baseline) if baseline is not None else None  # fail on a bad baseline before any work
     mode = mode or settings.mode
-    top_k = top_k or settings.top_k
+    top_k = settings.top_k if top_k is None else top_k
     embedder = embedder or make_embedder(settings)
     bars: dict = {}
 
@@ -192,7 +193,7 @@ def run_eval(
         "ask_s": round(t2 - t1, 1),
         "wall_s": round(time.perf_counter() - t0, 1),
     }
-    paths = {"predictions": out_dir / "predictions.jsonl", "summary": out_dir / "summary.json", "report": out_dir / "report.html"}
+    paths = {name: out_dir / file for name, file in OUTPUTS.items()}
     write_jsonl(paths["predictions"], rows)
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     paths["report"].write_text(report_html.render(summary, rows, gate, cmp), encoding="utf-8")

@@ -240,3 +240,10 @@ def test_docqa_eval_is_registered_and_light_to_import():
     code = "import sys, eval.commands; print(sorted(m for m in ('torch', 'sentence_transformers', 'docqa.factory', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_top_k_zero_is_refused_not_replaced(monkeypatch, capsys, tiny, tmp_path, fake_model):
+    corpus, qfile = tiny
+    code, _, stderr = _main(monkeypatch, capsys, "--questions", qfile, "--corpus", corpus, "--top-k", "0",
+                            "--out", tmp_path / "o", "--no-progress")  # fmt: skip
+    assert code == 2 and stderr == "eval: error: top_k must be an integer from 1 to 50, got 0\n"
