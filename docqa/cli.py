@@ -127,7 +127,7 @@ _register_client_commands()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except DocQAError as exc:
         _err(str(exc))
         sys.exit(exc.exit_code)
@@ -145,6 +145,8 @@ def main() -> None:
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(1)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

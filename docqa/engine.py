@@ -91,7 +91,7 @@ class Engine:
         t2 = time.perf_counter()
         bm25 = self.retriever.bm25
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
-        analysed = analyse(q, self.retriever.segmenter, bm25.idf, bm25.df.__contains__, contexts, self.glossary)
+        analysed = analyse(q, self.retriever.segmenter, bm25.df.__contains__, contexts, self.glossary)
         text, refused, citations, _ = self.answerer.answer(analysed, hits)
         for c in citations:
             doc = self.index.docs.get(c.doc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docqa.answer.abstain import thresholds_for
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.crosslingual import Glossary
 from docqa.engine import Engine
@@ -47,7 +48,7 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
         embedder=embedder,
         index=data,
         retriever=HybridRetriever(data, segmenter),
-        answerer=ExtractiveAnswerer(),
+        answerer=ExtractiveAnswerer(thresholds_for(embedder.model_id)),
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
         glossary=Glossary(word_freq=segmenter.word_frequencies()),

@@ -15,17 +15,28 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 # Expected answer kinds, recognised from question wording (Chinese and English).
 _KIND_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("time", re.compile(r"何时|什么时候|哪一?年|几月|几号|哪天|日期|时间是|多久|\bwhen\b|what (?:year|date|time)|how long", re.I)),
-    ("number", re.compile(r"多少|几[个家项名支篇次倍亿万所座台套]|几|数量|比例|占比|百分之|规模|金额|how many|how much|what (?:percentage|share|proportion|number)|number of", re.I)),
-    ("list", re.compile(r"哪些|分别是|名单|有哪几|包括哪|列举|\bwhich\b.*\b(?:are|were)\b|what are the|\blist\b|\bname (?:the|all)\b", re.I)),
+    ("task", re.compile(r"^(?:请|请你|麻烦)?(?:帮我|给我|替我|为我)?(?:写|编|讲|画|翻译|生成|创作|作)(?:一|个|首|篇|份|段|下)|^(?:please )?(?:write|compose|translate|draw|generate|tell me a joke)\b", re.I)),
+    ("time", re.compile(r"何时|什么时候|啥时候?|哪一?年|几月|几号|哪一?天|日期|时间是|多久|\bwhen\b|what (?:year|date|time)|how long", re.I)),
+    ("list", re.compile(r"哪些|分别是|名单|哪几|包括哪|列举|哪[两二三四五六七八九十]+[大个项种类方面点家所]|\bwhich\b.*\b(?:are|were)\b|what are the|\blist\b|\bname (?:the|all)\b", re.I)),
+    ("number", re.compile(r"多少|几[个家项名支篇次倍亿万所座台套位]|几|数量|比例|占比|百分之|金额|how many|how much|what (?:percentage|share|proportion|number)|number of", re.I)),
     ("org", re.compile(r"哪家|哪[个所](?:公司|企业|机构|单位|研究院|研究所|大学|高校|集团)|什么(?:公司|企业|机构|单位)|\b(?:which|what) (?:company|companies|firm|enterprise|institution|organi[sz]ation|institute|university|agency)", re.I)),
     ("person", re.compile(r"谁|\bwho\b|\bwhom\b", re.I)),
-    ("place", re.compile(r"哪里|在哪|何地|\bwhere\b", re.I)),
+    ("place", re.compile(r"哪里|哪儿|在哪(?![类些个种方一几])|何地|哪[个片座]?(?:城市|地方|区|省|国家|海域|地区)|\bwhere\b|which (?:city|country|province|district)", re.I)),
+    ("why", re.compile(r"为什么|为何|什么原因|原因是|\bwhy\b", re.I)),
+    ("how", re.compile(r"怎么|怎样|如何|咋|\bhow\b", re.I)),
 ]
 _TIME_EVIDENCE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月|年度|世纪|\d{4}")
 _NUMBER_EVIDENCE = re.compile(r"\d|[一两二三四五六七八九十百千万亿]+(?:个|家|项|名|支|大|批|级|类|套|种|次|倍|余)|首[台次个]|第[一二三四五六七八九十\d]")
-_LIST_EVIDENCE = re.compile(r"[、]|[^，,]+(?:和|与|及)[^，,]+")
+# Numbers that are not quantities: years, dates and version numbers.
+_NOT_QUANTITY = re.compile(r"\d{4}\s*年度?|\d{1,2}\s*月|\d+(?:\.\d+)+\s*版|[vV]\d+(?:\.\d+)*|[A-Za-z]+\d+(?:\.\d+)*")
+# An enumeration: 、-separated items, or items joined by 和/与/及 that are not counted ("8家公司及企业").
+_LIST_EVIDENCE = re.compile(r"、")
+_JOINED = re.compile(r"[^，,]+(?:和|与|及)[^，,]+")
 _ORG_EVIDENCE = re.compile(r"公司|集团|企业|研究院|研究所|中心|大学|学院|机构|实验室|银行|医院|协会|学会|委员会|[局部厅署]")
+_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|州|洋|海域|湖|江|岛|港|湾)")
+_REASON_EVIDENCE = re.compile(r"因为|由于|得益于|原因|因此|所以|为了|通过|依托|凭借|基于|在于")
+_PERSON_TAGS = {"nr", "nrfg", "nrt"}
+_PLACE_TAGS = {"ns"}
 
 
 def normalize(text: str) -> str:
@@ -40,24 +51,56 @@ def language(text: str) -> str:
     return "en" if latin > 2 * cjk else "zh"
 
 
+_PARTS = re.compile(r"[？?；;]|，(?:还有|以及|另外|又|并且)")
+
+
 def answer_kind(question: str) -> str:
+    """What sort of answer the question expects; "multi" when it asks several
+    things of different sorts (each part then only needs covering)."""
+    parts = [p for p in _PARTS.split(question) if p.strip()]
+    kinds = {_kind(p) for p in parts} if len(parts) > 1 else set()
+    if len(kinds) > 1:
+        return "multi"
+    return _kind(question)
+
+
+def _kind(question: str) -> str:
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(question):
             return kind
     return "other"
 
 
-def satisfies_kind(kind: str, text: str) -> bool:
-    """Does ``text`` contain the sort of thing the question asks for?"""
+def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmenter | None = None) -> bool:
+    """Does ``text`` contain the sort of thing the question asks for — and
+    something the question did not already say (a number, place or name
+    repeated from the question is not an answer)?"""
     if kind == "time":
-        return bool(_TIME_EVIDENCE.search(text))
+        return bool(_TIME_EVIDENCE.search(_without(text, question, _NUMBER)))
     if kind == "number":
-        return bool(_NUMBER_EVIDENCE.search(text))
+        return bool(_NUMBER_EVIDENCE.search(_NOT_QUANTITY.sub("", _without(text, question, _NUMBER))))
     if kind == "list":
-        return bool(_LIST_EVIDENCE.search(text))
+        return bool(_LIST_EVIDENCE.search(text)) or (bool(_JOINED.search(text)) and not re.search(r"\d", text))
     if kind == "org":
         return bool(_ORG_EVIDENCE.search(text))
+    if kind == "why":
+        return bool(_REASON_EVIDENCE.search(text))
+    if kind == "task":
+        return False  # "write me a poem" is not a question about the documents
+    if kind in ("person", "place") and segmenter is not None:
+        tags = _PERSON_TAGS if kind == "person" else _PLACE_TAGS
+        asked = normalize(question)
+        words = [w for w in segmenter.coarse_words(text) if len(w) >= 2 and normalize(w) not in asked]
+        if any((segmenter.tag(w) or "") in tags for w in words):
+            return True
+        return kind == "place" and any(m.group() not in asked for m in _PLACE_SUFFIX.finditer(text))
     return True
+
+
+def _without(text: str, question: str, pattern: re.Pattern) -> str:
+    """``text`` minus the matches of ``pattern`` that the question already contains."""
+    asked = set(pattern.findall(normalize(question)))
+    return pattern.sub(lambda m: "" if m.group() in asked else m.group(), text) if asked else text
 
 
 @dataclass
@@ -65,8 +108,12 @@ class Term:
     text: str  # normalised
     weight: float
     parts: list[str] = field(default_factory=list)  # finer words, for partial credit
-    seen: bool = True  # does the corpus vocabulary have it (or its parts)?
+    seen: bool = True  # does the corpus have it (or its parts)?
     forms: list[str] = field(default_factory=list)  # strings that count as the term (translations)
+    required: bool = False  # a number or ordinal: an answer about another one is wrong
+    entity: bool = False  # a place or person name
+    focus: bool = False  # what the question asks about
+    noun: bool = False  # jieba's dictionary knows it as a noun
 
     def __post_init__(self) -> None:
         if not self.forms:
@@ -85,21 +132,93 @@ class Question:
     def total_weight(self) -> float:
         return sum(t.weight for t in self.terms)
 
+    @property
+    def missing_entities(self) -> list[str]:
+        """Place or person names the documents never mention (another city, …)."""
+        return [t.text for t in self.terms if t.entity and not t.seen]
+
+    @property
+    def missing_focus(self) -> list[str]:
+        """What a Chinese question asks about, when the documents never use the
+        word (准确率, 估值, 探测器): they mention the topic, not the thing asked."""
+        if self.lang != "zh":
+            return []  # English words reach the documents only through a dictionary
+        return [t.text for t in self.terms if t.focus and not t.seen and t.noun]
+
 
 _WHICH_COUNT = re.compile(r"哪[一两二三四五六七八九十几]*[个项家名支条种类点大位些样]?(?:方面)?")
 _COUNT_WORD = re.compile(r"^[一两二三四五六七八九十几]+[个项家名支条种类点位]?$")
+_ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|首[批次届期个台]|[一二三四五六七八九十\d]+期|\d")
+_ENTITY_TAGS = {"ns", "nr", "nrt", "nrfg"}
+# Words jieba tags as places that name no particular place.
+_GENERIC_PLACES = frozenset("东西 国内 国外 海外 全国 各地 当地 本地 世界 全球 国际 地方 中外 东方 西方 南北".split())
+
+
+def _equivalents(word: str) -> list[str]:
+    """Spellings that mean the same: 首批 = 第一批."""
+    forms = [word]
+    m = re.match(r"^(?:首|第一)(.+)$", word)
+    if m:
+        forms += [f"首{m.group(1)}", f"第一{m.group(1)}"]
+    return list(dict.fromkeys(forms))
+# Term weights come from how informative a word is in general Chinese
+# (-log p from jieba's dictionary), not from this corpus: a word the documents
+# lack is then weighed by what it says, so 那个 or 提供 count little and 准确率
+# or 专利 a lot.  Nouns say more than verbs.
+_INFO_BASE, _INFO_SCALE, _MAX_WEIGHT = 7.5, 2.0, 3.0
+FOCUS_BOOST = 2.0  # the thing asked about counts double
+MAX_PHRASE = 8
+_OOV_SEEN, _OOV_UNSEEN, _LATIN_WEIGHT, _NUMBER_WEIGHT = 2.5, 1.0, 2.5, 3.0
+
+
+def word_weight(word: str, seen: bool, segmenter: Segmenter) -> float:
+    if word.isascii():
+        return _NUMBER_WEIGHT if word[0].isdigit() else _LATIN_WEIGHT
+    info = segmenter.informativeness(word)
+    if info is None:  # jieba does not know it: a domain term if the corpus has it, else chatter
+        return _OOV_SEEN if seen else _OOV_UNSEEN
+    weight = min(_MAX_WEIGHT, max(0.2, (info - _INFO_BASE) / _INFO_SCALE))
+    tag = segmenter.tag(word) or ""
+    if tag.startswith("v"):
+        weight *= 0.7
+    return weight
+
+
+_Q = r"(?:多少|几|什么|啥|哪些|哪个|哪家|哪种|哪类|何种|多大|多长)"
+_FOCUS_AFTER = re.compile(_Q + r"[个家项种类的位名支条些样是]*([\u4e00-\u9fffA-Za-z0-9]{2,6})")
+_FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,4})(?:是|有|为|叫)?" + _Q + r"[？?吗呢啊呀。]*$")
+_EN_FOCUS = re.compile(
+    r"\b(?:how (?:many|much)|(?:what|which)(?:'s| is| are| was| were)?(?: the| a| an)?)\s+([a-z][a-z-]+(?: [a-z][a-z-]+)?)",
+    re.I,
+)
+
+
+def focus_spans(question: str) -> list[str]:
+    """Stretches of the question naming what it asks about: what follows its
+    interrogative (多少个**应用场景**, 什么**型号**) or, when the interrogative
+    ends the question, what precedes it (**成交额**有多大)."""
+    q = normalize(question)
+    spans = [m.group(1) for m in _FOCUS_AFTER.finditer(q)] + [m.group(1) for m in _FOCUS_BEFORE.finditer(q)]
+    spans += [m.group(1).lower() for m in _EN_FOCUS.finditer(question)]
+    return spans
 
 
 def _merge_singles(words: list[str], contexts: list[str]) -> list[str]:
-    """jieba splits words its dictionary lacks (区块链 -> 区块 + 链, 上链 -> 上 + 链).
-    Join a single character with its neighbour when the joined string occurs
-    in the retrieved passages."""
+    """jieba splits words its dictionary lacks (区块链 -> 区块 + 链, 上链 -> 上 + 链)
+    and phrases the documents use as one term (完成 + 单位).  Join neighbours
+    when the joined string occurs in the retrieved passages."""
     out: list[str] = []
     i = 0
     while i < len(words):
         w = words[i]
         nxt = words[i + 1] if i + 1 < len(words) else ""
-        if nxt and (len(w) == 1 or len(nxt) == 1) and _CJK.match(w[-1:]) and _CJK.match(nxt[:1]):
+        if (
+            nxt
+            and len(w) + len(nxt) <= MAX_PHRASE
+            and (len(w) == 1 or len(nxt) == 1 or (w not in STOPWORDS and nxt not in STOPWORDS))
+            and _CJK.match(w[-1:])
+            and _CJK.match(nxt[:1])
+        ):
             joined = w + nxt
             if any(joined in c for c in contexts):
                 words = words[:i] + [joined] + words[i + 2 :]
@@ -109,18 +228,18 @@ def _merge_singles(words: list[str], contexts: list[str]) -> list[str]:
     return out
 
 
-def _english_terms(question: str, glossary, idf, known, contexts) -> list[Term]:
+def _english_terms(question: str, glossary, segmenter, known, contexts) -> list[Term]:
     """English words and phrases, each standing for its Chinese translations."""
     terms = []
     for phrase, candidates in glossary.terms(question):
         forms = [normalize(c) for c in candidates]
         found = [f for f in forms if known(f) or any(f in c for c in contexts)]
         if found:
-            weight, seen = max(idf(f) if known(f) else idf("") for f in found), True
+            weight, seen = max(word_weight(f, True, segmenter) for f in found), True
         elif forms:
-            weight, seen = idf(""), False  # translatable, but not in the documents
+            weight, seen = word_weight(forms[0], False, segmenter), False  # translatable, not in the documents
         else:
-            weight, seen = 0.5 * idf(""), False  # the dictionary does not know it
+            weight, seen = _OOV_UNSEEN, False  # the dictionary does not know it
         terms.append(Term(phrase, weight, [], seen, forms + [normalize(phrase)]))
     return terms
 
@@ -128,15 +247,14 @@ def _english_terms(question: str, glossary, idf, known, contexts) -> list[Term]:
 def analyse(
     question: str,
     segmenter: Segmenter,
-    idf: Callable[[str], float],
     known: Callable[[str], bool],
     contexts: list[str] = (),
     glossary=None,
 ) -> Question:
-    """``idf`` weighs a word; ``known`` says whether the corpus vocabulary has
-    it (a compound the index only holds in parts is weighed by its parts);
-    ``contexts`` are the normalised retrieved passages, used to repair
-    segmentation."""
+    """The key terms of a question, weighted.  ``known`` says whether the
+    corpus vocabulary has a word; ``contexts`` are the normalised retrieved
+    passages (used to repair segmentation and to tell whether a word occurs);
+    ``glossary`` translates English words."""
     norm = normalize(question)
     stripped = _WHICH_COUNT.sub(" ", unicodedata.normalize("NFKC", question))
     words = _merge_singles([normalize(w) for w in segmenter.coarse_words(stripped)], list(contexts))
@@ -147,12 +265,26 @@ def analyse(
         if (len(w) == 1 and _CJK.match(w)) or _COUNT_WORD.match(w):
             continue  # single characters and bare counts carry little on their own
         parts = [p for p in segmenter.words(w) if p != w and len(p) >= 2 and p not in STOPWORDS]
-        known_parts = [p for p in parts if known(p)]
-        weight = idf(w) if known(w) or not known_parts else max(idf(p) for p in known_parts)
-        seen[w] = Term(w, weight, parts, known(w) or bool(known_parts) or any(w in c for c in contexts))
+        in_corpus = known(w) or any(w in c for c in contexts)
+        is_seen = in_corpus or any(known(p) for p in parts)
+        seen[w] = Term(
+            w,
+            word_weight(w, in_corpus, segmenter),
+            parts,
+            is_seen,
+            forms=_equivalents(w),
+            required=bool(_ORDINAL.search(w)) and not w.isascii() or w.isdigit(),
+            entity=(segmenter.tag(w) or "") in _ENTITY_TAGS and w not in _GENERIC_PLACES,
+            noun=(segmenter.tag(w) or "x")[0] == "n" or segmenter.tag(w) == "vn",
+        )
     terms = list(seen.values())
     lang = language(question)
     if lang == "en" and glossary is not None:
-        terms = [t for t in terms if not t.text.isascii()] + _english_terms(question, glossary, idf, known, contexts)
-    numbers = _NUMBER.findall(norm)
-    return Question(question, lang, answer_kind(question), terms, numbers)
+        terms = [t for t in terms if not t.text.isascii() or t.text[0].isdigit()]
+        terms += _english_terms(question, glossary, segmenter, known, contexts)
+    focus = focus_spans(question)
+    for t in terms:
+        if any(t.text in f or (f.isascii() and f in t.text) for f in focus):
+            t.weight *= FOCUS_BOOST
+            t.focus = True
+    return Question(question, lang, answer_kind(question), terms, _NUMBER.findall(norm))

@@ -58,6 +58,7 @@ class Chunk:
     text: str  # exactly the document's cleaned text[start:end]
     units: list[Unit]
     heading: str = ""  # the section headings given to the embedder with the text
+    heading_span: list[int] | None = None  # [start, end] of the innermost heading's title in the document
 
     def embed_text(self) -> str:
         """What the embedder and BM25 see: headings, then the units in reading order."""

@@ -3,6 +3,7 @@ lower-cased words for Latin script, numbers kept whole."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -14,17 +15,17 @@ _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?|[a-z][a-z0-9\-+.]*[a-z0-9+]|[a-z]|[
 STOPWORDS = frozenset(
     """的 了 和 与 及 或 是 在 有 为 对 从 把 被 由 等 中 上 下 个 这 那 其 之 也 都 而 并 以 于 将 要 会 能 可 还 就 又 吗 呢 吧 啊 呀 么 嘛
     什么 哪些 哪个 哪里 哪儿 哪家 哪 多少 几 几个 几家 如何 怎么 怎样 怎么样 为什么 为何 何时 何地 什么样 啥 谁 是否 有没有 是不是 是什么 有哪些
-    有关 相关 涉及 跟 和 同 一共 总共 共 总计 合计 一起 大概 大约 目前 现在 已经 请问 请 告诉 一下 介绍 说说 讲讲 知道 里 方面 主要 相关 具体 情况 报告 提到 提及 根据 关于 所 一个 一些 哪一 我 你 我们 他们 它
+    比例 比重 百分比 占比 数量 数目 东西 名字 名称 内容 意思 样子 规模 程度 特点 啥时候 啥时 这个 那个 这些 那些 有个 一种 具体 真的 到底 究竟 有关 相关 涉及 跟 和 同 一共 总共 共 总计 合计 一起 大概 大约 目前 现在 已经 请问 请 告诉 一下 介绍 说说 讲讲 知道 里 方面 主要 相关 具体 情况 报告 提到 提及 根据 关于 所 一个 一些 哪一 我 你 我们 他们 它
     the a an of to in on for and or is are was were be been being by with as at from that this these those it its
     what which who whom whose when where why how many much does do did can could should would will about into than
-    among together bring brought get got make made also just only very more most such other between within whether please tell me list name give report mentioned mention according there their they has have had any some""".split()
+    among together bring brought get got make made also only very more most such other between within whether please tell me list name give report mentioned mention according there their they has have had any some""".split()
 )
 
 log = logging.getLogger(__name__)
 
 
 _shared = None
-_shared_lock = threading.Lock()
+_shared_lock = threading.RLock()
 
 
 def _jieba():
@@ -41,6 +42,25 @@ def _jieba():
                 tk.initialize()
                 _shared = tk
     return _shared
+
+
+_tags: dict[str, str] | None = None
+
+
+def _word_tags() -> dict[str, str]:
+    global _tags
+    if _tags is None:
+        with _shared_lock:
+            if _tags is None:
+                tk = _jieba()
+                tags: dict[str, str] = {}
+                with tk.get_dict_file() as f:
+                    for raw in f:
+                        parts = raw.decode("utf-8").split()
+                        if len(parts) == 3:
+                            tags[parts[0]] = parts[2]
+                _tags = tags
+    return _tags
 
 
 class Segmenter:
@@ -66,6 +86,17 @@ class Segmenter:
     def word_frequencies(self) -> dict[str, int]:
         """jieba's dictionary counts (how common a word is in general Chinese)."""
         return self._tokenizer().FREQ
+
+    def informativeness(self, word: str) -> float | None:
+        """Self-information of ``word`` in general Chinese, -log p (None when
+        jieba's dictionary does not have it)."""
+        tk = self._tokenizer()
+        f = tk.FREQ.get(word, 0)
+        return math.log(tk.total / f) if f > 0 else None
+
+    def tag(self, word: str) -> str | None:
+        """jieba's dictionary part-of-speech tag (ns place, nr person, n noun, v verb, …)."""
+        return _word_tags().get(word)
 
     def coarse_words(self, text: str) -> list[str]:
         """Words in jieba's precise mode (compounds kept whole), in order."""

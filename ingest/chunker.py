@@ -13,7 +13,7 @@ from ingest.structure import parse_blocks
 
 SECTION_SEP = " > "
 # Bump when chunking changes, so indexes built by older code are rebuilt.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 
 
 def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:
@@ -42,7 +42,7 @@ def _pack(units: list[Unit], size: int, overlap: int) -> list[list[Unit]]:
 def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     chunks: list[Chunk] = []
     blocks = parse_blocks(doc.text, doc.kind)
-    for path_key, group in groupby(blocks, key=lambda b: tuple(b.path)):
+    for (path_key, leaf), group in groupby(blocks, key=lambda b: (tuple(b.path), b.heading)):
         path = list(path_key)
         units = [u for b in group for u in b.units]
         heading = SECTION_SEP.join(([doc.title] if doc.title else []) + path[-2:])
@@ -60,6 +60,7 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
                     text=doc.text[start:end],
                     units=pack,
                     heading=heading,
+                    heading_span=list(leaf) if leaf else None,
                 )
             )
     return chunks

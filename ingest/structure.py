@@ -30,23 +30,24 @@ _END_PUNCT = set("。！？!?；;，,、")
 class Block:
     path: list[str]
     units: list[Unit]
+    heading: tuple[int, int] | None = None  # offsets of the innermost heading's title
 
 
-def _structured_heading(line: Line) -> tuple[int, str] | None:
-    """(level, title) for markdown or numbered headings."""
+def _structured_heading(line: Line) -> tuple[int, str, int] | None:
+    """(level, title, offset of the title in the line) for markdown or numbered headings."""
     t = line.text
     m = _MD_HEADING.match(t)
     if m:
-        return len(m.group(1)), m.group(2)
+        return len(m.group(1)), m.group(2), m.start(2)
     if len(t) > MAX_HEADING or t[-1] in _END_PUNCT or any(c in "。！？!?；;" for c in t):
         return None
     m = _NUMBERED.match(t)
     if m and not m.group(2)[0].isdigit() and not is_figure(line):
-        return m.group(1).count(".") + 1, t
+        return m.group(1).count(".") + 1, t, 0
     if _CN_L1.match(t):
-        return 1, t
+        return 1, t, 0
     if _CN_L2.match(t):
-        return 2, t
+        return 2, t, 0
     return None
 
 
@@ -58,9 +59,10 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
     guess_headings = kind in ("txt", "pdf")
     structured: list[tuple[int, str]] = []  # (level, title)
     unnumbered: list[str] = []
-    run: list[str] = []  # consecutive unnumbered headings being collected
+    run: list[Line] = []  # consecutive unnumbered headings being collected
     blocks: list[Block] = []
     para: list[Line] = []
+    leaf: tuple[int, int] | None = None
 
     def path() -> list[str]:
         return [title for _, title in structured] + unnumbered
@@ -69,30 +71,32 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
         if para:
             units = split_units(doc, para[0].start, para[-1].end, hard_newlines=kind != "pdf")
             if units:
-                blocks.append(Block(path(), units))
+                blocks.append(Block(path(), units, leaf))
             para.clear()
 
     def close_run() -> None:
-        nonlocal unnumbered
+        nonlocal unnumbered, leaf
         if run:
             keep = max(0, len(unnumbered) - len(run))
-            unnumbered = unnumbered[:keep] + run[:]
+            unnumbered = unnumbered[:keep] + [h.text for h in run]
+            leaf = (run[-1].start, run[-1].end)
             run.clear()
 
     for i, line in enumerate(lines):
         if i in groups:
             flush_para()
             close_run()
-            blocks.append(Block(path(), groups[i].units))
+            blocks.append(Block(path(), groups[i].units, leaf))
         if id(line) in in_group:
             continue
         heading = _structured_heading(line)
         if heading:
             flush_para()
             close_run()
-            level, title = heading
+            level, title, offset = heading
             structured = [h for h in structured if h[0] < level] + [(level, title)]
             unnumbered = []
+            leaf = (line.start + offset, line.start + offset + len(title))
             continue
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if (
@@ -103,7 +107,7 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
             and not is_figure(line)
         ):
             flush_para()
-            run.append(line.text)
+            run.append(line)
             continue
         close_run()
         if line.blank_before:

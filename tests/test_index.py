@@ -9,6 +9,7 @@ from docqa.errors import DocumentError, IndexNotFound, ModelMismatch
 from docqa.factory import make_engine, make_ingestor
 from docqa.settings import Settings
 from index import store
+from ingest.chunker import CHUNKER_VERSION
 from tests.fakes import FakeEmbedder
 
 
@@ -32,7 +33,7 @@ def test_ingest_writes_manifest_and_chunk_store(settings, fake_embedder, corpus)
     manifest = store.read_manifest(settings.index_path)
     assert manifest["format_version"] == store.FORMAT_VERSION
     assert manifest["model"] == {"id": "multilingual-e5-small", "dim": 64, "normalized": True, "metric": "inner_product"}
-    assert manifest["chunker"] == {"chunk_size": 320, "chunk_overlap": 1, "version": 1}
+    assert manifest["chunker"] == {"chunk_size": 320, "chunk_overlap": 1, "version": CHUNKER_VERSION}
     docs = manifest["documents"]
     assert {d["title"] for d in docs.values()} == {"a", "乙报告"}
     assert all(len(d["sha256"]) == 64 for d in docs.values())

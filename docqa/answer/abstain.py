@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docqa.question import Question
+from docqa.settings import DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,26 @@ class Thresholds:
     min_coverage_en: float = 0.45  # key-term coverage through dictionary translations
 
 
+def thresholds_for(model_id: str) -> Thresholds:
+    """Cosine scales differ between embedding models: the dense thresholds were
+    calibrated for the default model only; with any other model the decision
+    rests on term coverage and answer kind alone."""
+    if model_id == DEFAULT_MODEL:
+        return Thresholds()
+    return Thresholds(min_dense=-1.0, min_dense_en=-1.0)
+
+
 def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
     top_dense = max(h.dense for h in hits)
+    if q.missing_entities:
+        return True, f"the documents never mention {', '.join(q.missing_entities)}"
+    if q.missing_focus:
+        return True, f"the documents never mention {', '.join(q.missing_focus)}"
+    unmatched = [t.text for t in q.terms if t.required and best.covered.get(t.text, 0) < 0.4]
+    if unmatched:
+        return True, f"{', '.join(unmatched)} not in the best evidence"
     if not best.kind_ok:
-        return True, f"no {q.kind} in the best evidence"
+        return True, "not a question about the documents" if q.kind == "task" else f"no {q.kind} in the best evidence"
     if q.lang == "en":
         if top_dense < t.min_dense_en:
             return True, f"dense {top_dense:.3f} < {t.min_dense_en}"

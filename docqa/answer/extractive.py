@@ -14,12 +14,17 @@ from dataclasses import dataclass, field
 from docqa.answer.abstain import Thresholds, should_abstain
 from docqa.question import Question, normalize, satisfies_kind
 from docqa.records import Citation, Hit, Unit
+from index.tokenize import Segmenter
+from ingest.chunker import SECTION_SEP
 from ingest.sentences import display, split_clauses
 
 HEADING_CREDIT = 0.7
 PASSAGE_CREDIT = 0.4
+SENTENCE_CREDIT = 0.5  # the rest of the sentence a clause was cut from
 MAX_SPAN_CHARS = 90
+LENGTH_PENALTY = 0.002  # per character: prefer the shortest span that answers
 MAX_ANSWER_UNITS = 3
+HEADING_KINDS = ("org", "person")  # "which institute did X": the answer may be the heading over X
 REFUSAL = {"zh": "报告中没有找到相关信息。", "en": "The report does not contain this information."}
 
 
@@ -34,6 +39,7 @@ class Span:
     covered: dict[str, float] = field(default_factory=dict)  # term -> credit
     coverage: float = 0.0
     kind_ok: bool = True
+    lead: bool = False  # the answer names its section heading (who did it), cited on its own
     score: float = 0.0
 
 
@@ -58,14 +64,21 @@ def _credit(term, texts: list[tuple[str, float]]) -> float:
     return best
 
 
+def _leaf(hit: Hit) -> str:
+    """The innermost heading of a passage, when it is a line of the document."""
+    c = hit.chunk
+    return c.section.rsplit(SECTION_SEP, 1)[-1] if c.heading_span and c.section else ""
+
+
 def _doc_slice(hit: Hit, start: int, end: int) -> str:
     c = hit.chunk
     return c.text[start - c.start : end - c.start]
 
 
 class ExtractiveAnswerer:
-    def __init__(self, thresholds: Thresholds | None = None):
+    def __init__(self, thresholds: Thresholds | None = None, segmenter: Segmenter | None = None):
         self.thresholds = thresholds or Thresholds()
+        self.segmenter = segmenter or Segmenter()
 
     # -- scoring ---------------------------------------------------------
     def _score(self, q: Question, span: Span, context: list[tuple[str, float]], top_dense: float, top_udense: float) -> None:
@@ -77,7 +90,9 @@ class ExtractiveAnswerer:
         for number in q.numbers:  # numbers the question names must be there
             if number not in own and not any(number in t for t, _ in context):
                 span.coverage *= 0.5
-        span.kind_ok = satisfies_kind(q.kind, span.text)
+        span.kind_ok = satisfies_kind(q.kind, span.text, q.text, self.segmenter)
+        if not span.kind_ok and q.kind in HEADING_KINDS and _leaf(span.hit):
+            span.kind_ok = span.lead = satisfies_kind(q.kind, _leaf(span.hit), q.text, self.segmenter)
         rank_prior = 1.0 / span.hit.rank
         unit_weight = 1.5 if q.lang == "en" else 0.5
         span.score = (
@@ -86,7 +101,7 @@ class ExtractiveAnswerer:
             + unit_weight * (span.udense - top_udense)
             + 0.08 * rank_prior
             + (0.25 if span.kind_ok else 0.0)
-            - 0.0005 * len(span.text)
+            - LENGTH_PENALTY * len(span.text)
         )
 
     def _context(self, hit: Hit, unit: Unit) -> list[tuple[str, float]]:
@@ -94,21 +109,28 @@ class ExtractiveAnswerer:
         return [(normalize(hit.chunk.heading + hit.chunk.section), HEADING_CREDIT), (others, PASSAGE_CREDIT)]
 
     def _trim(self, q: Question, span: Span, context, top_dense: float, top_udense: float) -> Span:
-        """The best window of consecutive clauses of a long sentence."""
-        u = span.unit
-        if len(span.text) <= MAX_SPAN_CHARS or display(_doc_slice(span.hit, u.start, u.end)) != u.text:
-            return span
-        clauses = split_clauses(span.hit.chunk.text, u.start - span.hit.chunk.start, u.end - span.hit.chunk.start)
+        """The best window of consecutive clauses of a sentence, or the whole
+        sentence when no shorter window answers as well."""
+        u, c = span.unit, span.hit.chunk
+        if display(_doc_slice(span.hit, u.start, u.end)) != u.text:
+            return span  # a repaired statistic reads in its own order: keep it whole
+        if q.kind == "how":
+            return span  # a "how" or "why" is answered by the whole sentence
+        clauses = split_clauses(c.text, u.start - c.start, u.end - c.start)
         best = span
         for i in range(len(clauses)):
-            for j in range(i, min(len(clauses), i + 4)):
-                s, e = clauses[i][0] + span.hit.chunk.start, clauses[j][1] + span.hit.chunk.start
-                text = display(_doc_slice(span.hit, s, e)).rstrip("，,、：:")
-                if len(text) > MAX_SPAN_CHARS and j > i:
+            for j in range(i, min(len(clauses), i + 3)):
+                if i == 0 and j == len(clauses) - 1:
+                    continue  # that is the whole sentence
+                s = clauses[i][0] + c.start
+                raw = _doc_slice(span.hit, s, clauses[j][1] + c.start).rstrip("，,：:")
+                text = display(raw)
+                if len(text) > MAX_SPAN_CHARS:
                     break
-                cand = Span(span.hit, u, s, s + len(_doc_slice(span.hit, s, e).rstrip("，,、：:")), text, span.udense)
-                self._score(q, cand, context, top_dense, top_udense)
-                if best is span or cand.score > best.score + 1e-9:
+                rest = normalize(_doc_slice(span.hit, u.start, s) + _doc_slice(span.hit, s + len(raw), u.end))
+                cand = Span(span.hit, u, s, s + len(raw), text, span.udense)
+                self._score(q, cand, [(rest, SENTENCE_CREDIT)] + context, top_dense, top_udense)
+                if cand.score > best.score + 1e-9:
                     best = cand
         return best
 
@@ -127,12 +149,13 @@ class ExtractiveAnswerer:
                 self._score(q, span, context, top_dense, top_udense)
                 spans.append(self._trim(q, span, context, top_dense, top_udense))
         spans.sort(key=lambda s: -s.score)
-        best = spans[0]
+        # A span without the kind of thing asked (no number for "how many") cannot answer.
+        best = next((s for s in spans if s.kind_ok), spans[0])
         refuse, reason = should_abstain(q, best, hits, self.thresholds)
         if refuse:
             return Extract([], True, reason, best)
         chosen = [best]
-        missing = {t.text: t.weight for t in q.terms if best.covered.get(t.text, 0) < 0.99}
+        missing = {t.text: t.weight for t in q.terms if best.covered.get(t.text, 0) < 0.5}
         while missing and len(chosen) < MAX_ANSWER_UNITS:
             share = sum(missing.values()) / (q.total_weight or 1.0)
             if share < 0.2:
@@ -160,20 +183,19 @@ class ExtractiveAnswerer:
         ex = self.extract(q, hits)
         if ex.refused:
             return REFUSAL[q.lang], True, [], ex
-        citations, parts = [], []
-        for n, s in enumerate(ex.spans, start=1):
+        citations: list[Citation] = []
+        parts = []
+
+        def cite(c, start: int, end: int, quote: str) -> int:
+            citations.append(Citation(len(citations) + 1, c.doc, c.title, c.section, start, end, c.page, quote))
+            return len(citations)
+
+        for s in ex.spans:
             c = s.hit.chunk
-            citations.append(
-                Citation(
-                    n=n,
-                    doc=c.doc,
-                    title=c.title,
-                    section=c.section,
-                    start=s.start,
-                    end=s.end,
-                    page=c.page,
-                    quote=_doc_slice(s.hit, s.start, s.end),
-                )
-            )
-            parts.append(f"{s.text}[{n}]")
+            prefix = ""
+            if s.lead:
+                leaf = _leaf(s.hit)
+                prefix = f"{leaf}[{cite(c, c.heading_span[0], c.heading_span[1], leaf)}]："
+            n = cite(c, s.start, s.end, _doc_slice(s.hit, s.start, s.end))
+            parts.append(f"{prefix}{s.text}[{n}]")
         return " ".join(parts), False, citations, ex
