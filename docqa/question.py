@@ -167,7 +167,8 @@ def _equivalents(word: str) -> list[str]:
 # or 专利 a lot.  Nouns say more than verbs.
 _INFO_BASE, _INFO_SCALE, _MAX_WEIGHT = 7.5, 2.0, 3.0
 FOCUS_BOOST = 2.0  # the thing asked about counts double
-MAX_PHRASE = 8
+MAX_PHRASE = 6
+_PARTICLES = set("的了是在和与及或等里着过吗呢吧啊呀")
 _OOV_SEEN, _OOV_UNSEEN, _LATIN_WEIGHT, _NUMBER_WEIGHT = 2.5, 1.0, 2.5, 3.0
 
 
@@ -186,7 +187,7 @@ def word_weight(word: str, seen: bool, segmenter: Segmenter) -> float:
 
 _Q = r"(?:多少|几|什么|啥|哪些|哪个|哪家|哪种|哪类|何种|多大|多长)"
 _FOCUS_AFTER = re.compile(_Q + r"[个家项种类的位名支条些样是]*([\u4e00-\u9fffA-Za-z0-9]{2,6})")
-_FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,4})(?:是|有|为|叫)?" + _Q + r"[？?吗呢啊呀。]*$")
+_FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,4})(?:是|有|为|叫)?" + _Q + r"[钱个家人年次项件篇]?[？?吗呢啊呀。]*$")
 _EN_FOCUS = re.compile(
     r"\b(?:how (?:many|much)|(?:what|which)(?:'s| is| are| was| were)?(?: the| a| an)?)\s+([a-z][a-z-]+(?: [a-z][a-z-]+)?)",
     re.I,
@@ -215,6 +216,8 @@ def _merge_singles(words: list[str], contexts: list[str]) -> list[str]:
         if (
             nxt
             and len(w) + len(nxt) <= MAX_PHRASE
+            and w not in _PARTICLES
+            and nxt not in _PARTICLES
             and (len(w) == 1 or len(nxt) == 1 or (w not in STOPWORDS and nxt not in STOPWORDS))
             and _CJK.match(w[-1:])
             and _CJK.match(nxt[:1])

@@ -11,15 +11,22 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Unit:
-    """A sentence (or a figure line joined with its label) inside a chunk.
+    """A clause of a sentence (or a figure line joined with its label) inside a chunk.
 
     ``start``/``end`` are character offsets in the document's cleaned text;
     ``text`` is what an answer shows (for a repaired statistic the label and
-    figure joined in reading order, otherwise the source text itself)."""
+    figure joined in reading order, otherwise the source text itself);
+    ``sentence`` identifies the sentence (its start offset): units sharing it
+    are clauses of one sentence."""
 
     start: int
     end: int
     text: str
+    sentence: int = -1
+
+    @property
+    def sentence_id(self) -> int:
+        return self.sentence if self.sentence >= 0 else self.start
 
 
 @dataclass
@@ -65,19 +72,30 @@ class Chunk:
         return self.embed_layout()[0]
 
     def embed_layout(self) -> tuple[str, list[tuple[int, int]]]:
-        """``embed_text()`` and the span of each unit inside it."""
+        """``embed_text()`` and the span of each unit inside it: clauses of a
+        sentence run on, sentences go on separate lines."""
         text = f"{self.heading}\n" if self.heading else ""
         spans = []
         for i, u in enumerate(self.units):
-            if i:
+            if i and u.sentence_id != self.units[i - 1].sentence_id:
                 text += "\n"
             spans.append((len(text), len(text) + len(u.text)))
             text += u.text
         return text, spans
 
+    def sentences(self) -> list[list[Unit]]:
+        """The units grouped by sentence, in order."""
+        groups: list[list[Unit]] = []
+        for u in self.units:
+            if groups and groups[-1][-1].sentence_id == u.sentence_id:
+                groups[-1].append(u)
+            else:
+                groups.append([u])
+        return groups
+
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["units"] = [[u.start, u.end, u.text] for u in self.units]
+        d["units"] = [[u.start, u.end, u.text, u.sentence_id] for u in self.units]
         return d
 
     @classmethod

@@ -13,7 +13,7 @@ from ingest.structure import parse_blocks
 
 SECTION_SEP = " > "
 # Bump when chunking changes, so indexes built by older code are rebuilt.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 
 def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:
@@ -22,21 +22,31 @@ def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:
 
 
 def _pack(units: list[Unit], size: int, overlap: int) -> list[list[Unit]]:
-    packs: list[list[Unit]] = []
-    current: list[Unit] = []
-    length = 0
+    """Whole sentences into packs of about ``size`` characters; each pack
+    repeats the last ``overlap`` sentences of the one before."""
+    sentences: list[list[Unit]] = []
     for u in units:
-        if current and length + len(u.text) > size:
+        if sentences and sentences[-1][-1].sentence_id == u.sentence_id:
+            sentences[-1].append(u)
+        else:
+            sentences.append([u])
+
+    def length(group: list[list[Unit]]) -> int:
+        return sum(len(u.text) for sent in group for u in sent)
+
+    packs: list[list[list[Unit]]] = []
+    current: list[list[Unit]] = []
+    for sent in sentences:
+        if current and length(current) + length([sent]) > size:
             packs.append(current)
             carry = current[-overlap:] if overlap and len(current) > overlap else []
-            if sum(len(c.text) for c in carry) + len(u.text) > size:
+            if length(carry) + length([sent]) > size:
                 carry = []
-            current, length = list(carry), sum(len(c.text) for c in carry)
-        current.append(u)
-        length += len(u.text)
+            current = list(carry)
+        current.append(sent)
     if current:
         packs.append(current)
-    return packs
+    return [[u for sent in pack for u in sent] for pack in packs]
 
 
 def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:

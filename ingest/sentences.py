@@ -7,10 +7,11 @@ from docqa.records import Unit
 
 # A sentence ends after 。！？；!?; (and an ellipsis), plus any closing quotes or brackets.
 _SENT_END = re.compile(r"(?:[。！？；!?;]|…{1,2}|\.(?=\s|$))[”’」』）)\]】》]*")
-# Clause boundaries inside a sentence (for trimming answers).
+# Clause boundaries inside a sentence.
 _CLAUSE_END = re.compile(r"[，,：:][”’」』）)\]】》]*")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
-MAX_UNIT_CHARS = 240
+MAX_SENTENCE_CHARS = 400
+MAX_UNIT_CHARS = 160
 
 
 _BULLET = re.compile(r"^(?:[-*•·▪◆●■]\s+)")
@@ -82,9 +83,13 @@ def _limit(doc: str, spans: list[tuple[int, int]], limit: int) -> list[tuple[int
 
 
 def split_units(doc: str, start: int, end: int, hard_newlines: bool = True) -> list[Unit]:
-    """Sentences of ``doc[start:end]`` as units (offsets into ``doc``)."""
-    spans = _limit(doc, _split(doc, start, end, _SENT_END, hard_newlines), MAX_UNIT_CHARS)
-    return [Unit(s, e, display(doc[s:e])) for s, e in spans]
+    """The clauses of the sentences of ``doc[start:end]`` as units (offsets
+    into ``doc``); each unit knows its sentence."""
+    units = []
+    for s, e in _limit(doc, _split(doc, start, end, _SENT_END, hard_newlines), MAX_SENTENCE_CHARS):
+        for cs, ce in _limit(doc, _split(doc, s, e, _CLAUSE_END, False), MAX_UNIT_CHARS):
+            units.append(Unit(cs, ce, display(doc[cs:ce]), s))
+    return units
 
 
 def split_clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:

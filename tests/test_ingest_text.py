@@ -35,6 +35,13 @@ def test_sentences_split_on_chinese_punctuation_with_offsets():
         assert doc[u.start : u.end] == u.text
 
 
+def test_units_are_clauses_that_know_their_sentence():
+    doc = "上链企业超80万家，应用场景163个。第二句话。"
+    units = split_units(doc, 0, len(doc))
+    assert [u.text for u in units] == ["上链企业超80万家，", "应用场景163个。", "第二句话。"]
+    assert units[0].sentence == units[1].sentence == 0 and units[2].sentence == doc.index("第二")
+
+
 def test_clauses_do_not_split_enumerations():
     doc = "与华为、腾讯等合作，以视觉为中心"
     spans = split_clauses(doc, 0, len(doc))
@@ -92,7 +99,7 @@ def test_chunk_size_and_overlap():
     chunks = chunk_document(doc, 100, 1)
     assert len(chunks) > 3
     for a, b in zip(chunks, chunks[1:]):
-        assert a.units[-1] == b.units[0]  # one sentence of overlap
+        assert a.sentences()[-1] == b.sentences()[0]  # one sentence of overlap
         assert len(a.text) <= 100 + 30
     no_overlap = chunk_document(doc, 100, 0)
     assert all(a.end <= b.start for a, b in zip(no_overlap, no_overlap[1:]))

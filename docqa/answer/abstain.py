@@ -22,10 +22,10 @@ from docqa.settings import DEFAULT_MODEL
 
 @dataclass(frozen=True)
 class Thresholds:
-    min_coverage: float = 0.6  # share of key-term weight the best span must cover
-    min_dense: float = 0.78  # cosine of the best passage (Chinese questions)
-    min_dense_en: float = 0.70  # cosine of the best passage (English questions)
-    min_coverage_en: float = 0.45  # key-term coverage through dictionary translations
+    min_coverage: float = 0.4  # share of key-term weight the best span must cover
+    min_dense: float = 0.75  # cosine of the best passage (Chinese questions): a guard against gibberish
+    min_dense_en: float = 0.68  # cosine of the best passage (English questions)
+    min_coverage_en: float = 0.4  # key-term coverage through dictionary translations
 
 
 def thresholds_for(model_id: str) -> Thresholds:
@@ -43,7 +43,8 @@ def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
         return True, f"the documents never mention {', '.join(q.missing_entities)}"
     if q.missing_focus:
         return True, f"the documents never mention {', '.join(q.missing_focus)}"
-    unmatched = [t.text for t in q.terms if t.required and best.covered.get(t.text, 0) < 0.4]
+    # numbers and ordinals must be in the evidence, its heading or the sentence before, not elsewhere
+    unmatched = [t.text for t in q.terms if t.required and best.covered.get(t.text, 0) < 0.5]
     if unmatched:
         return True, f"{', '.join(unmatched)} not in the best evidence"
     if not best.kind_ok:

@@ -2,10 +2,12 @@
 of the retrieved passages that best cover the question, each cited, or
 abstains when the evidence is not there.
 
-Evidence is scored per unit (sentence) from the question's key terms found in
-the unit (full credit), in its section headings or its passage (partial
-credit), weighted by IDF; whether the unit holds the kind of thing asked for
-(a number, a date, a list); and the passage's dense similarity and rank.
+Candidates are the sentences of the retrieved passages and runs of their
+clauses.  Each is scored from the question's key terms found in it (full
+credit), in the rest of its sentence, its section headings, the sentence
+before or its passage (partial credit); whether it holds the kind of thing
+asked for (a number, a date, a list); its similarity to the question
+(late-chunked clause vectors); and its passage's similarity and rank.
 """
 from __future__ import annotations
 
@@ -13,29 +15,33 @@ from dataclasses import dataclass, field
 
 from docqa.answer.abstain import Thresholds, should_abstain
 from docqa.question import Question, normalize, satisfies_kind
-from docqa.records import Citation, Hit, Unit
+from docqa.records import Citation, Hit
 from index.tokenize import Segmenter
 from ingest.chunker import SECTION_SEP
-from ingest.sentences import display, split_clauses
+from ingest.sentences import display
 
 HEADING_CREDIT = 0.7
-PASSAGE_CREDIT = 0.4
+PREVIOUS_CREDIT = 0.5  # the sentence before (its subject often carries over)
+PASSAGE_CREDIT = 0.25
 SENTENCE_CREDIT = 0.5  # the rest of the sentence a clause was cut from
 MAX_SPAN_CHARS = 90
-LENGTH_PENALTY = 0.002  # per character: prefer the shortest span that answers
+LENGTH_PENALTY = 0.001  # per character: prefer the shortest span that answers
 MAX_ANSWER_UNITS = 3
+WHOLE_SENTENCE_KINDS = ("how", "why", "multi")
 HEADING_KINDS = ("org", "person")  # "which institute did X": the answer may be the heading over X
 REFUSAL = {"zh": "报告中没有找到相关信息。", "en": "The report does not contain this information."}
 
 
 @dataclass
 class Span:
+    """A candidate answer: one or more consecutive clauses of a sentence."""
+
     hit: Hit
-    unit: Unit
+    sentence: int  # the sentence's id (its start offset in the document)
     start: int
     end: int
     text: str
-    udense: float = 0.0  # cosine of the question with the unit (late-chunked sentence vector)
+    udense: float = 0.0  # cosine of the question with these clauses (late-chunked vectors)
     covered: dict[str, float] = field(default_factory=dict)  # term -> credit
     coverage: float = 0.0
     kind_ok: bool = True
@@ -75,10 +81,63 @@ def _doc_slice(hit: Hit, start: int, end: int) -> str:
     return c.text[start - c.start : end - c.start]
 
 
+@dataclass(frozen=True)
+class Weights:
+    """How evidence adds up to a span's score (calibrated with the dev question
+    sets; see docqa/answer/abstain.py).  Similarities enter relative to the
+    best one among the candidates."""
+
+    coverage: float = 1.0  # share of the question's key terms the span covers
+    passage: float = 0.6  # cosine of the question with the span's passage
+    sentence_zh: float = 1.5  # cosine of the question with the span's clauses, Chinese questions
+    sentence_en: float = 4.0  # … English questions (few shared words: similarity matters more)
+    rank: float = 0.2  # 1 / retrieval rank
+    kind: float = 0.25  # the span holds the kind of thing asked (a number, a date, …)
+    length: float = LENGTH_PENALTY  # per character: prefer the shortest span that answers
+
+
 class ExtractiveAnswerer:
-    def __init__(self, thresholds: Thresholds | None = None, segmenter: Segmenter | None = None):
+    def __init__(
+        self, thresholds: Thresholds | None = None, segmenter: Segmenter | None = None, weights: Weights | None = None
+    ):
         self.thresholds = thresholds or Thresholds()
         self.segmenter = segmenter or Segmenter()
+        self.weights = weights or Weights()
+
+    # -- candidates ------------------------------------------------------
+    def _windows(self, q: Question, hit: Hit) -> list[tuple[Span, list[tuple[str, float]]]]:
+        """Every sentence of a passage, and (unless the question wants whole
+        sentences) every run of up to three of its clauses, with the text
+        around each run as context."""
+        sentences = hit.chunk.sentences()
+        dense = hit.unit_dense or [hit.dense] * len(hit.chunk.units)
+        index = {id(u): i for i, u in enumerate(hit.chunk.units)}
+        heading = (normalize(hit.chunk.heading + hit.chunk.section), HEADING_CREDIT)
+        out = []
+        for k, sent in enumerate(sentences):
+            previous = (normalize("".join(u.text for u in sentences[k - 1])) if k else "", PREVIOUS_CREDIT)
+            others = normalize("".join(u.text for j, ss in enumerate(sentences) if j not in (k, k - 1) for u in ss))
+            context = [heading, previous, (others, PASSAGE_CREDIT)]
+            runs = [(0, len(sent))]
+            if q.kind not in WHOLE_SENTENCE_KINDS and len(sent) > 1:
+                runs += [(i, j) for i in range(len(sent)) for j in range(i + 1, min(len(sent), i + 3) + 1) if (i, j) != (0, len(sent))]
+            for i, j in runs:
+                units = sent[i:j]
+                raw = _doc_slice(hit, units[0].start, units[-1].end)
+                whole = (i, j) == (0, len(sent))
+                if len(units) == 1 and display(raw) != units[0].text:
+                    text = units[0].text  # a repaired statistic reads in its own order
+                else:
+                    raw = raw if whole else raw.rstrip("，,：:；; \n")
+                    text = display(raw)
+                if not whole and len(text) > MAX_SPAN_CHARS:
+                    continue
+                sizes = [max(1, len(u.text)) for u in units]
+                udense = sum(dense[index[id(u)]] * n for u, n in zip(units, sizes)) / sum(sizes)
+                span = Span(hit, sent[0].sentence_id, units[0].start, units[0].start + len(raw), text, udense)
+                rest = "" if whole else normalize("".join(u.text for u in sent[:i] + sent[j:]))
+                out.append((span, [(rest, SENTENCE_CREDIT)] + context if rest else context))
+        return out
 
     # -- scoring ---------------------------------------------------------
     def _score(self, q: Question, span: Span, context: list[tuple[str, float]], top_dense: float, top_udense: float) -> None:
@@ -93,46 +152,15 @@ class ExtractiveAnswerer:
         span.kind_ok = satisfies_kind(q.kind, span.text, q.text, self.segmenter)
         if not span.kind_ok and q.kind in HEADING_KINDS and _leaf(span.hit):
             span.kind_ok = span.lead = satisfies_kind(q.kind, _leaf(span.hit), q.text, self.segmenter)
-        rank_prior = 1.0 / span.hit.rank
-        unit_weight = 1.5 if q.lang == "en" else 0.5
+        w = self.weights
         span.score = (
-            span.coverage
-            + 0.6 * (span.hit.dense - top_dense)
-            + unit_weight * (span.udense - top_udense)
-            + 0.08 * rank_prior
-            + (0.25 if span.kind_ok else 0.0)
-            - LENGTH_PENALTY * len(span.text)
+            w.coverage * span.coverage
+            + w.passage * (span.hit.dense - top_dense)
+            + (w.sentence_en if q.lang == "en" else w.sentence_zh) * (span.udense - top_udense)
+            + w.rank / span.hit.rank
+            + (w.kind if span.kind_ok else 0.0)
+            - w.length * len(span.text)
         )
-
-    def _context(self, hit: Hit, unit: Unit) -> list[tuple[str, float]]:
-        others = normalize("".join(u.text for u in hit.chunk.units if u is not unit))
-        return [(normalize(hit.chunk.heading + hit.chunk.section), HEADING_CREDIT), (others, PASSAGE_CREDIT)]
-
-    def _trim(self, q: Question, span: Span, context, top_dense: float, top_udense: float) -> Span:
-        """The best window of consecutive clauses of a sentence, or the whole
-        sentence when no shorter window answers as well."""
-        u, c = span.unit, span.hit.chunk
-        if display(_doc_slice(span.hit, u.start, u.end)) != u.text:
-            return span  # a repaired statistic reads in its own order: keep it whole
-        if q.kind == "how":
-            return span  # a "how" or "why" is answered by the whole sentence
-        clauses = split_clauses(c.text, u.start - c.start, u.end - c.start)
-        best = span
-        for i in range(len(clauses)):
-            for j in range(i, min(len(clauses), i + 3)):
-                if i == 0 and j == len(clauses) - 1:
-                    continue  # that is the whole sentence
-                s = clauses[i][0] + c.start
-                raw = _doc_slice(span.hit, s, clauses[j][1] + c.start).rstrip("，,：:")
-                text = display(raw)
-                if len(text) > MAX_SPAN_CHARS:
-                    break
-                rest = normalize(_doc_slice(span.hit, u.start, s) + _doc_slice(span.hit, s + len(raw), u.end))
-                cand = Span(span.hit, u, s, s + len(raw), text, span.udense)
-                self._score(q, cand, [(rest, SENTENCE_CREDIT)] + context, top_dense, top_udense)
-                if cand.score > best.score + 1e-9:
-                    best = cand
-        return best
 
     # -- selection -------------------------------------------------------
     def extract(self, q: Question, hits: list[Hit]) -> Extract:
@@ -142,41 +170,45 @@ class ExtractiveAnswerer:
         top_udense = max((d for h in hits for d in h.unit_dense), default=0.0)
         spans: list[Span] = []
         for hit in hits:
-            for i, unit in enumerate(hit.chunk.units):
-                context = self._context(hit, unit)
-                udense = hit.unit_dense[i] if i < len(hit.unit_dense) else hit.dense
-                span = Span(hit, unit, unit.start, unit.end, unit.text, udense)
+            for span, context in self._windows(q, hit):
                 self._score(q, span, context, top_dense, top_udense)
-                spans.append(self._trim(q, span, context, top_dense, top_udense))
+                spans.append(span)
         spans.sort(key=lambda s: -s.score)
         # A span without the kind of thing asked (no number for "how many") cannot answer.
         best = next((s for s in spans if s.kind_ok), spans[0])
         refuse, reason = should_abstain(q, best, hits, self.thresholds)
         if refuse:
             return Extract([], True, reason, best)
-        chosen = [best]
+        chosen = [best] + self._complements(q, best, spans)
+        chosen.sort(key=lambda s: (s.hit.rank, s.start))
+        return Extract(chosen, False, "", best)
+
+    def _complements(self, q: Question, best: Span, spans: list[Span]) -> list[Span]:
+        """More spans, from other sentences, for what the best one leaves out
+        (the second part of a two-part question)."""
+        forms = {t.text: t.forms for t in q.terms}
         missing = {t.text: t.weight for t in q.terms if best.covered.get(t.text, 0) < 0.5}
-        while missing and len(chosen) < MAX_ANSWER_UNITS:
-            share = sum(missing.values()) / (q.total_weight or 1.0)
-            if share < 0.2:
+        chosen: list[Span] = []
+        used = {(best.hit.chunk.doc, best.sentence)}
+        while missing and len(chosen) < MAX_ANSWER_UNITS - 1:
+            if sum(missing.values()) / (q.total_weight or 1.0) < 0.2:
                 break
-            forms = {t.text: t.forms for t in q.terms}
 
             def gain(s: Span) -> float:
                 own = normalize(s.text)
                 return sum(w for t, w in missing.items() if any(f in own for f in forms[t]))
-            used = {(c.hit.chunk.doc, c.unit.start) for c in chosen}
-            pool = [s for s in spans if (s.hit.chunk.doc, s.unit.start) not in used and s.kind_ok]
+
+            pool = [s for s in spans if (s.hit.chunk.doc, s.sentence) not in used and s.kind_ok]
             if not pool:
                 break
             nxt = max(pool, key=lambda s: (gain(s), s.score))
             if gain(nxt) < 0.5 * sum(missing.values()):
                 break
             chosen.append(nxt)
+            used.add((nxt.hit.chunk.doc, nxt.sentence))
             own = normalize(nxt.text)
             missing = {t: w for t, w in missing.items() if not any(f in own for f in forms[t])}
-        chosen.sort(key=lambda s: (s.hit.rank, s.start))
-        return Extract(chosen, False, "", best)
+        return chosen
 
     # -- formatting ------------------------------------------------------
     def answer(self, q: Question, hits: list[Hit]) -> tuple[str, bool, list[Citation], Extract]:
