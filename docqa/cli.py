@@ -69,17 +69,23 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question, in Chinese or English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
     top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve (1-50).")] = None,
+    mode: Annotated[
+        Optional[str], typer.Option("--mode", help="extractive (quote the source) or llm (DOCQA_LLM_*); default DOCQA_MODE.")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
     from docqa.factory import make_engine
 
-    engine = make_engine(_settings(index))
-    answer = engine.ask(question, top_k=top_k)
+    settings = _settings(index)
+    engine = make_engine(settings)
+    answer = engine.ask(question, top_k=top_k, mode=mode or settings.mode)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(answer.answer)
+    if answer.notice:
+        typer.echo(f"({answer.notice})")
     if answer.citations:
         typer.echo("")
     for c in answer.citations:
@@ -115,11 +121,13 @@ def remove(
 
 def _register_client_commands() -> None:
     """Commands whose code lives with the client they start (kept light to import)."""
+    from docqa.llm.commands import llm_server
     from docqa.web.commands import serve
     from eval.commands import eval_command
 
     app.command("serve")(serve)
     app.command("eval")(eval_command)
+    app.command("llm-server")(llm_server)
 
 
 _register_client_commands()

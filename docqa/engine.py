@@ -38,6 +38,7 @@ class Engine:
         top_k: int = 5,
         max_question_chars: int = 1000,
         glossary=None,
+        generator=None,
     ):
         self.embedder = embedder
         self.index = index
@@ -46,6 +47,16 @@ class Engine:
         self.top_k = top_k
         self.max_question_chars = max_question_chars
         self.glossary = glossary
+        self.generator = generator  # the LLM answerer (docqa/llm), when one is configured
+
+    def warmup(self) -> None:
+        """Load what the first question would otherwise wait for: the model's
+        first pass, jieba's dictionaries and the English glossary."""
+        self.embedder.embed_queries(["预热 warm-up"])
+        self.retriever.segmenter.coarse_words("预热")
+        self.retriever.segmenter.tag("预热")
+        if self.glossary is not None:
+            self.glossary.lookup("warm-up")
 
     def info(self) -> dict:
         return {
@@ -72,17 +83,13 @@ class Engine:
         m = mode or "extractive"
         if m not in MODES:
             raise BadRequest(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if m == "llm":
+        if m == "llm" and self.generator is None:
             raise BadRequest("LLM mode is not configured; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL")
         return q, k, m
 
     def stream(self, question: str, top_k: int | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
-        """The answer as it is produced: "delta" events, then one "final" event."""
-        answer = self.ask(question, top_k=top_k, mode=mode)
-        yield StreamEvent("delta", text=answer.answer)
-        yield StreamEvent("final", answer=answer)
-
-    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """The answer as it is produced: "delta" events, then one "final" event
+        with the complete, checked answer (citations are final only then)."""
         q, k, m = self.check(question, top_k, mode)
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([q])[0]
@@ -92,17 +99,40 @@ class Engine:
         bm25 = self.retriever.bm25
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
         analysed = analyse(q, self.retriever.segmenter, bm25.df.__contains__, contexts, self.glossary)
-        text, refused, citations, _ = self.answerer.answer(analysed, hits)
+        notice = llm = None
+        if m == "llm":
+            result = None
+            for kind, payload in self.generator.generate(analysed, hits):
+                if kind == "delta":
+                    yield StreamEvent("delta", text=payload)
+                else:
+                    result = payload
+            text, refused, citations, notice = result.text, result.refused, result.citations, result.notice
+            llm = getattr(result, "llm", None)  # model, tokens, what the grounding guard changed
+        else:
+            text, refused, citations, _ = self.answerer.answer(analysed, hits)
+            yield StreamEvent("delta", text=text)
         for c in citations:
             doc = self.index.docs.get(c.doc)
             if doc is not None:
                 c.page = doc.page_at(c.start)
         t3 = time.perf_counter()
-        return Answer(
+        answer = Answer(
             question=q,
             answer=text,
             refused=refused,
             citations=citations,
             passages=hits,
             timings_ms={"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3},
+            mode=m,
+            notice=notice,
+            llm=llm,
         )
+        yield StreamEvent("final", answer=answer)
+
+    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """The complete answer (see ``stream`` for the same, as it is produced)."""
+        for event in self.stream(question, top_k=top_k, mode=mode):
+            if event.kind == "final":
+                return event.answer
+        raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover

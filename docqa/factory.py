@@ -44,12 +44,43 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     spec.dim = embedder.dim
     data = store.load(root, spec)
     segmenter = Segmenter()
+    answerer = ExtractiveAnswerer(thresholds_for(embedder.model_id))
     return Engine(
         embedder=embedder,
         index=data,
         retriever=HybridRetriever(data, segmenter),
-        answerer=ExtractiveAnswerer(thresholds_for(embedder.model_id)),
+        answerer=answerer,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
         glossary=Glossary(word_freq=segmenter.word_frequencies()),
+        generator=make_generator(settings, embedder, answerer, data),
     )
+
+
+def make_generator(settings: Settings, embedder: Embedder, answerer: ExtractiveAnswerer, data=None):
+    """The LLM answerer when ``DOCQA_LLM_BASE_URL`` and ``DOCQA_LLM_MODEL`` are
+    set, else None.  Nothing is contacted here; a malformed URL fails now."""
+    if not (settings.llm_base_url and settings.llm_model):
+        return None
+    from docqa.llm.client import ChatClient
+    from docqa.llm.generator import LLMGenerator
+    from docqa.llm.guard import Guard
+    from docqa.llm.guard import thresholds_for as guard_thresholds
+
+    key = settings.llm_api_key
+    key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
+    client = ChatClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout, settings.llm_retries)
+    vectors = (lambda hit: data.unit_vectors.get(hit.row)) if data is not None else None
+    guard = Guard(embedder, guard_thresholds(embedder.model_id), vectors)
+    generator = LLMGenerator(
+        client,
+        answerer,
+        guard,
+        prompts_dir=settings.llm_prompts_dir,
+        max_passages=settings.llm_passages,
+        max_passage_chars=settings.llm_passage_chars,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+    )
+    generator.prompts("zh"), generator.prompts("en")  # a broken prompt file fails now, not mid-answer
+    return generator

@@ -140,9 +140,10 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     mode: str = "extractive"
     notice: str | None = None
+    llm: dict | None = None  # LLM mode only: model, tokens, timings, the grounding guard's report
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
@@ -165,3 +166,6 @@ class Answer:
             "mode": self.mode,
             "notice": self.notice,
         }
+        if self.llm is not None:
+            d["llm"] = self.llm
+        return d

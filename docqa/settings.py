@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(60.0, gt=0, le=3600)
     llm_retries: int = Field(2, ge=0, le=10)
+    llm_passages: int = Field(4, ge=1, le=20)  # top passages given to the model (plus the extractive evidence's)
+    llm_passage_chars: int = Field(600, ge=100, le=10_000)  # longer passages are cut to whole sentences
+    llm_max_tokens: int = Field(320, ge=16, le=8192)
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_prompts_dir: Path | None = None  # your own prompt files (see prompts/); missing ones come from the bundle
 
     # serving
     host: str = "127.0.0.1"
@@ -44,7 +49,7 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=list)  # extra origins allowed to embed / call the API
     concurrency: int = Field(4, ge=1, le=64)
 
-    @field_validator("home", "index_dir", mode="after")
+    @field_validator("home", "index_dir", "llm_prompts_dir", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None

@@ -97,6 +97,8 @@ def _print_result(result, question_name: str, corpus_name: str, baseline: Path |
         f"mode {cfg['mode']}, top_k {cfg['top_k']}; {s['run']['wall_s']} s"
     )
     typer.echo("\n" + table.summary_table(s))
+    if s.get("llm"):
+        typer.echo("\nllm: " + ", ".join(f"{k} {v}" for k, v in s["llm"].items()))
     typer.echo("\n" + table.type_table(s))
     if result.comparison:
         typer.echo(f"\ncompared with {baseline}:")

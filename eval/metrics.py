@@ -239,3 +239,29 @@ def summarise(scores: Sequence[Scores], by_type: bool = True) -> dict:
 
 def metric(summary: dict, section: str, key: str) -> float | None:
     return (summary.get(section) or {}).get(key)
+
+
+def llm_summary(answers: Sequence[dict]) -> dict | None:
+    """LLM mode: how often the model was asked, what the grounding guard
+    changed and how fast the model generated, from the answers' ``llm`` field
+    (None when no answer has one, i.e. extractive mode)."""
+    infos = [a["llm"] for a in answers if isinstance(a.get("llm"), dict)]
+    if not infos:
+        return None
+    asked = [i for i in infos if i.get("asked")]
+    guards = [i["guard"] for i in asked if isinstance(i.get("guard"), dict)]
+    tps = [i["tokens_per_s"] for i in asked if isinstance(i.get("tokens_per_s"), (int, float))]
+    first = [i["first_token_ms"] for i in asked if isinstance(i.get("first_token_ms"), (int, float))]
+    return {
+        "asked": len(asked),  # answers for which the model was asked (not refused from retrieval)
+        "guard_changed": sum(1 for g in guards if g.get("changed")),  # removed or corrected something
+        "guard_removed": sum(1 for g in guards if g.get("removed")),  # removed at least one sentence
+        "sentences_removed": sum(len(g.get("removed") or []) for g in guards),
+        "markers_dropped": sum(len(g.get("dropped_markers") or []) for g in guards),
+        "recited": sum(g.get("recited") or 0 for g in guards),
+        "fallbacks": sum(1 for g in guards if g.get("fallback")),  # nothing supported: extractive answer shown
+        "unavailable": sum(1 for i in asked if i.get("error")),  # the LLM failed: extractive answer shown
+        "tokens_per_s": _r(statistics.median(tps), 2) if tps else None,
+        "first_token_ms": _r(statistics.median(first), 1) if first else None,
+        "completion_tokens": sum(i.get("completion_tokens") or 0 for i in asked),
+    }

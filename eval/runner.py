@@ -22,7 +22,7 @@ from docqa.settings import Settings
 from eval import report_html
 from eval.compare import Comparison, compare, load_run
 from eval.corpus import ensure_index
-from eval.metrics import Scores, score_question, summarise
+from eval.metrics import Scores, llm_summary, score_question, summarise
 from eval.questions import EvalQuestion
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -164,6 +164,9 @@ def run_eval(
 
     info = engine.info()
     summary = summarise([p.scores for p in predictions])
+    llm = llm_summary([p.answer for p in predictions])
+    if llm is not None:
+        summary["llm"] = llm
     summary["config"] = {
         "model": info["model"],
         "embedder": getattr(embedder, "model_id", None),

@@ -1,0 +1,73 @@
+"""``python -m docqa.llm.audit predictions.jsonl …``: an independent check of
+final answers (the eval's ``predictions.jsonl``): every Arabic number in an
+answer's sentence must appear, digit for digit, in a passage that sentence
+cites.  Deliberately simpler and stricter than the guard (no 万/亿 or Chinese
+numeral conversion), so it does not share the guard's blind spots; a hit is
+a number to look at, not necessarily a wrong one.  Exit 1 when any is found.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*?(?:\[\d+\])+[。！？!?；;.]?|[^。！？!?；;\n]+[。！？!?；;.]?")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MARKS = re.compile(r"\[(\d+)\]")
+
+
+def _digits(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text)
+    return re.sub(r"(?<=\d),(?=\d{3})", "", t)
+
+
+def _cited_text(answer: dict, n: int) -> str:
+    c = next((c for c in answer.get("citations") or [] if c.get("n") == n), None)
+    if c is None:
+        return ""
+    for p in answer.get("passages") or []:
+        if p.get("doc") == c.get("doc") and p["start"] <= c["start"] and c["end"] <= p["end"]:
+            return " ".join((p.get("title") or "", p.get("section") or "", p.get("text") or "", c.get("quote") or ""))
+    return c.get("quote") or ""
+
+
+def unsupported_numbers(answer: dict) -> list[tuple[str, str]]:
+    """(number, sentence) pairs of an answer contract whose number no cited passage holds."""
+    if answer.get("refused"):
+        return []
+    out = []
+    for sentence in _SENTENCE.findall(answer.get("answer") or ""):
+        body = _MARKS.sub("", sentence)
+        cited = _digits(" ".join(_cited_text(answer, int(n)) for n in _MARKS.findall(sentence)))
+        for num in _NUMBER.findall(_digits(body)):
+            if num not in cited:
+                out.append((num, sentence.strip()))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
+    if not paths:
+        print("usage: python -m docqa.llm.audit predictions.jsonl …", file=sys.stderr)
+        return 2
+    total = answered = flagged = 0
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            a = json.loads(line)
+            total += 1
+            answered += not a.get("refused")
+            bad = unsupported_numbers(a)
+            if bad:
+                flagged += 1
+                for num, sentence in bad:
+                    print(f"{a.get('id', '?')}: {num} not in the cited passages: {sentence}")
+    print(f"{total} answers ({answered} not refused); {flagged} with a number no cited passage holds")
+    return 1 if flagged else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

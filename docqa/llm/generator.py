@@ -1,0 +1,179 @@
+"""LLM answers: the engine's ``generator`` for ``mode="llm"``.
+
+1. Whether to answer is decided from retrieval evidence, as in extractive
+   mode: ``ExtractiveAnswerer.extract`` runs first, and when it abstains the
+   answer is the same refusal, without asking the model.
+2. Otherwise the model gets the top passages, numbered [1]..[k] inside a
+   delimited data block (the prompts in ``prompts/``), and its reply streams
+   out as "delta" items.
+3. The reply goes through the grounding guard (``guard.py``); the "final"
+   item carries the checked answer.  When nothing the model wrote survives,
+   or the model cannot be reached, the answer is the extractive one, with a
+   notice saying so.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from docqa.answer.extractive import REFUSAL, ExtractiveAnswerer
+from docqa.llm.client import ChatClient, ChatStats, LLMUnavailable
+from docqa.llm.guard import Guard, Passage
+from docqa.llm.prompts import AnswerPrompts
+from docqa.question import Question
+from docqa.records import Citation, Hit
+
+log = logging.getLogger("docqa.llm")
+
+NOTICES = {
+    "zh": {
+        "unavailable": "大模型暂时无法回答，以下为摘录答案（{why}）",
+        "unverified": "大模型的回答无法由检索到的段落核实，以下为摘录答案。",
+        "removed": "已删除 {n} 句无法由所引段落核实的内容。",
+        "markers": "已删除 {n} 个指向不存在段落的引用编号。",
+    },
+    "en": {
+        "unavailable": "The LLM could not answer; showing the extractive answer ({why})",
+        "unverified": "The passages could not confirm the LLM's answer; showing the extractive answer.",
+        "removed": "Removed {n} sentence(s) the cited passages do not support.",
+        "markers": "Removed {n} citation marker(s) naming no given passage.",
+    },
+}
+_DELIMITER = re.compile(r"<\s*/?\s*(?:资料|passages?)\s*>", re.I)
+_MARKER_LIKE = re.compile(r"[\[［【]\s*(\d{1,3})\s*[\]］】]")
+
+
+@dataclass
+class GenerationResult:
+    text: str  # the answer with [n] markers
+    refused: bool
+    citations: list[Citation]
+    notice: str | None = None
+    llm: dict | None = None  # model, tokens and timings, the guard's report
+    raw: str = ""  # what the model wrote, before the guard
+    passages: list[Hit] = field(default_factory=list)  # what it was given, as [1]..[k]
+
+
+def as_data(text: str) -> str:
+    """Passage text as it goes into the data block: it cannot close the block
+    or imitate a citation marker."""
+    text = _DELIMITER.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
+    return _MARKER_LIKE.sub(r"〔\1〕", text)
+
+
+class LLMGenerator:
+    def __init__(
+        self,
+        client: ChatClient,
+        answerer: ExtractiveAnswerer,
+        guard: Guard,
+        prompts_dir=None,
+        max_passages: int = 4,
+        max_passage_chars: int = 600,
+        max_tokens: int = 320,
+        temperature: float = 0.0,
+    ):
+        self.client = client
+        self.answerer = answerer
+        self.guard = guard
+        self.prompts_dir = prompts_dir
+        self.max_passages = max_passages
+        self.max_passage_chars = max_passage_chars
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._prompts: dict[str, AnswerPrompts] = {}
+
+    def prompts(self, lang: str) -> AnswerPrompts:
+        if lang not in self._prompts:
+            self._prompts[lang] = AnswerPrompts.load(lang, self.prompts_dir)
+        return self._prompts[lang]
+
+    # -- what the model sees -------------------------------------------------
+    def select(self, hits: list[Hit], extract) -> list[Hit]:
+        """The top passages, plus any passage the extractive evidence came from."""
+        chosen = list(hits[: self.max_passages])
+        ids = {h.chunk.chunk_id for h in chosen}
+        for span in extract.spans:
+            if span.hit.chunk.chunk_id not in ids:
+                chosen.append(span.hit)
+                ids.add(span.hit.chunk.chunk_id)
+        return sorted(chosen, key=lambda h: h.rank)
+
+    def passage_text(self, hit: Hit) -> str:
+        """The passage, cut to whole sentences around its most question-like
+        clause when it is longer than ``max_passage_chars``."""
+        c = hit.chunk
+        if len(c.text) <= self.max_passage_chars or not c.units:
+            return c.text
+        sentences = c.sentences()
+        dense = hit.unit_dense or [0.0] * len(c.units)
+        best_unit = max(range(len(c.units)), key=lambda i: dense[i])
+        k = next(i for i, s in enumerate(sentences) if c.units[best_unit] in s)
+        lo = hi = k
+        length = lambda a, b: sentences[b][-1].end - sentences[a][0].start  # noqa: E731
+        while True:
+            grown = False
+            for a, b in ((lo - 1, hi), (lo, hi + 1)):
+                if 0 <= a and b < len(sentences) and length(a, b) <= self.max_passage_chars:
+                    lo, hi, grown = a, b, True
+                    break
+            if not grown:
+                break
+        return c.text[sentences[lo][0].start - c.start : sentences[hi][-1].end - c.start]
+
+    def messages(self, question: Question, passages: list[Hit]) -> list[dict]:
+        p = self.prompts(question.lang)
+        blocks = []
+        for n, hit in enumerate(passages, 1):
+            c = hit.chunk
+            source = " › ".join(x for x in (c.title, c.section.replace(" > ", " › ")) if x)
+            blocks.append(p.passage.render(n=n, source=as_data(source), text=as_data(self.passage_text(hit))))
+        user = p.user.render(passages="\n\n".join(blocks), question=question.text)
+        return [{"role": "system", "content": p.system.render()}, {"role": "user", "content": user}]
+
+    # -- the answer ----------------------------------------------------------
+    def generate(self, question: Question, hits: list[Hit]) -> Iterator[tuple[str, object]]:
+        lang = question.lang if question.lang in NOTICES else "zh"
+        extract = self.answerer.extract(question, hits)
+        if extract.refused:
+            yield "final", GenerationResult(REFUSAL[lang], True, [], None, {"model": self.client.model, "asked": False})
+            return
+        given = self.select(hits, extract)
+        msgs = self.messages(question, given)
+        stats = ChatStats()
+        raw = ""
+        try:
+            for piece in self.client.stream_chat(msgs, self.max_tokens, self.temperature, stats):
+                raw += piece
+                yield "delta", piece
+        except LLMUnavailable as exc:
+            log.warning("LLM unavailable, answering extractively: %s", exc)
+            info = {"model": self.client.model, "asked": True, **stats.to_dict(), "error": str(exc)}
+            yield "final", self._extractive(question, hits, NOTICES[lang]["unavailable"].format(why=exc), info, raw, given)
+            return
+
+        checked = self.guard.check(raw, [Passage(n, h) for n, h in enumerate(given, 1)], lang)
+        report = checked.report
+        info = {"model": self.client.model, "asked": True, "passages": len(given), **stats.to_dict()}
+        if report.removed:
+            log.info("guard removed %d of %d sentences: %s", len(report.removed), report.sentences,
+                     [r.reason for r in report.removed])  # fmt: skip
+        if not checked.citations:
+            report.fallback = "no sentence of the reply is supported by the passages"
+            info["guard"] = report.to_dict()
+            yield "final", self._extractive(question, hits, NOTICES[lang]["unverified"], info, raw, given)
+            return
+        notes = []
+        if report.removed:
+            notes.append(NOTICES[lang]["removed"].format(n=len(report.removed)))
+        if report.dropped_markers:
+            notes.append(NOTICES[lang]["markers"].format(n=len(report.dropped_markers)))
+        info["guard"] = report.to_dict()
+        sep = "" if lang == "zh" else " "
+        yield "final", GenerationResult(checked.text, False, checked.citations, sep.join(notes) or None, info, raw, given)
+
+    def _extractive(self, question, hits, notice, info, raw, given) -> GenerationResult:
+        text, refused, citations, _ = self.answerer.answer(question, hits)
+        return GenerationResult(text, refused, citations, notice, info, raw, given)
