@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(60.0, gt=0, le=3600)
     llm_retries: int = Field(2, ge=0, le=10)
-    llm_passages: int = Field(4, ge=1, le=20)  # top passages given to the model (plus the extractive evidence's)
-    llm_passage_chars: int = Field(600, ge=100, le=10_000)  # longer passages are cut to whole sentences
+    llm_passages: int = Field(3, ge=1, le=20)  # top passages given to the model (plus the extractive evidence's)
+    llm_passage_chars: int = Field(400, ge=100, le=10_000)  # longer passages are cut to whole sentences
     llm_max_tokens: int = Field(320, ge=16, le=8192)
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_prompts_dir: Path | None = None  # your own prompt files (see prompts/); missing ones come from the bundle

@@ -162,7 +162,7 @@ def test_english_questions_get_english_prompts_and_notices(llm_engine, llm_serve
     if answer.refused:
         pytest.skip("the fake embedder's retrieval refuses this English question")
     system = llm_server.requests[-1]["messages"][0]["content"]
-    assert "<passages>" in system and "Answer in English" in system
+    assert "<passages>" in system and "answer in English" in system
     assert "<passages>" in llm_server.requests[-1]["messages"][1]["content"]
     assert answer.notice.startswith("The passages could not confirm")
 

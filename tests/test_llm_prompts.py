@@ -38,7 +38,7 @@ def test_values_are_inserted_verbatim():
 def test_bundled_prompts_render(lang):
     p = AnswerPrompts.load(lang)
     system = p.system.render()
-    assert "[1]" in system
+    assert ("标注它依据的段落编号" if lang == "zh" else "number of the passage") in system
     passage = p.passage.render(n=2, source="报告 › 章节", text="累计备案36家。")
     assert passage == "[2] 报告 › 章节\n累计备案36家。"
     user = p.user.render(passages=passage, question="多少家？")

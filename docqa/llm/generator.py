@@ -70,8 +70,8 @@ class LLMGenerator:
         answerer: ExtractiveAnswerer,
         guard: Guard,
         prompts_dir=None,
-        max_passages: int = 4,
-        max_passage_chars: int = 600,
+        max_passages: int = 3,
+        max_passage_chars: int = 400,
         max_tokens: int = 320,
         temperature: float = 0.0,
     ):
@@ -156,7 +156,7 @@ class LLMGenerator:
 
         checked = self.guard.check(raw, [Passage(n, h) for n, h in enumerate(given, 1)], lang)
         report = checked.report
-        info = {"model": self.client.model, "asked": True, "passages": len(given), **stats.to_dict()}
+        info = {"model": self.client.model, "asked": True, "passages": len(given), **stats.to_dict(), "reply": raw}
         if report.removed:
             log.info("guard removed %d of %d sentences: %s", len(report.removed), report.sentences,
                      [r.reason for r in report.removed])  # fmt: skip

