@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.errors import BadRequest
-from docqa.question import analyse, normalize
-from docqa.records import Answer
+from docqa.question import Question, analyse, normalize
+from docqa.records import Answer, Hit
 from index.embedder import Embedder
 from index.retriever import HybridRetriever
 from index.store import IndexData
@@ -96,9 +96,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(q, qvec, k)
         t2 = time.perf_counter()
-        bm25 = self.retriever.bm25
-        contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
-        analysed = analyse(q, self.retriever.segmenter, bm25.df.__contains__, contexts, self.glossary)
+        analysed = self._analyse(q, hits)
         notice = llm = None
         if m == "llm":
             result = None
@@ -129,6 +127,17 @@ class Engine:
             llm=llm,
         )
         yield StreamEvent("final", answer=answer)
+
+    def _analyse(self, question: str, hits: list[Hit]) -> Question:
+        contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
+        return analyse(question, self.retriever.segmenter, self.retriever.bm25.df.__contains__, contexts, self.glossary)
+
+    def inspect(self, question: str, top_k: int | None = None) -> tuple[Question, list[Hit]]:
+        """What the answerers see for a question: its analysis and the ranked
+        passages (for calibration and for explaining an answer)."""
+        q, k, _ = self.check(question, top_k)
+        hits = self.retriever.search(q, self.embedder.embed_queries([q])[0], k)
+        return self._analyse(q, hits), hits
 
     def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
         """The complete answer (see ``stream`` for the same, as it is produced)."""

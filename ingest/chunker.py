@@ -13,7 +13,7 @@ from ingest.structure import parse_blocks
 
 SECTION_SEP = " > "
 # Bump when chunking changes, so indexes built by older code are rebuilt.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 
 def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:

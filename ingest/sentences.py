@@ -41,7 +41,10 @@ def _trimmed(doc: str, s: int, e: int) -> tuple[int, int]:
 
 def _split(doc: str, start: int, end: int, boundary: re.Pattern, hard_newlines: bool) -> list[tuple[int, int]]:
     spans, s = [], start
+    depth = _bracket_depth(doc, start, end)
     for m in boundary.finditer(doc, start, end):
+        if depth[m.start() - start]:
+            continue  # a comma inside （…） or “…” does not end a clause or sentence
         spans.append((s, m.end()))
         s = m.end()
     spans.append((s, end))
@@ -61,6 +64,25 @@ def _split(doc: str, start: int, end: int, boundary: re.Pattern, hard_newlines: 
         if e > s:
             out.append((s, e))
     return out
+
+
+_OPEN = "（(「『“《【"
+_CLOSE = "）)」』”》】"
+
+
+def _bracket_depth(doc: str, start: int, end: int) -> list[int]:
+    """Nesting depth of brackets and quotes at each position (unbalanced ones
+    are forgotten at the end of a line, so a stray bracket cannot swallow text)."""
+    depth, d = [], 0
+    for ch in doc[start:end]:
+        if ch in _OPEN:
+            d += 1
+        elif ch in _CLOSE and d:
+            d -= 1
+        elif ch == "\n":
+            d = 0
+        depth.append(d)
+    return depth
 
 
 def _limit(doc: str, spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:

@@ -25,9 +25,10 @@ PREVIOUS_CREDIT = 0.5  # the sentence before (its subject often carries over)
 PASSAGE_CREDIT = 0.25
 SENTENCE_CREDIT = 0.5  # the rest of the sentence a clause was cut from
 MAX_SPAN_CHARS = 90
-LENGTH_PENALTY = 0.001  # per character: prefer the shortest span that answers
+LENGTH_PENALTY = 0.0  # per character (measured: any penalty cuts answers short of the fact)
 MAX_ANSWER_UNITS = 3
 WHOLE_SENTENCE_KINDS = ("how", "why", "multi")
+COMPLEMENT_KINDS = ("multi", "list", "other")  # questions whose answer may span sentences
 HEADING_KINDS = ("org", "person")  # "which institute did X": the answer may be the heading over X
 REFUSAL = {"zh": "报告中没有找到相关信息。", "en": "The report does not contain this information."}
 
@@ -46,6 +47,7 @@ class Span:
     coverage: float = 0.0
     kind_ok: bool = True
     lead: bool = False  # the answer names its section heading (who did it), cited on its own
+    whole: bool = False  # the span is its whole sentence
     score: float = 0.0
 
 
@@ -68,6 +70,14 @@ def _credit(term, texts: list[tuple[str, float]]) -> float:
             share = sum(1 for p in term.parts if p in text) / len(term.parts)
             best = max(best, 0.8 * weight * share)
     return best
+
+
+def _novelty(span: str, question: str) -> float:
+    """Share of a span's letters and digits that the question does not contain:
+    a span that only restates the question answers nothing."""
+    asked = set(normalize(question))
+    chars = [c for c in span if c.isalnum()]
+    return sum(c not in asked for c in chars) / len(chars) if chars else 0.0
 
 
 def _leaf(hit: Hit) -> str:
@@ -93,6 +103,7 @@ class Weights:
     sentence_en: float = 4.0  # … English questions (few shared words: similarity matters more)
     rank: float = 0.2  # 1 / retrieval rank
     kind: float = 0.25  # the span holds the kind of thing asked (a number, a date, …)
+    novelty: float = 0.15  # share of the span the question does not already say (an answer adds something)
     length: float = LENGTH_PENALTY  # per character: prefer the shortest span that answers
 
 
@@ -134,7 +145,7 @@ class ExtractiveAnswerer:
                     continue
                 sizes = [max(1, len(u.text)) for u in units]
                 udense = sum(dense[index[id(u)]] * n for u, n in zip(units, sizes)) / sum(sizes)
-                span = Span(hit, sent[0].sentence_id, units[0].start, units[0].start + len(raw), text, udense)
+                span = Span(hit, sent[0].sentence_id, units[0].start, units[0].start + len(raw), text, udense, whole=whole)
                 rest = "" if whole else normalize("".join(u.text for u in sent[:i] + sent[j:]))
                 out.append((span, [(rest, SENTENCE_CREDIT)] + context if rest else context))
         return out
@@ -159,6 +170,7 @@ class ExtractiveAnswerer:
             + (w.sentence_en if q.lang == "en" else w.sentence_zh) * (span.udense - top_udense)
             + w.rank / span.hit.rank
             + (w.kind if span.kind_ok else 0.0)
+            + w.novelty * _novelty(own, q.text)
             - w.length * len(span.text)
         )
 
@@ -179,9 +191,26 @@ class ExtractiveAnswerer:
         refuse, reason = should_abstain(q, best, hits, self.thresholds)
         if refuse:
             return Extract([], True, reason, best)
-        chosen = [best] + self._complements(q, best, spans)
+        chosen = [best] + (self._complements(q, best, spans) if q.kind in COMPLEMENT_KINDS else [])
+        following = self._following(q, best, spans)
+        if following is not None and all(c.sentence != following.sentence for c in chosen):
+            chosen.append(following)
         chosen.sort(key=lambda s: (s.hit.rank, s.start))
         return Extract(chosen, False, "", best)
+
+    def _following(self, q: Question, best: Span, spans: list[Span]) -> Span | None:
+        """When the best span does not itself name what was asked about (it
+        names the subject; the asked detail follows), the next sentence of
+        its passage, whole."""
+        focus = [t for t in q.terms if t.focus]
+        own = normalize(best.text)
+        if not focus or any(f in own for t in focus for f in t.forms):
+            return None
+        ids = [sent[0].sentence_id for sent in best.hit.chunk.sentences()]
+        k = ids.index(best.sentence)
+        if k + 1 >= len(ids):
+            return None
+        return next((s for s in spans if s.hit is best.hit and s.sentence == ids[k + 1] and s.whole), None)
 
     def _complements(self, q: Question, best: Span, spans: list[Span]) -> list[Span]:
         """More spans, from other sentences, for what the best one leaves out

@@ -24,7 +24,6 @@ def prepare_engine(settings, echo=typer.echo):
     from docqa.errors import IndexNotFound
     from docqa.factory import make_embedder, make_engine, make_ingestor
     from docqa.settings import BUNDLED_CORPUS
-    from docqa.web.labels import EXAMPLES
 
     embedder = make_embedder(settings)
     try:
@@ -34,7 +33,7 @@ def prepare_engine(settings, echo=typer.echo):
         report = make_ingestor(settings, embedder).ingest([BUNDLED_CORPUS])
         echo(report.summary())
         engine = make_engine(settings, embedder)
-    engine.ask(EXAMPLES[0])  # warm up (tokeniser dictionaries, model) before the first visitor
+    engine.warmup()  # load dictionaries and run the model once before the first visitor
     return engine
 
 
