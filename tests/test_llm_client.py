@@ -80,13 +80,13 @@ def test_a_slow_reply_times_out_without_retrying(llm_server):
 
 
 def test_a_trickling_stream_is_cut_at_the_total_timeout(llm_server):
-    llm_server.script(Reply("一二三四五六七八", chunks=list("一二三四五六七八"), chunk_delay=0.15))
-    c, _ = client(llm_server.url, timeout=0.5)
+    llm_server.script(Reply("一二三四五六七八九十", chunks=list("一二三四五六七八九十"), chunk_delay=0.3))
+    c, _ = client(llm_server.url, timeout=1.0)
     got = []
-    with pytest.raises(LLMUnavailable, match="took longer than 0.5 s"):
+    with pytest.raises(LLMUnavailable, match="took longer than 1 s"):
         for piece in c.stream_chat(MESSAGES):
             got.append(piece)
-    assert 0 < len(got) < 8
+    assert len(got) < 10  # cut off after about a second, although every piece came within the timeout
 
 
 def test_connection_refused_is_retried_then_reported():

@@ -13,7 +13,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]*?(?:\[\d+\])+[。！？!?；;.]?|[^。！？!?；;\n]+[。！？!?；;.]?")
+# a sentence, up to its end mark, with the markers before or after that mark
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|$)(?:\s*\[\d+\])*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MARKS = re.compile(r"\[(\d+)\]")
 
