@@ -119,3 +119,54 @@ class Glossary:
                     i += n
                     break
         return out
+
+
+_syllables: frozenset[str] | None = None
+
+
+def _pinyin_syllables() -> frozenset[str]:
+    global _syllables
+    if _syllables is None:
+        from pypinyin import lazy_pinyin
+
+        _syllables = frozenset(lazy_pinyin("".join(chr(c) for c in range(0x4E00, 0x9FA6))))
+    return _syllables
+
+
+def _split_pinyin(word: str) -> list[str] | None:
+    """``wutong`` -> [wu, tong]; None when the word is not toneless pinyin."""
+    syllables = _pinyin_syllables()
+    best: list[list[str] | None] = [None] * (len(word) + 1)
+    best[0] = []
+    for i in range(len(word)):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, min(len(word), i + 6) + 1):
+            if word[i:j] in syllables and (best[j] is None or len(best[j]) > len(best[i]) + 1):
+                best[j] = best[i] + [word[i:j]]
+    return best[len(word)]
+
+
+class PinyinFinder:
+    """Finds Chinese strings in some texts that English words spell in pinyin
+    (``Qi Zhi`` -> 期智, ``Wutong`` -> 梧桐): names a dictionary lacks.  At
+    least two syllables are needed, so a lone ``qi`` matches nothing."""
+
+    def __init__(self, texts: list[str]):
+        from pypinyin import lazy_pinyin
+
+        self._texts = [(list(t), lazy_pinyin(list(t))) for t in texts]
+
+    def find(self, words: list[str]) -> list[str]:
+        joined = "".join(w.lower() for w in words)
+        if not joined.isalpha():
+            return []
+        syllables = _split_pinyin(joined)
+        if not syllables or len(syllables) < 2:
+            return []
+        n, found = len(syllables), []
+        for chars, spelled in self._texts:
+            for i in range(len(chars) - n + 1):
+                if spelled[i : i + n] == syllables and all("\u4e00" <= c <= "\u9fff" for c in chars[i : i + n]):
+                    found.append("".join(chars[i : i + n]))
+        return list(dict.fromkeys(found))

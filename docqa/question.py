@@ -16,9 +16,10 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Expected answer kinds, recognised from question wording (Chinese and English).
 _KIND_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("task", re.compile(r"^(?:请|请你|麻烦)?(?:帮我|给我|替我|为我)?(?:写|编|讲|画|翻译|生成|创作|作)(?:一|个|首|篇|份|段|下)|^(?:please )?(?:write|compose|translate|draw|generate|tell me a joke)\b", re.I)),
-    ("time", re.compile(r"何时|什么时候|啥时候?|哪一?年|几月|几号|哪一?天|日期|时间是|多久|\bwhen\b|what (?:year|date|time)|how long", re.I)),
-    ("list", re.compile(r"哪些|分别是|名单|哪几|包括哪|列举|哪[两二三四五六七八九十]+[大个项种类方面点家所]|\bwhich\b.*\b(?:are|were)\b|what are the|\blist\b|\bname (?:the|all)\b", re.I)),
-    ("number", re.compile(r"多少|几[个家项名支篇次倍亿万所座台套位]|几|数量|比例|占比|百分之|金额|how many|how much|what (?:percentage|share|proportion|number)|number of", re.I)),
+    ("duration", re.compile(r"多久|多长时间|多少年|几年|多少个月|几个月|how long|how many (?:years|months|days)", re.I)),
+    ("time", re.compile(r"何时|什么时候|啥时候?|哪一?年|几月|几号|哪一?天|日期|时间是|\bwhen\b|what (?:year|date|time)", re.I)),
+    ("list", re.compile(r"哪些|分别是|(?:列出|给出|提供|完整的?)\S{0,6}名单|名单(?:是|有)|哪几|包括哪|列举|哪[两二三四五六七八九十]+[大个项种类方面点家所]|\bwhich\b.*\b(?:are|were)\b|what are the|\blist\b|\bname (?:the|all)\b", re.I)),
+    ("number", re.compile(r"多少|几[个家项名支篇次倍亿万所座台套位]|几|多大|多高|多长|多重|多远|数量|how (?:large|big|high|far|old|much|many)|what is the (?:total |overall )?(?:population|investment|budget|cost|price|amount|value|size|scale|revenue|funding|number)|比例|占比|百分之|金额|how many|how much|what (?:percentage|share|proportion|number)|number of", re.I)),
     ("org", re.compile(r"哪家|哪[个所](?:公司|企业|机构|单位|研究院|研究所|大学|高校|集团)|什么(?:公司|企业|机构|单位)|\b(?:which|what) (?:company|companies|firm|enterprise|institution|organi[sz]ation|institute|university|agency)", re.I)),
     ("person", re.compile(r"谁|\bwho\b|\bwhom\b", re.I)),
     ("place", re.compile(r"哪里|哪儿|在哪(?![类些个种方一几])|何地|哪[个片座]?(?:城市|地方|区|省|国家|海域|地区)|\bwhere\b|which (?:city|country|province|district)", re.I)),
@@ -26,6 +27,9 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("how", re.compile(r"怎么|怎样|如何|咋|\bhow\b", re.I)),
 ]
 _TIME_EVIDENCE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月|年度|世纪|\d{4}")
+_DURATION_EVIDENCE = re.compile(
+    r"\d+\s*(?:[—\-~～至到]\s*\d+\s*)?(?:年|个月|周|天|小时|分钟)|[一两二三四五六七八九十]+(?:年|个月|周|天|小时|分钟)"
+)
 _NUMBER_EVIDENCE = re.compile(r"\d|[一两二三四五六七八九十百千万亿]+(?:个|家|项|名|支|大|批|级|类|套|种|次|倍|余)|首[台次个]|第[一二三四五六七八九十\d]")
 # Numbers that are not quantities: years, dates and version numbers.
 _NOT_QUANTITY = re.compile(r"\d{4}\s*年度?|\d{1,2}\s*月|\d+(?:\.\d+)+\s*版|[vV]\d+(?:\.\d+)*|[A-Za-z]+\d+(?:\.\d+)*")
@@ -33,6 +37,9 @@ _NOT_QUANTITY = re.compile(r"\d{4}\s*年度?|\d{1,2}\s*月|\d+(?:\.\d+)+\s*版|[
 _LIST_EVIDENCE = re.compile(r"、")
 _JOINED = re.compile(r"[^，,]+(?:和|与|及)[^，,]+")
 _ORG_EVIDENCE = re.compile(r"公司|集团|企业|研究院|研究所|中心|大学|学院|机构|实验室|银行|医院|协会|学会|委员会|[局部厅署]")
+_ORG_NAME = re.compile(
+    r"[\u4e00-\u9fffA-Za-z0-9]{2,24}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|研究院|研究所|研究中心|大学|学院|实验室|银行|医院)"
+)
 _PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|州|洋|海域|湖|江|岛|港|湾)")
 _REASON_EVIDENCE = re.compile(r"因为|由于|得益于|原因|因此|所以|为了|通过|依托|凭借|基于|在于")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
@@ -77,24 +84,50 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
     repeated from the question is not an answer)?"""
     if kind == "time":
         return bool(_TIME_EVIDENCE.search(_without(text, question, _NUMBER)))
+    if kind == "duration":
+        return bool(_DURATION_EVIDENCE.search(_without(text, question, _NUMBER)))
     if kind == "number":
         return bool(_NUMBER_EVIDENCE.search(_NOT_QUANTITY.sub("", _without(text, question, _NUMBER))))
     if kind == "list":
-        return bool(_LIST_EVIDENCE.search(text)) or (bool(_JOINED.search(text)) and not re.search(r"\d", text))
+        if not (_LIST_EVIDENCE.search(text) or (_JOINED.search(text) and not re.search(r"\d", text))):
+            return False
+        asked = _asked_count(question)  # "36家…分别是哪些": an answer names at least three
+        return asked is None or _items(text) >= min(asked, 3)
     if kind == "org":
         return bool(_ORG_EVIDENCE.search(text))
     if kind == "why":
         return bool(_REASON_EVIDENCE.search(text))
     if kind == "task":
         return False  # "write me a poem" is not a question about the documents
+    if kind == "person" and _ORG_NAME.search(text):
+        return True  # "who" may be an organisation (龙头企业是谁)
     if kind in ("person", "place") and segmenter is not None:
         tags = _PERSON_TAGS if kind == "person" else _PLACE_TAGS
         asked = normalize(question)
+        if kind == "place":
+            text = _ORG_NAME.sub("", text)  # 中国商用飞机有限责任公司 names a company, not a place
         words = [w for w in segmenter.coarse_words(text) if len(w) >= 2 and normalize(w) not in asked]
         if any((segmenter.tag(w) or "") in tags for w in words):
             return True
-        return kind == "place" and any(m.group() not in asked for m in _PLACE_SUFFIX.finditer(text))
+        return kind == "place" and any(m.group() not in asked for m in _PLACE_SUFFIX.finditer(_ORG_NAME.sub("", text)))
     return True
+
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")} | {"两": 2}
+_COUNT = re.compile(r"(\d+|[一两二三四五六七八九十])\s*[个家项名支条种类大位所篇]")
+
+
+def _asked_count(question: str) -> int | None:
+    m = _COUNT.search(question)
+    if not m:
+        return None
+    n = m.group(1)
+    return int(n) if n.isdigit() else _CN_DIGITS[n]
+
+
+def _items(text: str) -> int:
+    """How many items an enumeration lists (A、B和C -> 3)."""
+    return text.count("、") + 1 + (1 if re.search(r"[^，,、]+(?:和|与|及)[^，,、]+$", text.split("、")[-1]) else 0)
 
 
 def _without(text: str, question: str, pattern: re.Pattern) -> str:
@@ -141,15 +174,15 @@ class Question:
     def missing_focus(self) -> list[str]:
         """What a Chinese question asks about, when the documents never use the
         word (准确率, 估值, 探测器): they mention the topic, not the thing asked."""
-        if self.lang != "zh":
-            return []  # English words reach the documents only through a dictionary
+        if self.lang != "zh" or self.kind not in VALUE_KINDS:
+            return []  # English words reach the documents only through a dictionary; "什么文件" names a category
         return [t.text for t in self.terms if t.focus and not t.seen and t.noun]
 
 
 _WHICH_COUNT = re.compile(r"哪[一两二三四五六七八九十几]*[个项家名支条种类点大位些样]?(?:方面)?")
 _COUNT_WORD = re.compile(r"^[一两二三四五六七八九十几]+[个项家名支条种类点位]?$")
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|首[批次届期个台]|[一二三四五六七八九十\d]+期|\d")
-_ENTITY_TAGS = {"ns", "nr", "nrt", "nrfg"}
+_ENTITY_TAGS = {"ns"}  # places: jieba's person tags fire on too many ordinary words (太贵)
 # Words jieba tags as places that name no particular place.
 _GENERIC_PLACES = frozenset("东西 国内 国外 海外 全国 各地 当地 本地 世界 全球 国际 地方 中外 东方 西方 南北".split())
 
@@ -167,6 +200,7 @@ def _equivalents(word: str) -> list[str]:
 # or 专利 a lot.  Nouns say more than verbs.
 _INFO_BASE, _INFO_SCALE, _MAX_WEIGHT = 7.5, 2.0, 3.0
 FOCUS_BOOST = 2.0  # the thing asked about counts double
+VALUE_KINDS = ("number", "time", "duration", "person")  # questions asking for a value of the thing they name
 MAX_PHRASE = 6
 _PARTICLES = set("的了是在和与及或等里着过吗呢吧啊呀")
 _OOV_SEEN, _OOV_UNSEEN, _LATIN_WEIGHT, _NUMBER_WEIGHT = 2.5, 1.0, 2.5, 3.0
@@ -185,9 +219,10 @@ def word_weight(word: str, seen: bool, segmenter: Segmenter) -> float:
     return weight
 
 
-_Q = r"(?:多少|几|什么|啥|哪些|哪个|哪家|哪种|哪类|何种|多大|多长)"
+_Q = r"(?:多少|几|什么|啥|哪些|哪个|哪家|哪种|哪类|何种|多大|多长|谁)"
 _FOCUS_AFTER = re.compile(_Q + r"[个家项种类的位名支条些样是]*([\u4e00-\u9fffA-Za-z0-9]{2,6})")
 _FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,4})(?:是|有|为|叫)?" + _Q + r"[钱个家人年次项件篇]?[？?吗呢啊呀。]*$")
+_MODIFIER = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,8})的$")
 _EN_FOCUS = re.compile(
     r"\b(?:how (?:many|much)|(?:what|which)(?:'s| is| are| was| were)?(?: the| a| an)?)\s+([a-z][a-z-]+(?: [a-z][a-z-]+)?)",
     re.I,
@@ -199,7 +234,14 @@ def focus_spans(question: str) -> list[str]:
     interrogative (多少个**应用场景**, 什么**型号**) or, when the interrogative
     ends the question, what precedes it (**成交额**有多大)."""
     q = normalize(question)
-    spans = [m.group(1) for m in _FOCUS_AFTER.finditer(q)] + [m.group(1) for m in _FOCUS_BEFORE.finditer(q)]
+    spans = [m.group(1) for m in _FOCUS_AFTER.finditer(q)]
+    for m in _FOCUS_BEFORE.finditer(q):
+        spans.append(m.group(1))
+        # 企业牵头或参与的**获奖项目**有多少: the noun names a category; its
+        # modifier says which members of it are asked about.
+        modifier = _MODIFIER.search(q[: m.start(1)])
+        if modifier:
+            spans.append(modifier.group(1))
     spans += [m.group(1).lower() for m in _EN_FOCUS.finditer(question)]
     return spans
 
@@ -244,7 +286,28 @@ def _english_terms(question: str, glossary, segmenter, known, contexts) -> list[
         else:
             weight, seen = _OOV_UNSEEN, False  # the dictionary does not know it
         terms.append(Term(phrase, weight, [], seen, forms + [normalize(phrase)]))
+    _add_pinyin_names(question, terms, contexts)
     return terms
+
+
+def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
+    """Names written in pinyin (Qi Zhi, Wutong) match the Chinese they spell."""
+    from docqa.crosslingual import PinyinFinder
+
+    tokens = [t for t in re.findall(r"[A-Za-z]+", question) if t.lower() not in STOPWORDS]
+    if not tokens or not contexts:
+        return
+    finder = PinyinFinder(list(contexts))
+    for n in (3, 2, 1):
+        for i in range(len(tokens) - n + 1):
+            group = [t.lower() for t in tokens[i : i + n]]
+            names = finder.find(group)
+            if not names:
+                continue
+            for t in terms:
+                if t.text in group or t.text == " ".join(group):
+                    t.forms = list(dict.fromkeys(t.forms + names))
+                    t.weight, t.seen = max(t.weight, _OOV_SEEN), True
 
 
 def analyse(
@@ -280,6 +343,9 @@ def analyse(
             entity=(segmenter.tag(w) or "") in _ENTITY_TAGS and w not in _GENERIC_PLACES,
             noun=(segmenter.tag(w) or "x")[0] == "n" or segmenter.tag(w) == "vn",
         )
+    for m in re.finditer(r"(\d+)([个家项名支条种位所篇次年])", norm):
+        if m.group(1) in seen:  # "8家": a count of the same kind, not any 8
+            seen[m.group(1)].forms = [m.group(0)]
     terms = list(seen.values())
     lang = language(question)
     if lang == "en" and glossary is not None:

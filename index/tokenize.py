@@ -18,7 +18,7 @@ STOPWORDS = frozenset(
     比例 比重 百分比 占比 数量 数目 东西 名字 名称 内容 意思 样子 规模 程度 特点 啥时候 啥时 这个 那个 这些 那些 有个 一种 具体 真的 到底 究竟 有关 相关 涉及 跟 和 同 一共 总共 共 总计 合计 一起 大概 大约 目前 现在 已经 请问 请 告诉 一下 介绍 说说 讲讲 知道 里 方面 主要 相关 具体 情况 报告 提到 提及 根据 关于 所 一个 一些 哪一 我 你 我们 他们 它
     the a an of to in on for and or is are was were be been being by with as at from that this these those it its
     what which who whom whose when where why how many much does do did can could should would will about into than
-    among together bring brought get got make made also only very more most such other between within whether please tell me list name give report mentioned mention according there their they has have had any some""".split()
+    percentage proportion ratio amount number numbers among together bring brought get got make made also only very more most such other between within whether please tell me list name give report mentioned mention according there their they has have had any some""".split()
 )
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ LENGTH_PENALTY = 0.0  # per character (measured: any penalty cuts answers short 
 MAX_ANSWER_UNITS = 3
 WHOLE_SENTENCE_KINDS = ("how", "why", "multi")
 COMPLEMENT_KINDS = ("multi", "list", "other")  # questions whose answer may span sentences
-HEADING_KINDS = ("org", "person")  # "which institute did X": the answer may be the heading over X
+HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the heading over X
 REFUSAL = {"zh": "报告中没有找到相关信息。", "en": "The report does not contain this information."}
 
 
@@ -80,6 +80,11 @@ def _novelty(span: str, question: str) -> float:
     return sum(c not in asked for c in chars) / len(chars) if chars else 0.0
 
 
+def _same_paragraph(hit: Hit, before: list, after: list) -> bool:
+    """No line break between two sentences of a passage."""
+    return "\n" not in _doc_slice(hit, before[-1].end, after[0].start)
+
+
 def _leaf(hit: Hit) -> str:
     """The innermost heading of a passage, when it is a line of the document."""
     c = hit.chunk
@@ -126,8 +131,11 @@ class ExtractiveAnswerer:
         heading = (normalize(hit.chunk.heading + hit.chunk.section), HEADING_CREDIT)
         out = []
         for k, sent in enumerate(sentences):
-            previous = (normalize("".join(u.text for u in sentences[k - 1])) if k else "", PREVIOUS_CREDIT)
-            others = normalize("".join(u.text for j, ss in enumerate(sentences) if j not in (k, k - 1) for u in ss))
+            # The sentence before lends its subject when it is in the same
+            # paragraph, or opens the passage (a lead-in such as "2024年度…显示").
+            near = [j for j in (0, k - 1) if 0 <= j < k and (j == 0 or _same_paragraph(hit, sentences[j], sent))]
+            previous = (normalize("".join(u.text for j in near for u in sentences[j])), PREVIOUS_CREDIT)
+            others = normalize("".join(u.text for j, ss in enumerate(sentences) if j != k and j not in near for u in ss))
             context = [heading, previous, (others, PASSAGE_CREDIT)]
             runs = [(0, len(sent))]
             if q.kind not in WHOLE_SENTENCE_KINDS and len(sent) > 1:
