@@ -124,7 +124,7 @@ class Glossary:
 _syllables: frozenset[str] | None = None
 
 
-def _pinyin_syllables() -> frozenset[str]:
+def pinyin_syllables() -> frozenset[str]:
     global _syllables
     if _syllables is None:
         from pypinyin import lazy_pinyin
@@ -135,7 +135,7 @@ def _pinyin_syllables() -> frozenset[str]:
 
 def _split_pinyin(word: str) -> list[str] | None:
     """``wutong`` -> [wu, tong]; None when the word is not toneless pinyin."""
-    syllables = _pinyin_syllables()
+    syllables = pinyin_syllables()
     best: list[list[str] | None] = [None] * (len(word) + 1)
     best[0] = []
     for i in range(len(word)):

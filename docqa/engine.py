@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docqa.answer.extractive import ExtractiveAnswerer
+from docqa.crosslingual import pinyin_syllables
 from docqa.errors import BadRequest
 from docqa.question import Question, analyse, normalize
 from docqa.records import Answer, Hit
@@ -57,6 +58,7 @@ class Engine:
         self.retriever.segmenter.tag("预热")
         if self.glossary is not None:
             self.glossary.lookup("warm-up")
+            pinyin_syllables()  # pinyin names in English questions (a few seconds, once)
 
     def info(self) -> dict:
         return {
