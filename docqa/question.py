@@ -78,6 +78,13 @@ def _kind(question: str) -> str:
     return "other"
 
 
+def names_organisation(text: str, question: str = "") -> bool:
+    """Does ``text`` name an organisation (上海化工研究院有限公司) the question does
+    not already name?  A generic mention (链主企业, 新型研发机构) is not a name."""
+    asked = normalize(question)
+    return any(normalize(m.group()) not in asked for m in _ORG_NAME.finditer(text))
+
+
 def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmenter | None = None) -> bool:
     """Does ``text`` contain the sort of thing the question asks for — and
     something the question did not already say (a number, place or name

@@ -5,7 +5,7 @@ import pytest
 
 from docqa.errors import BadRequest
 from docqa.factory import make_engine, make_ingestor
-from docqa.question import analyse, answer_kind, language, normalize, satisfies_kind
+from docqa.question import analyse, answer_kind, language, names_organisation, normalize, satisfies_kind
 from index.retriever import RRF_K
 from index.tokenize import Segmenter
 from tests.fakes import FakeEmbedder
@@ -57,6 +57,21 @@ def test_kind_evidence():
     assert satisfies_kind("number", "累计36家") and satisfies_kind("number", "十级风圈")
     assert satisfies_kind("list", "华为、腾讯") and not satisfies_kind("list", "完成海试")
     assert satisfies_kind("org", "上海御渡半导体科技有限公司") and not satisfies_kind("org", "创新联合体4个")
+
+
+def test_names_organisation():
+    assert names_organisation("由上海化工研究院有限公司牵头")
+    assert not names_organisation("累计接入链主企业147家")  # a generic mention is not a name
+    assert not names_organisation("浦芯研究院发布", "浦芯研究院发布了什么？")  # the question named it
+
+
+def test_org_question_answered_by_the_heading_over_the_deed(engine):
+    # The deed mentions 链主企业, an organisation of sorts but not a name: the answer is the heading.
+    a = engine.ask("哪家机构累计接入了147家链主企业？")
+    assert not a.refused and a.answer.startswith("浦芯研究院[1]")
+    lead = a.citations[0]
+    assert lead.quote == "浦芯研究院" == engine.index.docs[lead.doc].text[lead.start : lead.end]
+    assert "147家" in a.citations[1].quote
 
 
 def test_question_terms_repair_segmentation_from_passages():

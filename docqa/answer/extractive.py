@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from docqa.answer.abstain import Thresholds, should_abstain
-from docqa.question import Question, normalize, satisfies_kind
+from docqa.question import Question, names_organisation, normalize, satisfies_kind
 from docqa.records import Citation, Hit
 from index.tokenize import Segmenter
 from ingest.chunker import SECTION_SEP
@@ -169,8 +169,10 @@ class ExtractiveAnswerer:
             if number not in own and not any(number in t for t, _ in context):
                 span.coverage *= 0.5
         span.kind_ok = satisfies_kind(q.kind, span.text, q.text, self.segmenter)
-        if not span.kind_ok and q.kind in HEADING_KINDS and _leaf(span.hit):
-            span.kind_ok = span.lead = satisfies_kind(q.kind, _leaf(span.hit), q.text, self.segmenter)
+        if q.kind in HEADING_KINDS and _leaf(span.hit) and not names_organisation(span.text, q.text):
+            # The span says what was done but not by whom: the heading over it may name the doer.
+            span.lead = names_organisation(_leaf(span.hit), q.text)
+            span.kind_ok = span.kind_ok or span.lead
         w = self.weights
         span.score = (
             w.coverage * span.coverage
