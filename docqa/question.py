@@ -116,7 +116,7 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
         words = [w for w in segmenter.coarse_words(text) if len(w) >= 2 and normalize(w) not in asked]
         if any((segmenter.tag(w) or "") in tags for w in words):
             return True
-        return kind == "place" and any(m.group() not in asked for m in _PLACE_SUFFIX.finditer(_ORG_NAME.sub("", text)))
+        return kind == "place" and any(m.group() not in asked for m in _PLACE_SUFFIX.finditer(text))
     return True
 
 
