@@ -83,6 +83,9 @@ def _read_pdf(path: Path) -> tuple[str, list[int], dict]:
     import pypdf
     from pypdf.errors import PdfReadError
 
+    # pypdf logs the damage it works around ("EOF marker not found"); what cannot be
+    # read becomes one DocumentError below, so its own lines would only repeat it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted:

@@ -126,3 +126,35 @@ def test_discover_walks_directories(tmp_path):
         discover([tmp_path / "a" / "b" / "skip.xlsx"])
     with pytest.raises(DocumentError, match="no paths given"):
         discover([])
+
+
+def test_cli_reports_a_corrupt_file_in_one_line_and_keeps_the_index(settings, tmp_path, monkeypatch, capsys, caplog):
+    from docqa.cli import main
+    from docqa.factory import make_ingestor
+    from tests.fakes import FakeEmbedder
+
+    good = tmp_path / "good.txt"
+    good.write_text("上海累计备案新型研发机构36家。", encoding="utf-8")
+    emb = FakeEmbedder()
+    make_ingestor(settings, emb).ingest([good])
+    monkeypatch.setattr("docqa.factory.make_embedder", lambda s: emb)
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
+
+    def run(*args) -> int:
+        monkeypatch.setattr("sys.argv", ["docqa", *args])
+        try:
+            main()
+        except SystemExit as exit_:
+            return exit_.code or 0
+        return 0
+
+    capsys.readouterr()
+    assert run("ingest", str(bad)) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("docqa: error: ") and "cannot read this PDF" in err[0]
+    # pypdf's own warnings (EOF marker not found) would print beside it outside pytest
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == []
+    assert run("docs") == 0
+    listed = capsys.readouterr().out
+    assert "good.txt" in listed and "bad.pdf" not in listed
