@@ -189,9 +189,16 @@ class Question:
 _WHICH_COUNT = re.compile(r"哪[一两二三四五六七八九十几]*[个项家名支条种类点大位些样]?(?:方面)?")
 _COUNT_WORD = re.compile(r"^[一两二三四五六七八九十几]+[个项家名支条种类点位]?$")
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|首[批次届期个台]|[一二三四五六七八九十\d]+期|\d")
+# Agent suffixes make a noun even where jieba's dictionary tags the word a verb
+# (得主 v, like 获得者 / 研究员): "how many winners" asks about the winners.
+_AGENT_SUFFIX = set("者主员")
 _ENTITY_TAGS = {"ns"}  # places: jieba's person tags fire on too many ordinary words (太贵)
 # Words jieba tags as places that name no particular place.
 _GENERIC_PLACES = frozenset("东西 国内 国外 海外 全国 各地 当地 本地 世界 全球 国际 地方 中外 东方 西方 南北".split())
+
+
+def _is_noun(word: str, tag: str) -> bool:
+    return tag[0] == "n" or tag == "vn" or (len(word) > 1 and _CJK.match(word) is not None and word[-1] in _AGENT_SUFFIX)
 
 
 def _equivalents(word: str) -> list[str]:
@@ -348,7 +355,7 @@ def analyse(
             forms=_equivalents(w),
             required=bool(_ORDINAL.search(w)) and not w.isascii() or w.isdigit(),
             entity=(segmenter.tag(w) or "") in _ENTITY_TAGS and w not in _GENERIC_PLACES,
-            noun=(segmenter.tag(w) or "x")[0] == "n" or segmenter.tag(w) == "vn",
+            noun=_is_noun(w, segmenter.tag(w) or "x"),
         )
     for m in re.finditer(r"(\d+)([个家项名支条种位所篇次年])", norm):
         if m.group(1) in seen:  # "8家": a count of the same kind, not any 8

@@ -2,6 +2,9 @@
 
 Chunks never cross a section boundary, end on sentence boundaries, and repeat
 the last ``chunk_overlap`` sentences of their predecessor within a section.
+A section's first chunk begins at the heading lines above it, so the passage a
+reader is shown says what it is about (「上海浦芯未来互联网技术研究院」 above
+「发布……ChainWeaver2.0操作系统」).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from ingest.structure import parse_blocks
 
 SECTION_SEP = " > "
 # Bump when chunking changes, so indexes built by older code are rebuilt.
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 
 
 def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:
@@ -54,10 +57,14 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
     blocks = parse_blocks(doc.text, doc.kind)
     for (path_key, leaf), group in groupby(blocks, key=lambda b: (tuple(b.path), b.heading)):
         path = list(path_key)
+        group = list(group)
         units = [u for b in group for u in b.units]
         heading = SECTION_SEP.join(([doc.title] if doc.title else []) + path[-2:])
-        for pack in _pack(units, chunk_size, chunk_overlap):
+        lead = group[0].lead
+        for n, pack in enumerate(_pack(units, chunk_size, chunk_overlap)):
             start, end = pack[0].start, pack[-1].end
+            if n == 0 and lead is not None:
+                start = min(start, lead)
             chunks.append(
                 Chunk(
                     chunk_id=_chunk_id(doc, start, end, heading),

@@ -31,6 +31,7 @@ class Block:
     path: list[str]
     units: list[Unit]
     heading: tuple[int, int] | None = None  # offsets of the innermost heading's title
+    lead: int | None = None  # where the heading lines directly above the block begin
 
 
 def _structured_heading(line: Line) -> tuple[int, str, int] | None:
@@ -63,15 +64,26 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
     blocks: list[Block] = []
     para: list[Line] = []
     leaf: tuple[int, int] | None = None
+    lead: int | None = None  # start of the headings read since the last block
 
     def path() -> list[str]:
         return [title for _, title in structured] + unnumbered
+
+    def add_block(units: list[Unit]) -> None:
+        nonlocal lead
+        blocks.append(Block(path(), units, leaf, lead))
+        lead = None
+
+    def heading_line(line: Line) -> None:
+        nonlocal lead
+        if lead is None:
+            lead = line.start
 
     def flush_para() -> None:
         if para:
             units = split_units(doc, para[0].start, para[-1].end, hard_newlines=kind != "pdf")
             if units:
-                blocks.append(Block(path(), units, leaf))
+                add_block(units)
             para.clear()
 
     def close_run() -> None:
@@ -86,13 +98,14 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
         if i in groups:
             flush_para()
             close_run()
-            blocks.append(Block(path(), groups[i].units, leaf))
+            add_block(groups[i].units)
         if id(line) in in_group:
             continue
         heading = _structured_heading(line)
         if heading:
             flush_para()
             close_run()
+            heading_line(line)
             level, title, offset = heading
             structured = [h for h in structured if h[0] < level] + [(level, title)]
             unnumbered = []
@@ -107,6 +120,7 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
             and not is_figure(line)
         ):
             flush_para()
+            heading_line(line)
             run.append(line)
             continue
         close_run()

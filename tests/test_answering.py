@@ -83,6 +83,18 @@ def test_question_terms_repair_segmentation_from_passages():
     assert not any("三" in t.text or "方面" in t.text for t in q2.terms)
 
 
+def test_unseen_focus_noun_is_missing_even_when_jieba_tags_it_a_verb():
+    seg = Segmenter()
+    assert seg.tag("得主") == "v"  # jieba's dictionary; the agent suffix 主 makes it a noun
+    corpus = "包括菲尔茨奖获得者在内的110余名研究学者"
+    q = analyse("研究院有几位菲尔茨奖得主？", seg, lambda t: t in corpus, [corpus])
+    assert q.missing_focus == ["得主"]
+    q = analyse("研究院有几位菲尔茨奖获得者？", seg, lambda t: t in corpus, [corpus])
+    assert q.missing_focus == []
+    q = analyse("研究院一共发布了多少？", seg, lambda t: t in corpus, [corpus])
+    assert q.missing_focus == []  # verbs are not what is asked about
+
+
 def test_hybrid_retrieval_fuses_dense_and_bm25(engine):
     qvec = engine.embedder.embed_queries(["链上交易总金额"])[0]
     hits = engine.retriever.search("链上交易总金额", qvec, 3)

@@ -86,11 +86,24 @@ def test_chunks_carry_offsets_sections_and_stable_ids():
     assert len({c.chunk_id for c in chunks}) == len(chunks)
     for c in chunks:
         assert c.text == doc.text[c.start : c.end]
-        assert c.units[0].start == c.start and c.units[-1].end == c.end
+        assert c.units[-1].end == c.end
+        if c.units[0].start != c.start:  # a section's first chunk begins at its heading lines
+            assert c.heading_span and c.start <= c.heading_span[0] < c.heading_span[1] <= c.units[0].start
         assert c.heading.startswith("报告")
     lee = next(c for c in chunks if "蜘蛛系统" in c.text)
     assert lee.section == "1.5 新型研发机构高质量发展 > 高水平创新成果不断涌现 > 李政道研究所"
     assert "李政道研究所" in lee.embed_text()
+    assert lee.text.startswith("李政道研究所\n")  # the reader sees whose work it is
+    built = next(c for c in chunks if "完成建安综合验收" in c.text)
+    assert built.text.startswith("在建中\n\n高效低碳燃气轮机试验装置\n")  # the whole run of headings
+
+
+def test_only_a_sections_first_chunk_takes_its_heading():
+    text = "# 总览\n\n" + "".join(f"这是第{i}个句子，内容比较长一些用来测试。" for i in range(12))
+    chunks = chunk_document(_doc(text, kind="md"), 100, 0)
+    assert len(chunks) > 2
+    assert chunks[0].text.startswith("# 总览\n\n这是第0个句子")
+    assert all(c.text.startswith("这是第") for c in chunks[1:])
 
 
 def test_chunk_size_and_overlap():
@@ -108,4 +121,8 @@ def test_chunk_size_and_overlap():
 def test_markdown_headings():
     doc = _doc("# 总览\n\n## 1 数据\n\n共有36家。\n\n## 2 方法\n\n采用抽样。", kind="md")
     chunks = chunk_document(doc, 300, 1)
-    assert [(c.section, c.text) for c in chunks] == [("总览 > 1 数据", "共有36家。"), ("总览 > 2 方法", "采用抽样。")]
+    assert [(c.section, c.text) for c in chunks] == [
+        ("总览 > 1 数据", "# 总览\n\n## 1 数据\n\n共有36家。"),
+        ("总览 > 2 方法", "## 2 方法\n\n采用抽样。"),
+    ]
+    assert [u.text for c in chunks for u in c.units] == ["共有36家。", "采用抽样。"]  # headings are not quotable units
