@@ -16,9 +16,12 @@ def answer(text: str, quote: str = "累计备案新型研发机构36家", refuse
 def test_audit_finds_numbers_no_cited_passage_holds():
     assert unsupported_numbers(answer("累计备案36家[1]。2024年新增5家[1]。")) == []
     assert unsupported_numbers(answer("累计备案37家[1]。")) == [("37", "累计备案37家[1]。")]
+    assert unsupported_numbers(answer("累计备案6家[1]。")) == [("6", "累计备案6家[1]。")]  # 36 does not hold 6
     assert unsupported_numbers(answer("共有99家。")) == [("99", "共有99家。")]  # uncited
     assert unsupported_numbers(answer("没有。", refused=True)) == []
     assert unsupported_numbers(answer("累计备案新型研发机构36家。[1] 2024年新增5家；[1]")) == []  # extractive style
+    assert unsupported_numbers(answer("报告提到“2024年新增5家。”[1]。")) == []  # the marker after a closing quote
+    assert unsupported_numbers(answer("报告提到“2024年新增7家。”[1]。")) == [("7", "报告提到“2024年新增7家。”[1]")]
 
 
 def test_audit_command(tmp_path, capsys):

@@ -108,6 +108,14 @@ def test_a_wrong_passage_number_is_corrected(llm_engine, llm_server):
     assert answer.llm["guard"]["recited"] == 1
 
 
+@pytest.mark.parametrize("ref", ["（资料{n}）", " (Passage {n})"])
+def test_a_reference_to_a_passage_by_name_is_not_part_of_the_answer(llm_engine, llm_server, ref):
+    n = numbering(llm_engine, llm_server, CHAIN_Q, "147家")
+    llm_server.script(Reply(f"浦芯研究院累计接入链主企业147家{ref.format(n=n)}[{n}]。"))
+    answer = llm_engine.ask(CHAIN_Q, mode="llm")
+    assert answer.answer == "浦芯研究院累计接入链主企业147家[1]。"
+
+
 def test_an_invented_number_is_removed(llm_engine, llm_server):
     n = numbering(llm_engine, llm_server, CHAIN_Q, "147家")
     llm_server.script(Reply(f"浦芯研究院累计接入链主企业147家[{n}]。上链企业超过95万家[{n}]。"))

@@ -13,8 +13,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
-# a sentence, up to its end mark, with the markers before or after that mark
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|$)(?:\s*\[\d+\])*")
+# a sentence, up to its end mark and any closing quotes (…。”[2]), with the markers before or after
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|$)[”’」』）)\"']*(?:\s*\[\d+\])*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MARKS = re.compile(r"\[(\d+)\]")
 
@@ -41,8 +41,8 @@ def unsupported_numbers(answer: dict) -> list[tuple[str, str]]:
     out = []
     for sentence in _SENTENCE.findall(answer.get("answer") or ""):
         body = _MARKS.sub("", sentence)
-        cited = _digits(" ".join(_cited_text(answer, int(n)) for n in _MARKS.findall(sentence)))
-        for num in _NUMBER.findall(_digits(body)):
+        cited = set(_NUMBER.findall(_digits(" ".join(_cited_text(answer, int(n)) for n in _MARKS.findall(sentence)))))
+        for num in _NUMBER.findall(_digits(body)):  # whole numbers: 6 is not supported by 36
             if num not in cited:
                 out.append((num, sentence.strip()))
     return out

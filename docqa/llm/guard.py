@@ -41,13 +41,14 @@ _TERMINATOR = re.compile(r"[。！？!?；;.，,：:、\s]+$")
 _CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9]{2,}")
 _KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
 MAX_QUOTE_CHARS = 360
-# References to the passages themselves ("根据资料中的第3段", "according to passage 2"): not
-# claims, and their numbers would be wrong once citations are renumbered.
+# References to the passages themselves ("根据资料中的第3段", "according to passage 2",
+# "(Passage 2)"): not claims, and their numbers would be wrong once citations are renumbered.
 _META = re.compile(
     r"(?:根据|依据|参考|据|见|如)?(?:以上|上述)?(?:资料|段落|材料)?\s*(?:中的?)?\s*第\s*\d+\s*段(?:资料|段落)?(?:中的?)?(?:的)?(?:描述|内容|信息|所述|记载|所示)?[，,：:]?"
     r"|(?:根据|依据|参考|据|见|如)(?:以上|上述)?(?:资料|段落|材料)\s*[\[［【]\s*\d+\s*[\]］】]\s*(?:中的?)?(?:的)?(?:描述|内容|信息|所述|记载|所示)?[，,：:]?"
     r"|^(?:根据|依据)(?:以上|上述)?(?:资料|段落|材料)(?:中的?)?(?:描述|内容|信息)?[，,：:]"
-    r"|(?:according to|as stated in|based on|as shown in|see) (?:the )?passages? ?\[?\d+\]?,? ?",
+    r"|(?:according to|as stated in|based on|as shown in|see) (?:the )?passages? ?\[?\d+\]?,? ?"
+    r"|\s*[（(]\s*(?:passages?|sources?|资料|段落|来源)\s*\d{1,3}(?:\s*(?:[,，、]|and)\s*\d{1,3})*\s*[）)]",
     re.I,
 )
 
