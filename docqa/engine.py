@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.crosslingual import pinyin_syllables
 from docqa.errors import BadRequest
-from docqa.question import Question, analyse, normalize
+from docqa.question import Question, analyse, normalize, organisation_headings
 from docqa.records import Answer, Hit
 from index.embedder import Embedder
 from index.retriever import HybridRetriever
 from index.store import IndexData
+from ingest.chunker import SECTION_SEP
 
 MAX_TOP_K = 50
 MODES = ("extractive", "llm")
@@ -49,6 +50,7 @@ class Engine:
         self.max_question_chars = max_question_chars
         self.glossary = glossary
         self.generator = generator  # the LLM answerer (docqa/llm), when one is configured
+        self._organisations: list[tuple[str, ...]] | None = None
 
     def warmup(self) -> None:
         """Load what the first question would otherwise wait for: the model's
@@ -56,6 +58,7 @@ class Engine:
         self.embedder.embed_queries(["预热 warm-up"])
         self.retriever.segmenter.coarse_words("预热")
         self.retriever.segmenter.tag("预热")
+        _ = self.organisations
         if self.glossary is not None:
             self.glossary.lookup("warm-up")
             pinyin_syllables()  # pinyin names in English questions (a few seconds, once)
@@ -130,9 +133,19 @@ class Engine:
         )
         yield StreamEvent("final", answer=answer)
 
+    @property
+    def organisations(self) -> list[tuple[str, ...]]:
+        """The organisations heading sections of the indexed documents."""
+        if self._organisations is None:
+            titles = (t for c in self.index.chunks.values() if c.section for t in c.section.split(SECTION_SEP))
+            self._organisations = organisation_headings(titles, self.retriever.segmenter)
+        return self._organisations
+
     def _analyse(self, question: str, hits: list[Hit]) -> Question:
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
-        return analyse(question, self.retriever.segmenter, self.retriever.bm25.df.__contains__, contexts, self.glossary)
+        return analyse(
+            question, self.retriever.segmenter, self.retriever.bm25.df.__contains__, contexts, self.glossary, self.organisations
+        )
 
     def inspect(self, question: str, top_k: int | None = None) -> tuple[Question, list[Hit]]:
         """What the answerers see for a question: its analysis and the ranked

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from index.tokenize import STOPWORDS, Segmenter
@@ -167,6 +167,14 @@ class Question:
     kind: str
     terms: list[Term]
     numbers: list[str]
+    # organisations the question names that head sections of the documents, each as the
+    # spellings that count (上海期智研究院, 期智研究院): the answer must be about one of them
+    organisations: list[tuple[str, ...]] = field(default_factory=list)
+
+    def about_named(self, section: str, text: str) -> bool:
+        """Is a passage (its section path and text) about an organisation the question names?"""
+        where = normalize(section) + "\n" + normalize(text)
+        return not self.organisations or any(f in where for forms in self.organisations for f in forms)
 
     @property
     def total_weight(self) -> float:
@@ -324,17 +332,41 @@ def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
                     t.weight, t.seen = max(t.weight, _OOV_SEEN), True
 
 
+_SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*[.、．]?|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])\s*")
+_ORG_TITLE = re.compile(r"(?:公司|集团|研究院|研究所|中心|大学|学院|实验室|银行|医院|协会|学会|委员会)$")
+MIN_ORG_CHARS = 4
+
+
+def organisation_headings(titles: Iterable[str], segmenter: Segmenter) -> list[tuple[str, ...]]:
+    """The section titles that name an organisation (上海期智研究院), each with
+    the spellings a question may use: whole, or without its leading place
+    name (期智研究院)."""
+    out = []
+    for title in dict.fromkeys(titles):
+        t = normalize(_SECTION_NUMBER.sub("", title))
+        if len(t) < MIN_ORG_CHARS or not _ORG_TITLE.search(t):
+            continue
+        forms = [t]
+        words = segmenter.coarse_words(t)
+        if len(words) > 1 and segmenter.tag(words[0]) == "ns" and len(t) - len(words[0]) >= MIN_ORG_CHARS:
+            forms.append(t[len(words[0]) :])
+        out.append(tuple(forms))
+    return out
+
+
 def analyse(
     question: str,
     segmenter: Segmenter,
     known: Callable[[str], bool],
     contexts: list[str] = (),
     glossary=None,
+    organisations: Iterable[tuple[str, ...]] = (),
 ) -> Question:
     """The key terms of a question, weighted.  ``known`` says whether the
     corpus vocabulary has a word; ``contexts`` are the normalised retrieved
     passages (used to repair segmentation and to tell whether a word occurs);
-    ``glossary`` translates English words."""
+    ``glossary`` translates English words; ``organisations`` are the
+    documents' organisation headings (see ``organisation_headings``)."""
     norm = normalize(question)
     stripped = _WHICH_COUNT.sub(" ", unicodedata.normalize("NFKC", question))
     words = _merge_singles([normalize(w) for w in segmenter.coarse_words(stripped)], list(contexts))
@@ -370,4 +402,5 @@ def analyse(
         if any(t.text in f or (f.isascii() and f in t.text) for f in focus):
             t.weight *= FOCUS_BOOST
             t.focus = True
-    return Question(question, lang, answer_kind(question), terms, _NUMBER.findall(norm))
+    named = [forms for forms in organisations if any(f in norm for f in forms)]
+    return Question(question, lang, answer_kind(question), terms, _NUMBER.findall(norm), named)

@@ -5,7 +5,15 @@ import pytest
 
 from docqa.errors import BadRequest
 from docqa.factory import make_engine, make_ingestor
-from docqa.question import analyse, answer_kind, language, names_organisation, normalize, satisfies_kind
+from docqa.question import (
+    analyse,
+    answer_kind,
+    language,
+    names_organisation,
+    normalize,
+    organisation_headings,
+    satisfies_kind,
+)
 from index.retriever import RRF_K
 from index.tokenize import Segmenter
 from tests.fakes import FakeEmbedder
@@ -93,6 +101,23 @@ def test_unseen_focus_noun_is_missing_even_when_jieba_tags_it_a_verb():
     assert q.missing_focus == []
     q = analyse("研究院一共发布了多少？", seg, lambda t: t in corpus, [corpus])
     assert q.missing_focus == []  # verbs are not what is asked about
+
+
+def test_organisation_headings_and_the_names_a_question_may_use():
+    titles = ["1.5 新型研发机构高质量发展", "高水平创新成果不断涌现", "上海期智研究院", "在建中", "李政道研究所", "上海期智研究院"]
+    orgs = organisation_headings(titles, Segmenter())
+    assert orgs == [("上海期智研究院", "期智研究院"), ("李政道研究所",)]
+    q = analyse("期智研究院和哪些企业合作？", Segmenter(), lambda t: True, organisations=orgs)
+    assert q.organisations == [("上海期智研究院", "期智研究院")]
+    assert q.about_named("1.5 > 上海期智研究院", "与华为合作") and not q.about_named("1.5 > 李政道研究所", "蜘蛛系统")
+    assert analyse("有哪些企业？", Segmenter(), lambda t: True, organisations=orgs).about_named("x", "y")  # names none
+
+
+def test_figures_of_another_organisation_are_not_an_answer(engine):
+    a = engine.ask("李政道研究所累计接入了多少家链主企业？")  # 147家 is 浦芯研究院's
+    assert a.refused and a.citations == []
+    a = engine.ask("浦芯研究院累计接入了多少家链主企业？")
+    assert not a.refused and "147家" in a.answer
 
 
 def test_hybrid_retrieval_fuses_dense_and_bm25(engine):

@@ -192,9 +192,13 @@ class ExtractiveAnswerer:
         top_udense = max((d for h in hits for d in h.unit_dense), default=0.0)
         spans: list[Span] = []
         for hit in hits:
+            if not q.about_named(hit.chunk.section, hit.chunk.text):
+                continue  # about another organisation than the one asked about: its figures are not the answer
             for span, context in self._windows(q, hit):
                 self._score(q, span, context, top_dense, top_udense)
                 spans.append(span)
+        if not spans:
+            return Extract([], True, f"no passage about {' / '.join(f[0] for f in q.organisations)}")
         spans.sort(key=lambda s: -s.score)
         # A span without the kind of thing asked (no number for "how many") cannot answer.
         best = next((s for s in spans if s.kind_ok), spans[0])
