@@ -36,7 +36,10 @@ _NOT_QUANTITY = re.compile(r"\d{4}\s*年度?|\d{1,2}\s*月|\d+(?:\.\d+)+\s*版|[
 # An enumeration: 、-separated items, or items joined by 和/与/及 that are not counted ("8家公司及企业").
 _LIST_EVIDENCE = re.compile(r"、")
 _JOINED = re.compile(r"[^，,]+(?:和|与|及)[^，,]+")
-_ORG_EVIDENCE = re.compile(r"公司|集团|企业|研究院|研究所|中心|大学|学院|机构|实验室|银行|医院|协会|学会|委员会|[局部厅署]")
+# Words that end an organisation's name; a mention of 企业, 机构 or a 局/部 also
+# counts as naming an organisation in an answer, but they are too generic to end a heading's.
+_ORG_SUFFIXES = "公司|集团|研究院|研究所|中心|大学|学院|实验室|银行|医院|协会|学会|委员会"
+_ORG_EVIDENCE = re.compile(_ORG_SUFFIXES + "|企业|机构|[局部厅署]")
 _ORG_NAME = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9]{2,24}?(?:有限责任公司|股份有限公司|有限公司|公司|集团|研究院|研究所|研究中心|大学|学院|实验室|银行|医院)"
 )
@@ -173,8 +176,10 @@ class Question:
 
     def about_named(self, section: str, text: str) -> bool:
         """Is a passage (its section path and text) about an organisation the question names?"""
+        if not self.organisations:
+            return True
         where = normalize(section) + "\n" + normalize(text)
-        return not self.organisations or any(f in where for forms in self.organisations for f in forms)
+        return any(f in where for forms in self.organisations for f in forms)
 
     @property
     def total_weight(self) -> float:
@@ -333,7 +338,7 @@ def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
 
 
 _SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*[.、．]?|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])\s*")
-_ORG_TITLE = re.compile(r"(?:公司|集团|研究院|研究所|中心|大学|学院|实验室|银行|医院|协会|学会|委员会)$")
+_ORG_TITLE = re.compile(f"(?:{_ORG_SUFFIXES})$")
 MIN_ORG_CHARS = 4
 
 
