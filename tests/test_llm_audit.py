@@ -34,6 +34,17 @@ def test_audit_command(tmp_path, capsys):
     assert "q1: 37 not in the cited passages" in out and "1 answers (1 not refused); 1 with a number" in out
 
 
+def test_audit_of_a_missing_or_broken_file_is_one_error_line(tmp_path, capsys):
+    assert main([str(tmp_path / "missing.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot read" in err and "Traceback" not in err
+    bad = tmp_path / "p.jsonl"
+    bad.write_text('{"answer": "x"}\nnot json\n', encoding="utf-8")
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "p.jsonl:2 is not JSON" in err
+
+
 def test_llm_summary_counts_what_the_guard_did():
     guard = {"changed": True, "removed": [{"text": "x", "reason": "y"}], "dropped_markers": [9], "recited": 1, "fallback": None}
     answers = [

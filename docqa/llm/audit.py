@@ -1,9 +1,10 @@
 """``python -m docqa.llm.audit predictions.jsonl …``: an independent check of
 final answers (the eval's ``predictions.jsonl``): every Arabic number in an
-answer's sentence must appear, digit for digit, in a passage that sentence
+answer's sentence must appear, as a whole number, in a passage that sentence
 cites.  Deliberately simpler and stricter than the guard (no 万/亿 or Chinese
 numeral conversion), so it does not share the guard's blind spots; a hit is
-a number to look at, not necessarily a wrong one.  Exit 1 when any is found.
+a number to look at, not necessarily a wrong one.  Exit 1 when any is found,
+2 when a file cannot be read.
 """
 from __future__ import annotations
 
@@ -55,10 +56,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     total = answered = flagged = 0
     for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"docqa.llm.audit: error: cannot read {path} ({exc}); pass the eval's predictions.jsonl", file=sys.stderr)
+            return 2
+        for k, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            a = json.loads(line)
+            try:
+                a = json.loads(line)
+            except json.JSONDecodeError as exc:
+                print(f"docqa.llm.audit: error: {path}:{k} is not JSON ({exc}); pass the eval's predictions.jsonl", file=sys.stderr)
+                return 2
+            if not isinstance(a, dict):
+                print(f"docqa.llm.audit: error: {path}:{k} is not an answer object; pass the eval's predictions.jsonl", file=sys.stderr)
+                return 2
             total += 1
             answered += not a.get("refused")
             bad = unsupported_numbers(a)
