@@ -60,7 +60,7 @@ def build_engine(fake: bool):
 
         embedder = FakeEmbedder()
     else:
-        from index.embedder import SentenceTransformerEmbedder
+        from docqa.index.embedder import SentenceTransformerEmbedder
 
         models = Path(os.environ.get("DOCQA_TEST_MODELS", Path.home() / ".docqa" / "models"))
         embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, models)

@@ -51,8 +51,8 @@ def write_corpus(n_docs: int, target: Path) -> None:
 
 def bench_ingest(embedder, settings, corpus: Path, rounds: int) -> dict:
     from docqa.factory import make_ingestor
-    from ingest.chunker import chunk_document
-    from ingest.loaders import load_document
+    from docqa.ingest.chunker import chunk_document
+    from docqa.ingest.loaders import load_document
 
     docs = [load_document(p) for p in sorted(corpus.glob("*.txt"))]
     texts = [c.embed_text() for d in docs for c in chunk_document(d, settings.chunk_size, settings.chunk_overlap)]

@@ -98,7 +98,7 @@ def ask(
 @app.command()
 def docs(index: IndexOpt = None) -> None:
     """List the indexed documents."""
-    from index.store import read_manifest
+    from docqa.index.store import read_manifest
 
     manifest = read_manifest(_settings(index).index_path)
     for doc_id, d in manifest["documents"].items():
@@ -123,7 +123,7 @@ def _register_client_commands() -> None:
     """Commands whose code lives with the client they start (kept light to import)."""
     from docqa.llm.commands import llm_server
     from docqa.web.commands import serve
-    from eval.commands import eval_command
+    from docqa.eval.commands import eval_command
 
     app.command("serve")(serve)
     app.command("eval")(eval_command)

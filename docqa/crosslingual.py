@@ -15,7 +15,7 @@ import threading
 from collections import defaultdict
 from importlib import resources
 
-from index.tokenize import STOPWORDS
+from docqa.index.tokenize import STOPWORDS
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _SKIP = ("CL:", "see ", "variant of", "old variant", "surname", "abbr. for", "used in", "erhua variant")

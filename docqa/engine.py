@@ -11,10 +11,10 @@ from docqa.crosslingual import pinyin_syllables
 from docqa.errors import BadRequest
 from docqa.question import Question, analyse, normalize, organisation_headings
 from docqa.records import Answer, Hit
-from index.embedder import Embedder
-from index.retriever import HybridRetriever
-from index.store import IndexData
-from ingest.chunker import SECTION_SEP
+from docqa.index.embedder import Embedder
+from docqa.index.retriever import HybridRetriever
+from docqa.index.store import IndexData
+from docqa.ingest.chunker import SECTION_SEP
 
 MAX_TOP_K = 50
 MODES = ("extractive", "llm")

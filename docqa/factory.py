@@ -8,13 +8,13 @@ from docqa.answer.abstain import thresholds_for
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.crosslingual import Glossary
 from docqa.engine import Engine
-from docqa.ingestion import Ingestor, chunker_settings
+from docqa.index.ingestion import Ingestor, chunker_settings
 from docqa.settings import Settings
-from index import store
-from index.embedder import Embedder, SentenceTransformerEmbedder
-from index.retriever import HybridRetriever
-from index.store import IndexSpec
-from index.tokenize import Segmenter
+from docqa.index import store
+from docqa.index.embedder import Embedder, SentenceTransformerEmbedder
+from docqa.index.retriever import HybridRetriever
+from docqa.index.store import IndexSpec
+from docqa.index.tokenize import Segmenter
 
 
 def make_embedder(settings: Settings) -> Embedder:

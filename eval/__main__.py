@@ -1,4 +1,4 @@
-"""``python -m eval``: the same command as ``docqa eval``, with the same
+"""``python -m docqa.eval``: the same command as ``docqa eval``, with the same
 error handling (one line on stderr and a non-zero exit for a ``DocQAError``)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from eval.commands import eval_command
+from docqa.eval.commands import eval_command
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
     app = typer.Typer(add_completion=False)
     app.command()(eval_command)
     try:
-        code = app(prog_name="python -m eval", standalone_mode=False)
+        code = app(prog_name="docqa eval", standalone_mode=False)
     except DocQAError as exc:
         typer.echo(f"eval: error: {exc}", err=True)
         sys.exit(exc.exit_code)

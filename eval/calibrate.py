@@ -1,6 +1,6 @@
 """Calibrate the extractive answerer's abstention on development question sets.
 
-    python -m eval.calibrate [--questions FILE …] [--corpus PATH …]
+    python -m docqa.eval.calibrate [--questions FILE …] [--corpus PATH …]
 
 For each question the engine's evidence is computed once; the abstention rule
 (docqa/answer/abstain.py ``should_abstain``) is then replayed with a range of
@@ -16,8 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from docqa.answer.abstain import Thresholds, should_abstain
-from eval.metrics import facts_found
-from eval.questions import load_questions
+from docqa.eval.metrics import facts_found
+from docqa.eval.questions import load_questions
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_SETS = [DATA / "dev_questions.jsonl", DATA / "calibration_questions.jsonl"]
@@ -73,7 +73,7 @@ def main() -> None:
 
     from docqa.factory import make_embedder, make_engine
     from docqa.settings import BUNDLED_CORPUS, Settings
-    from eval.corpus import ensure_index
+    from docqa.eval.corpus import ensure_index
 
     settings = Settings()
     embedder = make_embedder(settings)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from docqa.errors import DocumentError
 from docqa.settings import Settings
-from eval.questions import EvalQuestion
+from docqa.eval.questions import EvalQuestion
 
 NAME = "cmrc2018"
 REPO_ROOT = Path(__file__).resolve().parent.parent

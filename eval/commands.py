@@ -1,4 +1,4 @@
-"""``docqa eval`` / ``python -m eval``: parse flags, run the eval, print the
+"""``docqa eval`` (and ``python -m docqa.eval``): parse flags, run the eval, print the
 figures and the paths written.  Heavy imports happen inside the command."""
 from __future__ import annotations
 
@@ -63,9 +63,9 @@ def _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limi
 def _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit):
     """(questions, corpus paths, question source, corpus source)."""
     from docqa.settings import BUNDLED_CORPUS
-    from eval import cmrc
-    from eval.questions import BUNDLED_QUESTIONS, load_questions, sample
-    from eval.runner import Source, file_detail
+    from docqa.eval import cmrc
+    from docqa.eval.questions import BUNDLED_QUESTIONS, load_questions, sample
+    from docqa.eval.runner import Source, file_detail
 
     if benchmark:
         bench = cmrc.load(settings, benchmark_path)
@@ -88,7 +88,7 @@ def _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit):
 
 
 def _print_result(result, question_name: str, corpus_name: str, baseline: Path | None) -> None:
-    from eval import table
+    from docqa.eval import table
 
     s = result.summary
     cfg = s["config"]
@@ -128,9 +128,9 @@ def eval_command(
 ) -> None:
     """Evaluate answers on a question set: retrieval, facts, citations, refusals."""
     from docqa.settings import Settings
-    from eval import gate as gating
-    from eval import table
-    from eval.runner import default_out_dir, run_eval
+    from docqa.eval import gate as gating
+    from docqa.eval import table
+    from docqa.eval.runner import default_out_dir, run_eval
 
     _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limit, gate, write_thresholds)
     corpus = list(corpus or []) + list(more_corpus or [])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docqa.errors import DocumentError
-from eval.metrics import SUMMARY_METRICS, metric
+from docqa.eval.metrics import SUMMARY_METRICS, metric
 
 
 @dataclass

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import docqa
-import index as index_pkg
-import ingest as ingest_pkg
+import docqa.index as index_pkg
+import docqa.records
+import docqa.ingest as ingest_pkg
 from docqa.errors import DocumentError, IndexCorrupt, IndexNotFound
-from docqa.ingestion import chunker_settings
+from docqa.index.ingestion import chunker_settings
 from docqa.settings import Settings
-from index import store
-from ingest.discover import discover
+from docqa.index import store
+from docqa.ingest.discover import discover
 
 # Code whose output is stored in an index (query-time code such as the
 # retriever is left out, so changing it does not force a rebuild).
@@ -41,8 +41,7 @@ class EvalIndex:
 def _pipeline_sources() -> list[Path]:
     files = sorted(Path(ingest_pkg.__file__).parent.glob("*.py"))
     files += sorted(p for p in Path(index_pkg.__file__).parent.glob("*.py") if p.name not in _QUERY_TIME_ONLY)
-    root = Path(docqa.__file__).parent
-    return files + [root / "ingestion.py", root / "records.py"]
+    return files + [Path(docqa.records.__file__)]
 
 
 def _sha(path: Path) -> str:

@@ -2,7 +2,7 @@
 
 The file has a ``[min]`` table (the figure must be at least this) and a
 ``[max]`` table (at most this), keyed by ``"section.key"`` as in summary.json.
-``python -m eval --write-thresholds`` rewrites it from a run of the bundled
+``docqa eval --write-thresholds`` rewrites it from a run of the bundled
 set, minus a margin, with a comment saying when and how.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from docqa.errors import DocQAError, DocumentError
-from eval.metrics import metric
+from docqa.eval.metrics import metric
 
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 # Figures the gate checks (latency depends on the machine and is left out).
@@ -51,10 +51,10 @@ def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise DocumentError(f"{path}: no thresholds file; create it with `python -m eval --write-thresholds`") from exc
+        raise DocumentError(f"{path}: no thresholds file; create it with `docqa eval --write-thresholds`") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DocumentError(
-            f"{path}: invalid TOML ({exc}); fix it or rewrite it with `python -m eval --write-thresholds`"
+            f"{path}: invalid TOML ({exc}); fix it or rewrite it with `docqa eval --write-thresholds`"
         ) from exc
     out = {"min": {}, "max": {}}
     for table in out:
@@ -101,8 +101,8 @@ def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], ra
     chunker = ", ".join(f"{k} {v}" for k, v in (cfg.get("chunker") or {}).items())
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# CI gate for the bundled question set (`python -m eval --gate`, run by .ci/run).",
-        f"# Measured {when} with `python -m eval --write-thresholds`:",
+        "# CI gate for the bundled question set (`docqa eval --gate`, run by .ci/run).",
+        f"# Measured {when} with `docqa eval --write-thresholds`:",
         f"#   {summary.get('questions')} questions from {Path(cfg.get('questions', {}).get('path', '?')).name}, "
         f"model {cfg.get('model')}, mode {cfg.get('mode')}, top_k {cfg.get('top_k')},",
         f"#   chunker {chunker}, commit {cfg.get('git_commit') or 'unknown'}.",
@@ -113,7 +113,7 @@ def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], ra
     for table in ("min", "max"):
         for name in GATED[table]:
             lines.append(f"#   {name} = {metric(summary, *name.split('.', 1))}")
-    lines.append("# Re-measure after engine changes with `python -m eval --write-thresholds` and commit this file.")
+    lines.append("# Re-measure after engine changes with `docqa eval --write-thresholds` and commit this file.")
     for table in ("min", "max"):
         lines += ["", f"[{table}]"]
         lines += [f'"{name}" = {value:g}' for name, value in thresholds[table].items()]

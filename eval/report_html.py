@@ -9,9 +9,9 @@ import io
 import warnings
 from html import escape
 
-from eval.compare import Comparison
-from eval.metrics import SUMMARY_METRICS, metric
-from eval.table import TYPE_COLUMNS, fmt, fmt_delta
+from docqa.eval.compare import Comparison
+from docqa.eval.metrics import SUMMARY_METRICS, metric
+from docqa.eval.table import TYPE_COLUMNS, fmt, fmt_delta
 
 CJK_FONTS = (
     "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",

@@ -17,13 +17,13 @@ from hashlib import sha256
 from pathlib import Path
 
 from docqa.errors import DocQAError
-from docqa.ingestion import chunker_settings
+from docqa.index.ingestion import chunker_settings
 from docqa.settings import Settings
-from eval import report_html
-from eval.compare import Comparison, compare, load_run
-from eval.corpus import ensure_index
-from eval.metrics import Scores, llm_summary, score_question, summarise
-from eval.questions import EvalQuestion
+from docqa.eval import report_html
+from docqa.eval.compare import Comparison, compare, load_run
+from docqa.eval.corpus import ensure_index
+from docqa.eval.metrics import Scores, llm_summary, score_question, summarise
+from docqa.eval.questions import EvalQuestion
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = {"predictions": "predictions.jsonl", "summary": "summary.json", "report": "report.html"}
@@ -133,7 +133,7 @@ def run_eval(
 ) -> EvalResult:
     """Evaluate ``questions`` over ``corpus`` and write the three output files."""
     from docqa.factory import make_embedder, make_engine
-    from eval.gate import check
+    from docqa.eval.gate import check
 
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()

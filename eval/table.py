@@ -2,7 +2,7 @@
 comparison with a baseline."""
 from __future__ import annotations
 
-from eval.metrics import SUMMARY_METRICS, metric
+from docqa.eval.metrics import SUMMARY_METRICS, metric
 
 TYPE_COLUMNS = [
     ("n", "questions", None),

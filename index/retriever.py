@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 
 from docqa.records import Hit
-from index.store import IndexData
-from index.tokenize import Segmenter
+from docqa.index.store import IndexData
+from docqa.index.tokenize import Segmenter
 
 RRF_K = 60
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from docqa.records import Chunk, Document
-from index.embedder import Embedder
-from index.store import IndexData
-from index.tokenize import Segmenter
+from docqa.index.embedder import Embedder
+from docqa.index.store import IndexData
+from docqa.index.tokenize import Segmenter
 
 EMBED_BATCH = 256
 

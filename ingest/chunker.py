@@ -12,7 +12,7 @@ import hashlib
 from itertools import groupby
 
 from docqa.records import Chunk, Document, Unit
-from ingest.structure import parse_blocks
+from docqa.ingest.structure import parse_blocks
 
 SECTION_SEP = " > "
 # Bump when chunking changes, so indexes built by older code are rebuilt.

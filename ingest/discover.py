@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docqa.errors import DocumentError
-from ingest.loaders import KINDS, kind_of
+from docqa.ingest.loaders import KINDS, kind_of
 
 
 @dataclass

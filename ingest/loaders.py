@@ -16,7 +16,7 @@ from pathlib import Path
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
 from docqa.records import Document
-from ingest.clean import clean
+from docqa.ingest.clean import clean
 
 KINDS = {
     ".txt": "txt",

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from docqa.records import Unit
-from ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
-from ingest.sentences import split_units
+from docqa.ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
+from docqa.ingest.sentences import split_units
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(?:[.、．]\s*|\s+)(\S.*)$")

@@ -48,7 +48,7 @@ def report_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from index.embedder import SentenceTransformerEmbedder
+    from docqa.index.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(DEFAULT_MODEL, MODELS_DIR)
 

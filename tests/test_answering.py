@@ -14,8 +14,8 @@ from docqa.question import (
     organisation_headings,
     satisfies_kind,
 )
-from index.retriever import RRF_K
-from index.tokenize import Segmenter
+from docqa.index.retriever import RRF_K
+from docqa.index.tokenize import Segmenter
 from tests.fakes import FakeEmbedder
 
 CORPUS = {

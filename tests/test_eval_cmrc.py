@@ -8,7 +8,7 @@ import pytest
 
 from docqa.errors import DocumentError
 from docqa.settings import REPO_ROOT
-from eval import cmrc
+from docqa.eval import cmrc
 
 TINY = {
     "version": "v1.0",
@@ -103,11 +103,11 @@ def test_missing_or_malformed_benchmark_says_what_to_do(settings, tmp_path):
 
 
 def test_benchmark_run_through_the_cli(monkeypatch, capsys, fake_embedder, tiny_cmrc, tmp_path):
-    from eval.__main__ import main
+    from docqa.eval.__main__ import main
 
     monkeypatch.setattr("docqa.factory.make_embedder", lambda settings: fake_embedder)
     out = tmp_path / "out"
-    argv = ["python -m eval", "--benchmark", "cmrc2018", "--benchmark-path", str(tiny_cmrc), "--limit", "2",
+    argv = ["docqa eval", "--benchmark", "cmrc2018", "--benchmark-path", str(tiny_cmrc), "--limit", "2",
             "--out", str(out), "--no-progress"]  # fmt: skip
     monkeypatch.setattr(sys, "argv", argv)
     main()

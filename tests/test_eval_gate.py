@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from docqa.errors import DocumentError
-from eval.gate import GATED, THRESHOLDS, check, load_thresholds, render_thresholds, thresholds_from
+from docqa.eval.gate import GATED, THRESHOLDS, check, load_thresholds, render_thresholds, thresholds_from
 
 SUMMARY = {
     "questions": 10,
@@ -40,7 +40,7 @@ def test_render_then_load_round_trips(tmp_path):
     t = thresholds_from(SUMMARY)
     text = render_thresholds(SUMMARY, t, 0.02, 10)
     assert text.startswith("# CI gate for the bundled question set")
-    assert "with `python -m eval --write-thresholds`" in text and "commit abc123" in text
+    assert "with `docqa eval --write-thresholds`" in text and "commit abc123" in text
     assert "#   answer.fact_recall = 0.555" in text
     p = tmp_path / "t.toml"
     p.write_text(text, encoding="utf-8")
@@ -55,7 +55,7 @@ def test_committed_thresholds_gate_every_figure():
 
 
 def test_bad_thresholds_files_say_how_to_fix(tmp_path):
-    with pytest.raises(DocumentError, match="create it with `python -m eval --write-thresholds`"):
+    with pytest.raises(DocumentError, match="create it with `docqa eval --write-thresholds`"):
         load_thresholds(tmp_path / "none.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[min]\nhit = 0.5\n", encoding="utf-8")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.metrics import (
+from docqa.eval.metrics import (
     Scores,
     citation_passage,
     citation_supported,

@@ -9,8 +9,8 @@ import pytest
 
 from docqa.errors import DocumentError
 from docqa.settings import BUNDLED_CORPUS
-from eval.metrics import normalize
-from eval.questions import BUNDLED_QUESTIONS, CALIBRATION_QUESTIONS, load_questions, sample
+from docqa.eval.metrics import normalize
+from docqa.eval.questions import BUNDLED_QUESTIONS, CALIBRATION_QUESTIONS, load_questions, sample
 
 REPORT = next(BUNDLED_CORPUS.glob("*.txt"))
 LATIN = re.compile(r"[A-Za-z]")

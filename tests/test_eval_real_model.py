@@ -6,8 +6,8 @@ import json
 import pytest
 
 from docqa.settings import BUNDLED_CORPUS
-from eval.questions import BUNDLED_QUESTIONS, load_questions
-from eval.runner import Source, run_eval
+from docqa.eval.questions import BUNDLED_QUESTIONS, load_questions
+from docqa.eval.runner import Source, run_eval
 
 IDS = {"r001", "r004", "r015", "r093", "r100"}
 

@@ -6,10 +6,10 @@ import json
 import pytest
 
 from docqa.errors import DocumentError
-from eval.compare import compare, load_run
-from eval.gate import check
-from eval.report_html import render
-from eval.table import comparison_table
+from docqa.eval.compare import compare, load_run
+from docqa.eval.gate import check
+from docqa.eval.report_html import render
+from docqa.eval.table import comparison_table
 
 
 def _pred(qid, ok, fact_recall=None, rank=None, refused=False, answerable=True, answer="答案[1]", question="问题？"):

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from eval.questions import load_questions
-from eval.runner import Source, run_eval
+from docqa.eval.questions import load_questions
+from docqa.eval.runner import Source, run_eval
 
 DOC = """# 创新联合体
 
@@ -135,9 +135,9 @@ def test_baseline_comparison_is_question_by_question(settings, tiny, tmp_path, f
 
 
 def _main(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    from eval.__main__ import main
+    from docqa.eval.__main__ import main
 
-    monkeypatch.setattr(sys, "argv", ["python -m eval", *map(str, args)])
+    monkeypatch.setattr(sys, "argv", ["docqa eval", *map(str, args)])
     try:
         main()
         code = 0
@@ -198,7 +198,7 @@ def test_gate_passes_on_the_bundled_set(monkeypatch, capsys, tmp_path, fake_mode
 
 def test_gate_fails_with_exit_1(monkeypatch, capsys, tiny, tmp_path, fake_model):
     corpus, qfile = tiny  # stand in for the bundled set, to keep this fast
-    monkeypatch.setattr("eval.questions.BUNDLED_QUESTIONS", qfile)
+    monkeypatch.setattr("docqa.eval.questions.BUNDLED_QUESTIONS", qfile)
     monkeypatch.setattr("docqa.settings.BUNDLED_CORPUS", corpus)
     strict = tmp_path / "strict.toml"
     strict.write_text('[min]\n"retrieval.hit@5" = 1.01\n', encoding="utf-8")
@@ -211,17 +211,17 @@ def test_gate_fails_with_exit_1(monkeypatch, capsys, tiny, tmp_path, fake_model)
 
 
 def test_write_thresholds_then_gate_passes(monkeypatch, capsys, tiny, tmp_path, fake_model):
-    from eval.gate import GATED, load_thresholds
+    from docqa.eval.gate import GATED, load_thresholds
 
     corpus, qfile = tiny
-    monkeypatch.setattr("eval.questions.BUNDLED_QUESTIONS", qfile)
+    monkeypatch.setattr("docqa.eval.questions.BUNDLED_QUESTIONS", qfile)
     monkeypatch.setattr("docqa.settings.BUNDLED_CORPUS", corpus)
     target = tmp_path / "t.toml"
     code, stdout, _ = _main(monkeypatch, capsys, "--write-thresholds", "--thresholds", target, "--margin", "0.05",
                             "--out", tmp_path / "a", "--no-progress")  # fmt: skip
     assert code == 0 and f"wrote {target}" in stdout
     text = target.read_text(encoding="utf-8")
-    assert "with `python -m eval --write-thresholds`" in text and "minus 0.05" in text
+    assert "with `docqa eval --write-thresholds`" in text and "minus 0.05" in text
     written = load_thresholds(target)
     assert set(written["min"]) | set(written["max"]) <= set(GATED["min"]) | set(GATED["max"])
     code, stdout, _ = _main(monkeypatch, capsys, "--gate", "--thresholds", target, "--out", tmp_path / "b", "--no-progress")

@@ -8,8 +8,8 @@ import pytest
 from docqa.errors import DocumentError, IndexNotFound, ModelMismatch
 from docqa.factory import make_engine, make_ingestor
 from docqa.settings import Settings
-from index import store
-from ingest.chunker import CHUNKER_VERSION
+from docqa.index import store
+from docqa.ingest.chunker import CHUNKER_VERSION
 from tests.fakes import FakeEmbedder
 
 

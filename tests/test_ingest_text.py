@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from docqa.records import Document
-from ingest.chunker import chunk_document
-from ingest.clean import clean
-from ingest.sentences import split_clauses, split_units
-from ingest.structure import parse_blocks
+from docqa.ingest.chunker import chunk_document
+from docqa.ingest.clean import clean
+from docqa.ingest.sentences import split_clauses, split_units
+from docqa.ingest.structure import parse_blocks
 from tests.conftest import REPORT
 
 

@@ -3,7 +3,7 @@ over answer contracts."""
 from __future__ import annotations
 
 from docqa.llm.audit import main, unsupported_numbers
-from eval.metrics import llm_summary
+from docqa.eval.metrics import llm_summary
 
 PASSAGE = {"doc": "r.txt", "start": 0, "end": 40, "title": "报告", "section": "机构", "text": "累计备案新型研发机构36家，2024年新增5家。"}
 

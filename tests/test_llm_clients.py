@@ -95,8 +95,8 @@ def test_chat_window_replaces_streamed_text_with_the_checked_answer(llm_engine, 
 
 
 def test_eval_mode_llm_counts_what_the_guard_changed(llm_index, llm_server, tmp_path, monkeypatch):
-    from eval.questions import load_questions
-    from eval.runner import Source, run_eval
+    from docqa.eval.questions import load_questions
+    from docqa.eval.runner import Source, run_eval
 
     monkeypatch.setattr("docqa.llm.client.time.sleep", lambda s: None)
     settings, emb = llm_index

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
-from ingest.discover import discover
-from ingest.loaders import load_document
+from docqa.ingest.discover import discover
+from docqa.ingest.loaders import load_document
 
 
 def test_txt_utf8_and_gb18030(tmp_path):

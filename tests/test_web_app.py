@@ -35,7 +35,7 @@ def _labels(blocks) -> set[str]:
 
 
 def test_build_app_in_chinese_and_english(tiny_engine):
-    from app import build_app
+    from docqa.web.ui import build_app
 
     zh = _labels(build_app(tiny_engine))
     assert {"提问", "设置", "检索段落数（top-k）", "回答模式"} <= zh

@@ -10,7 +10,7 @@ English questions against Chinese passages share few words, so for them the
 dense similarity carries the decision.
 
 The thresholds were calibrated on ``eval/data/calibration_questions.jsonl``
-(not on the evaluation set) with ``python -m eval.calibrate``.
+(not on the evaluation set) with ``python -m docqa.eval.calibrate``.
 """
 from __future__ import annotations
 

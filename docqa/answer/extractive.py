@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from docqa.answer.abstain import Thresholds, should_abstain
 from docqa.question import Question, names_organisation, normalize, satisfies_kind
 from docqa.records import Citation, Hit
-from index.tokenize import Segmenter
-from ingest.chunker import SECTION_SEP
-from ingest.sentences import display
+from docqa.index.tokenize import Segmenter
+from docqa.ingest.chunker import SECTION_SEP
+from docqa.ingest.sentences import display
 
 HEADING_CREDIT = 0.7
 PREVIOUS_CREDIT = 0.5  # the sentence before (its subject often carries over)

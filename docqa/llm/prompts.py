@@ -20,7 +20,7 @@ from docqa.errors import TemplateError
 
 
 def bundled_dir() -> Path:
-    import prompts
+    from docqa import prompts
 
     return Path(prompts.__file__).resolve().parent
 

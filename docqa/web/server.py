@@ -39,7 +39,7 @@ def _widget_page(lang: str) -> str:
 
 def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastAPI:
     """The FastAPI app serving ``engine``; nothing is started here."""
-    from app import build_app
+    from docqa.web.ui import build_app
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry (the Blocks say so too)
     labels(lang)  # fail early on an unknown language

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docqa.errors import DocQAError, DocumentError, IndexNotFound
-from index import store
-from index.embedder import Embedder
-from index.store import IndexData, IndexSpec
-from index.tokenize import Segmenter
-from index.updater import NewDocument, apply_changes
-from ingest.chunker import CHUNKER_VERSION, chunk_document
-from ingest.discover import discover
-from ingest.loaders import file_sha256, load_document
+from docqa.index import store
+from docqa.index.embedder import Embedder
+from docqa.index.store import IndexData, IndexSpec
+from docqa.index.tokenize import Segmenter
+from docqa.index.updater import NewDocument, apply_changes
+from docqa.ingest.chunker import CHUNKER_VERSION, chunk_document
+from docqa.ingest.discover import discover
+from docqa.ingest.loaders import file_sha256, load_document
 
 
 @dataclass

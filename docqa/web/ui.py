@@ -1,0 +1,80 @@
+"""The DocQA chat window: people -> engine.
+
+``build_app(engine)`` lays out the Gradio UI over an engine it is given; it
+loads no model and starts no server (``docqa serve`` and the repository's
+``app.py`` serve it with the portal widget and the HTTP API)."""
+from __future__ import annotations
+
+import gradio as gr
+
+from docqa.engine import MAX_TOP_K, Engine
+from docqa.web.chat import ChatHandlers
+from docqa.web.labels import EXAMPLES, labels
+
+ENGINE_CONCURRENCY_ID = "docqa-engine"  # every event that calls the engine shares one limit
+
+
+def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Blocks:
+    """The chat UI over ``engine``.  Gradio endpoints (stable ``api_name``s):
+    ``/ask`` (question, top_k, mode) -> answer contract, and ``/chat`` (the
+    window's own streaming event)."""
+    t = labels(lang)
+    handlers = ChatHandlers(engine, lang)
+    info = engine.info()
+    with gr.Blocks(title=t["title"], analytics_enabled=False) as demo:
+        gr.Markdown(f"# {t['title']}\n{t['intro']}", elem_id="dq-header")
+        chatbot = gr.Chatbot(
+            label=t["chat"],
+            elem_id="dq-chat",
+            height=520,
+            layout="bubble",
+            latex_delimiters=[],
+            allow_tags=False,
+            sanitize_html=True,
+            feedback_options=None,
+            buttons=["copy"],
+            placeholder=t["empty"],
+        )
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(
+                placeholder=t["placeholder"],
+                show_label=False,
+                lines=1,
+                max_lines=4,
+                scale=8,
+                elem_id="dq-question",
+                autofocus=True,
+            )
+            send = gr.Button(t["send"], variant="primary", scale=1, min_width=80, elem_id="dq-send")
+        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label=t["examples"])
+        with gr.Accordion(t["settings"], open=False, elem_id="dq-settings"):
+            top_k = gr.Slider(1, MAX_TOP_K, value=engine.top_k, step=1, label=t["top_k"], elem_id="dq-top-k")
+            mode = gr.Radio(
+                choices=[(t["mode_extractive"], "extractive"), (t["mode_llm"], "llm")],
+                value="extractive",
+                label=t["mode"],
+                elem_id="dq-mode",
+            )
+            clear = gr.Button(t["clear"], size="sm")
+        gr.Markdown(t["index"].format(**info), elem_id="dq-index")
+
+        chat_event = {
+            "fn": handlers.respond,
+            "inputs": [question, chatbot, top_k, mode],
+            "outputs": [chatbot, question],
+            "concurrency_id": ENGINE_CONCURRENCY_ID,
+            "concurrency_limit": concurrency,
+            "show_progress": "hidden",  # the pending "…" message shows progress
+        }
+        send.click(**chat_event, api_name="chat")
+        question.submit(**chat_event, api_visibility="private")
+        clear.click(lambda: ([], ""), None, [chatbot, question], api_visibility="private", queue=False)
+
+        def ask(question: str, top_k: int | None = None, mode: str | None = None) -> dict:
+            """Answer one question from the indexed documents; returns the answer contract."""
+            return handlers.ask(question, top_k, mode)
+
+        gr.api(ask, api_name="ask", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=concurrency)
+    demo.queue(default_concurrency_limit=concurrency, max_size=None)
+    return demo
+
