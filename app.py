@@ -10,6 +10,9 @@ from docqa.web.ui import build_app
 __all__ = ["build_app"]
 
 if __name__ == "__main__":
-    from docqa.web.commands import main
+    import sys
 
+    from docqa.cli import main
+
+    sys.argv = [sys.argv[0], "serve", *sys.argv[1:]]
     main()

@@ -79,7 +79,7 @@ def ask(
 
     settings = _settings(index)
     engine = make_engine(settings)
-    answer = engine.ask(question, top_k=top_k, mode=mode or settings.mode)
+    answer = engine.ask(question, top_k=top_k, mode=mode)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return

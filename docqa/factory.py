@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docqa.answer.abstain import thresholds_for
+from docqa.answer.analyser import QuestionAnalyser
+from docqa.answer.base import Answerer
 from docqa.answer.extractive import ExtractiveAnswerer
+from docqa.answer.profile import Profile, load_profile
 from docqa.crosslingual import Glossary
 from docqa.engine import Engine
-from docqa.index.ingestion import Ingestor, chunker_settings
-from docqa.settings import Settings
 from docqa.index import store
 from docqa.index.embedder import Embedder, SentenceTransformerEmbedder
+from docqa.index.ingestion import Ingestor, chunker_settings
 from docqa.index.retriever import HybridRetriever
-from docqa.index.store import IndexSpec
+from docqa.index.store import IndexData, IndexSpec
 from docqa.index.tokenize import Segmenter
+from docqa.settings import Settings
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -44,37 +46,50 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     spec.dim = embedder.dim
     data = store.load(root, spec)
     segmenter = Segmenter()
-    answerer = ExtractiveAnswerer(thresholds_for(embedder.model_id))
+    retriever = HybridRetriever(data, segmenter)
+    profile = load_profile(embedder.model_id, settings.home)
+    extractive = ExtractiveAnswerer(profile.abstain)
+    answerers: dict[str, Answerer] = {"extractive": extractive}
+    llm = make_llm_answerer(settings, embedder, extractive, profile, data)
+    if llm is not None:
+        answerers["llm"] = llm
+    analyser = QuestionAnalyser(
+        segmenter,
+        retriever.knows,
+        lambda: (t for c in data.chunks.values() for t in c.section_path),
+        Glossary(word_freq=segmenter.word_frequencies()),
+    )
     return Engine(
         embedder=embedder,
         index=data,
-        retriever=HybridRetriever(data, segmenter),
-        answerer=answerer,
+        retriever=retriever,
+        analyser=analyser,
+        answerers=answerers,
+        default_mode=settings.mode,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
-        glossary=Glossary(word_freq=segmenter.word_frequencies()),
-        generator=make_generator(settings, embedder, answerer, data),
     )
 
 
-def make_generator(settings: Settings, embedder: Embedder, answerer: ExtractiveAnswerer, data=None):
+def make_llm_answerer(
+    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer, profile: Profile, data: IndexData | None = None
+) -> Answerer | None:
     """The LLM answerer when ``DOCQA_LLM_BASE_URL`` and ``DOCQA_LLM_MODEL`` are
     set, else None.  Nothing is contacted here; a malformed URL fails now."""
     if not (settings.llm_base_url and settings.llm_model):
         return None
     from docqa.llm.client import ChatClient
     from docqa.llm.generator import LLMGenerator
-    from docqa.llm.guard import Guard
-    from docqa.llm.guard import thresholds_for as guard_thresholds
+    from docqa.llm.guard import Guard, GuardThresholds
 
     key = settings.llm_api_key
     key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
     client = ChatClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout, settings.llm_retries)
     vectors = (lambda hit: data.unit_vectors.get(hit.row)) if data is not None else None
-    guard = Guard(embedder, guard_thresholds(embedder.model_id), vectors)
+    guard = Guard(embedder, GuardThresholds.from_profile(profile.guard, profile.source or "the model profile"), vectors)
     generator = LLMGenerator(
         client,
-        answerer,
+        extractive,
         guard,
         prompts_dir=settings.llm_prompts_dir,
         max_passages=settings.llm_passages,

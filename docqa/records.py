@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+SECTION_SEP = " > "  # how a section path is written in the answer contract ("第一章 > 1.1 概况")
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -58,7 +60,7 @@ class Chunk:
     chunk_id: str
     doc: str
     title: str
-    section: str
+    section_path: tuple[str, ...]  # the headings above the chunk, outermost first
     start: int
     end: int
     page: int | None
@@ -66,6 +68,11 @@ class Chunk:
     units: list[Unit]
     heading: str = ""  # the section headings given to the embedder with the text
     heading_span: list[int] | None = None  # [start, end] of the innermost heading's title in the document
+
+    @property
+    def section(self) -> str:
+        """The section path as the answer contract writes it."""
+        return SECTION_SEP.join(self.section_path)
 
     def embed_text(self) -> str:
         """What the embedder and BM25 see: headings, then the units in reading order."""
@@ -95,6 +102,7 @@ class Chunk:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["section_path"] = list(self.section_path)
         d["units"] = [[u.start, u.end, u.text, u.sentence_id] for u in self.units]
         return d
 
@@ -102,6 +110,9 @@ class Chunk:
     def from_dict(cls, d: dict) -> "Chunk":
         d = dict(d)
         d["units"] = [Unit(*u) for u in d["units"]]
+        if "section" in d:  # indexes written before the path was kept as a list
+            d["section_path"] = d.pop("section").split(SECTION_SEP) if d.get("section") else []
+        d["section_path"] = tuple(d["section_path"])
         return cls(**d)
 
 
@@ -123,11 +134,20 @@ class Citation:
     n: int
     doc: str
     title: str
-    section: str
+    section_path: tuple[str, ...]
     start: int
     end: int
     page: int | None
     quote: str
+
+    @property
+    def section(self) -> str:
+        return SECTION_SEP.join(self.section_path)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        del d["section_path"]
+        return {"n": self.n, "doc": self.doc, "title": self.title, "section": self.section, **d}
 
 
 @dataclass
@@ -147,7 +167,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [c.to_dict() for c in self.citations],
             "passages": [
                 {
                     "chunk_id": h.chunk.chunk_id,

@@ -14,18 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import docqa.index as index_pkg
-import docqa.records
-import docqa.ingest as ingest_pkg
-from docqa.errors import DocumentError, IndexCorrupt, IndexNotFound
-from docqa.index.ingestion import chunker_settings
-from docqa.settings import Settings
-from docqa.index import store
-from docqa.ingest.discover import discover
-
-# Code whose output is stored in an index (query-time code such as the
-# retriever is left out, so changing it does not force a rebuild).
-_QUERY_TIME_ONLY = {"retriever.py"}
+from docqa.api import IndexCorrupt, IndexNotFound, Settings, chunker_settings, discover, pipeline_sources, read_manifest
+from docqa.errors import DocumentError
 
 
 @dataclass
@@ -38,19 +28,14 @@ class EvalIndex:
     unsupported: int = 0
 
 
-def _pipeline_sources() -> list[Path]:
-    files = sorted(Path(ingest_pkg.__file__).parent.glob("*.py"))
-    files += sorted(p for p in Path(index_pkg.__file__).parent.glob("*.py") if p.name not in _QUERY_TIME_ONLY)
-    return files + [Path(docqa.records.__file__)]
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def corpus_key(files: list[Path], settings: Settings, embedder_id: str | None = None) -> str:
-    """sha256 over the corpus content and everything that shapes its index."""
-    entries = []
+def corpus_key(files: list[Path], settings: Settings, embedder_id: str | None = None, config: list[Path] = ()) -> str:
+    """sha256 over the corpus content (documents, their metadata sidecars and
+    the collection settings) and everything that shapes its index."""
+    entries = [[f.name, _sha(f), ""] for f in config]
     for f in files:
         side = f.with_name(f.name + ".meta.json")
         entries.append([f.name, _sha(f), _sha(side) if side.is_file() else ""])
@@ -59,7 +44,7 @@ def corpus_key(files: list[Path], settings: Settings, embedder_id: str | None = 
         "model": settings.model,
         "embedder": embedder_id or settings.model,
         "chunker": chunker_settings(settings.chunk_size, settings.chunk_overlap),
-        "code": [[p.name, _sha(p)] for p in _pipeline_sources() if p.is_file()],
+        "code": [[p.name, _sha(p)] for p in pipeline_sources() if p.is_file()],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -73,16 +58,16 @@ def ensure_index(
     progress: Callable[[int], None] | None = None,
 ) -> EvalIndex:
     """The index directory for ``paths``: reused when its key matches, built otherwise."""
-    from docqa.factory import make_ingestor
+    from docqa.api import make_ingestor
 
     found = discover(paths)
     if not found.files:
         raise DocumentError(f"no supported documents under {', '.join(map(str, paths))}; name files DocQA can read")
-    key = corpus_key(found.files, settings, getattr(embedder, "model_id", None))
+    key = corpus_key(found.files, settings, getattr(embedder, "model_id", None), found.settings)
     root = settings.home / "eval-indexes" / key[:16]
     if not rebuild:
         try:
-            store.read_manifest(root)
+            read_manifest(root)
             return EvalIndex(root, key, found.files, built=False, unsupported=len(found.unsupported))
         except (IndexNotFound, IndexCorrupt):
             pass  # not built yet, or a damaged cache: build it

@@ -16,9 +16,7 @@ from datetime import datetime, timezone
 from hashlib import sha256
 from pathlib import Path
 
-from docqa.errors import DocQAError
-from docqa.index.ingestion import chunker_settings
-from docqa.settings import Settings
+from docqa.api import DocQAError, Settings, chunker_settings
 from docqa.eval import report_html
 from docqa.eval.compare import Comparison, compare, load_run
 from docqa.eval.corpus import ensure_index
@@ -132,7 +130,7 @@ def run_eval(
     gate_thresholds: dict | None = None,
 ) -> EvalResult:
     """Evaluate ``questions`` over ``corpus`` and write the three output files."""
-    from docqa.factory import make_embedder, make_engine
+    from docqa.api import make_embedder, make_engine
     from docqa.eval.gate import check
 
     started = datetime.now(timezone.utc)

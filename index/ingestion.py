@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docqa.collection import Collection
 from docqa.errors import DocQAError, DocumentError, IndexNotFound
 from docqa.index import store
 from docqa.index.embedder import Embedder
@@ -56,6 +57,22 @@ class IngestReport:
 
 def chunker_settings(chunk_size: int, chunk_overlap: int) -> dict:
     return {"chunk_size": chunk_size, "chunk_overlap": chunk_overlap, "version": CHUNKER_VERSION}
+
+
+# Code whose output is stored in an index (query-time code such as the
+# retriever is left out: changing it does not change what an index holds).
+_QUERY_TIME_ONLY = {"retriever.py"}
+
+
+def pipeline_sources() -> list[Path]:
+    """The source files that shape what an index holds (for cache keys)."""
+    import docqa.index
+    import docqa.ingest
+    import docqa.records
+
+    files = sorted(Path(docqa.ingest.__file__).parent.glob("*.py"))
+    files += sorted(p for p in Path(docqa.index.__file__).parent.glob("*.py") if p.name not in _QUERY_TIME_ONLY)
+    return files + [Path(docqa.records.__file__)]
 
 
 class Ingestor:
@@ -150,13 +167,22 @@ class Ingestor:
                 under_root = any(Path(doc.path).is_relative_to(r) for r in found.roots)
                 if under_root and doc_id not in seen:
                     report.removed.append(doc_id)
-            if rebuild or report.changed:
-                report = self._commit(current, new_docs, set(report.removed), report, on_plan, progress)
+            collection = self._collection(found.settings, current)
+            if rebuild or report.changed or (current is not None and collection != current.collection):
+                report = self._commit(current, new_docs, set(report.removed), report, on_plan, progress, collection)
             else:
                 report.documents = len(known)
                 report.chunks = len(current.chunks) if current else 0
         report.seconds = time.perf_counter() - t0
         return report
+
+    @staticmethod
+    def _collection(settings: list[Path], current: IndexData | None) -> Collection:
+        """The collection settings of the first directory named that has them,
+        else what the index already has (neutral wording for a new index)."""
+        if settings:
+            return Collection.read(settings[0])
+        return current.collection if current is not None else Collection()
 
     def remove(self, refs: list[str]) -> IngestReport:
         """Remove documents by id or path."""
@@ -171,10 +197,10 @@ class Ingestor:
                 if doc_id is None:
                     raise DocQAError(f"{ref}: not in the index; `docqa docs` lists what is indexed")
                 report.removed.append(doc_id)
-            report = self._commit(current, [], set(report.removed), report, None, None)
+            report = self._commit(current, [], set(report.removed), report, None, None, current.collection)
         return report
 
-    def _commit(self, current, new_docs, remove, report, on_plan, progress) -> IngestReport:
+    def _commit(self, current, new_docs, remove, report, on_plan, progress, collection: Collection) -> IngestReport:
         embedder = self.embedder if new_docs or current is None else None
         dim = embedder.dim if embedder is not None else current.spec.dim
         base = current or IndexData.empty(self._spec(dim))
@@ -185,6 +211,7 @@ class Ingestor:
             on_plan(n_new)
         gone = {cid for cid, c in base.chunks.items() if c.doc in remove | {n.doc.doc_id for n in new_docs}}
         updated = apply_changes(base, new_docs, remove, embedder, self.segmenter, progress)
+        updated.collection = collection
         store.write(self.root, updated)
         report.chunks_added = n_new
         report.chunks_removed = len(gone)

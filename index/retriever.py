@@ -52,6 +52,10 @@ class HybridRetriever:
     def __len__(self) -> int:
         return len(self.row_of)
 
+    def knows(self, term: str) -> bool:
+        """Does any indexed passage contain the search term?"""
+        return term in self.bm25.df
+
     def dense_scores(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
         rows = [self.row_of[i] for i in ids]
         return self.data.vectors[rows] @ qvec if rows else np.zeros(0, np.float32)

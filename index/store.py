@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from docqa.errors import IndexCorrupt, IndexNotFound, ModelMismatch
+from docqa.collection import Collection
+from docqa.errors import DocQAError, IndexCorrupt, IndexNotFound, ModelMismatch
 from docqa.records import Chunk, Document
 
 FORMAT_VERSION = 1
@@ -66,6 +67,7 @@ class IndexData:
     built_at: str = ""
     path: Path | None = None
     generation: str = ""
+    collection: Collection = field(default_factory=Collection)  # title, examples, refusal wording
     _faiss: object = field(default=None, repr=False)
 
     @classmethod
@@ -90,6 +92,7 @@ class IndexData:
             "chunker": self.spec.chunker,
             "segmenter": f"jieba {_dist_version('jieba')} cut_for_search",
             "faiss": {"type": "IndexIDMap2(IndexFlatIP)", "ntotal": int(len(self.ids)), "version": _dist_version("faiss-cpu")},
+            "collection": self.collection.to_dict(),
             "built_at": self.built_at or now,
             "updated_at": now,
             "counts": {"documents": len(self.docs), "chunks": len(self.chunks)},
@@ -192,7 +195,13 @@ def load(root: Path, spec: IndexSpec) -> IndexData:
         row += n
     if row != len(stacked):
         raise IndexCorrupt(f"the index at {root} is inconsistent (sentence vectors and chunks differ); {REINGEST}")
-    return IndexData(spec, vectors, ids, chunks, terms, docs, unit_vectors, manifest.get("built_at", ""), root, gen.name, index)
+    try:
+        collection = Collection.from_dict(manifest.get("collection"))
+    except DocQAError as exc:
+        raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc
+    return IndexData(
+        spec, vectors, ids, chunks, terms, docs, unit_vectors, manifest.get("built_at", ""), root, gen.name, collection, index
+    )
 
 
 def _write_jsonl(path: Path, rows) -> None:

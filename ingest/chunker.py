@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 from itertools import groupby
 
-from docqa.records import Chunk, Document, Unit
+from docqa.records import SECTION_SEP, Chunk, Document, Unit
 from docqa.ingest.structure import parse_blocks
 
-SECTION_SEP = " > "
 # Bump when chunking changes, so indexes built by older code are rebuilt.
 CHUNKER_VERSION = 5
 
@@ -70,7 +69,7 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
                     chunk_id=_chunk_id(doc, start, end, heading),
                     doc=doc.doc_id,
                     title=doc.title,
-                    section=SECTION_SEP.join(path),
+                    section_path=tuple(path),
                     start=start,
                     end=end,
                     page=doc.page_at(start),

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docqa.collection import CONFIG_NAME
 from docqa.errors import DocumentError
 from docqa.ingest.loaders import KINDS, kind_of
 
@@ -14,6 +15,7 @@ class Discovery:
     files: list[Path] = field(default_factory=list)
     roots: list[Path] = field(default_factory=list)  # directories named (documents under them are synced)
     unsupported: list[Path] = field(default_factory=list)  # skipped inside directories
+    settings: list[Path] = field(default_factory=list)  # collection.toml at the top of a directory named
 
 
 def discover(paths: list[str | Path]) -> Discovery:
@@ -28,11 +30,13 @@ def discover(paths: list[str | Path]) -> Discovery:
             raise DocumentError(f"{p}: no such file or directory; check the path")
         if p.is_dir():
             found.roots.append(p.resolve())
+            if (p / CONFIG_NAME).is_file():
+                found.settings.append(p / CONFIG_NAME)
             for dirpath, dirnames, filenames in os.walk(p):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
                     f = Path(dirpath) / name
-                    if name.startswith(".") or name.endswith(".meta.json"):
+                    if name.startswith(".") or name.endswith(".meta.json") or name == CONFIG_NAME:
                         continue
                     if f.suffix.lower() not in KINDS:
                         found.unsupported.append(f)

@@ -152,13 +152,13 @@ def test_quotes_are_exact_source_text(engine):
 
 def test_abstains_when_the_asked_kind_is_missing(engine):
     a = engine.ask("蜘蛛系统是什么时候完成海试的？")
-    assert a.refused and a.answer == "报告中没有找到相关信息。" and a.citations == []
+    assert a.refused and a.answer == "文档中没有找到相关信息。" and a.citations == []  # neutral: no collection.toml
     assert a.passages  # still shows what was looked at
 
 
 def test_abstains_in_english_for_english_questions(engine):
     a = engine.ask("What is the population of Paris?")
-    assert a.refused and a.answer == "The report does not contain this information."
+    assert a.refused and a.answer == "The documents do not contain this information."
 
 
 def test_answer_contract_shape(engine):
@@ -207,3 +207,24 @@ def test_empty_fake_embedder_index_is_fine(settings, tmp_path):
     make_ingestor(settings, emb).ingest([d])
     a = make_engine(settings, emb).ask("完全无关的问题：火星的温度？")
     assert a.refused
+
+
+def test_the_engine_uses_any_answerer_through_one_interface(engine):
+    """An answerer is anything with ``answer(question, hits, refusal)`` streaming
+    ``Delta``s then a ``Final``: the engine needs nothing else from it."""
+    from docqa.answer.base import Delta, Final
+    from docqa.engine import Engine
+    from docqa.records import Citation
+
+    class Echo:
+        def answer(self, question, hits, refusal):
+            u, c = hits[0].chunk.units[0], hits[0].chunk
+            yield Delta("甲")
+            yield Delta("乙")
+            yield Final(f"{u.text}[1]", False, [Citation(1, c.doc, c.title, c.section_path, u.start, u.end, None, u.text)])
+
+    echo = Engine(engine.embedder, engine.index, engine.retriever, engine.analyser, {"extractive": Echo()})
+    events = list(echo.stream("浦芯研究院接入了多少链主企业？"))
+    assert [e.text for e in events if e.kind == "delta"] == ["甲", "乙"]
+    final = events[-1].answer
+    assert final.mode == "extractive" and not final.refused and final.citations[0].quote in final.answer

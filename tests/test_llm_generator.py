@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from docqa.answer.extractive import REFUSAL
+from docqa.collection import NEUTRAL_REFUSAL as REFUSAL
 from docqa.errors import LLMError
 from docqa.factory import make_engine
 from docqa.llm.client import LLMConfigError
@@ -275,3 +275,23 @@ def test_llm_mode_without_a_backend_is_a_bad_request(llm_index):
     settings, emb = llm_index
     with pytest.raises(BadRequest, match="LLM mode is not configured"):
         make_engine(settings, emb).ask(ORGS_Q, mode="llm")
+
+
+def test_docqa_mode_llm_is_the_default_everywhere(llm_index, llm_server):
+    """DOCQA_MODE=llm: a question with no mode goes to the LLM (CLI, API, UI all leave it unset)."""
+    settings, emb = llm_index
+    engine = make_engine(llm_settings(settings, llm_server.url, mode="llm"), emb)
+    assert engine.default_mode == "llm" and engine.modes == ["llm", "extractive"]
+    n = numbering(engine, llm_server, ORGS_Q, "累计备案上海市新型研发机构36家")
+    llm_server.script(Reply(f"累计备案新型研发机构36家[{n}]。"))
+    answer = engine.ask(ORGS_Q)
+    assert answer.mode == "llm" and answer.llm["asked"] is True
+    assert engine.ask(ORGS_Q, mode="extractive").mode == "extractive"
+
+
+def test_docqa_mode_llm_without_a_backend_fails_when_the_engine_is_built(llm_index):
+    from docqa.errors import BadRequest
+
+    settings, emb = llm_index
+    with pytest.raises(BadRequest, match="LLM mode is not configured; set DOCQA_LLM_BASE_URL"):
+        make_engine(settings.model_copy(update={"mode": "llm"}), emb)

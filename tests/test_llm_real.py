@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from docqa.answer.extractive import REFUSAL
+
 from tests.conftest import MODELS_DIR
 from tests.fake_llm_server import FakeLLMServer, Reply, free_port
 from tests.llm_support import number_of
@@ -22,12 +22,15 @@ ORGS_Q = "上海累计备案了多少家新型研发机构？"
 def _engine_with_llm(report_engine, monkeypatch, url: str, model: str, timeout: float = 60.0):
     """The session's report engine with an LLM generator (same index and
     embedder), for this test only."""
-    from docqa.factory import make_generator
+    from docqa.answer.profile import load_profile
+    from docqa.factory import make_llm_answerer
     from docqa.settings import Settings
 
     s = Settings(llm_base_url=url, llm_model=model, llm_timeout=timeout, llm_retries=0)
-    generator = make_generator(s, report_engine.embedder, report_engine.answerer, report_engine.index)
-    monkeypatch.setattr(report_engine, "generator", generator)
+    profile = load_profile(report_engine.embedder.model_id)
+    extractive = report_engine.answerers["extractive"]
+    generator = make_llm_answerer(s, report_engine.embedder, extractive, profile, report_engine.index)
+    monkeypatch.setitem(report_engine.answerers, "llm", generator)
     return report_engine
 
 
@@ -110,4 +113,4 @@ def test_the_local_model_answers_report_questions(report_engine, llama_server, m
     assert unsupported_numbers(answer.to_dict()) == []
     # a question the report does not answer is refused from retrieval evidence
     refused = engine.ask("2030年火星基地的预算是多少？", mode="llm")
-    assert refused.refused and refused.answer == REFUSAL["zh"] and refused.llm["asked"] is False
+    assert refused.refused and refused.answer == "报告中没有找到相关信息。" and refused.llm["asked"] is False

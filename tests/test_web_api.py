@@ -44,7 +44,7 @@ def test_ask_returns_the_answer_contract_with_citations(tiny_server):
 def test_abstention_is_an_answer_not_an_error(tiny_server):
     r = httpx.post(f"{tiny_server}/api/ask", json={"question": MISSING_Q})
     assert r.status_code == 200
-    assert r.json()["refused"] is True and r.json()["answer"] == "报告中没有找到相关信息。"
+    assert r.json()["refused"] is True and r.json()["answer"] == "园区资料中没有找到相关信息。"  # the collection's wording
 
 
 def test_hostile_text_comes_back_verbatim_as_data(tiny_server):
@@ -122,7 +122,7 @@ def test_pages_may_be_framed_by_localhost_and_configured_origins_only(tiny_serve
 def test_widget_routes_serve_local_files_only(tiny_server):
     page = httpx.get(f"{tiny_server}/widget").text
     assert 'src="docqa-static/widget-app.js"' in page and "http" not in page.split("<body>")[1]
-    assert "上海累计备案了多少家新型研发机构？" in page  # example questions
+    assert "园区累计备案了多少家新型研发机构？" in page and "<title>星河科技园资料</title>" in page  # the collection's
     js = httpx.get(f"{tiny_server}/widget.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert "docqa:close" in js.text

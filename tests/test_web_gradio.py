@@ -78,7 +78,7 @@ def test_chat_shows_abstention_and_keeps_history(client):
     first, _ = client.predict(FACT_Q, [], 3, "extractive", api_name="/chat")
     history, _ = client.predict(MISSING_Q, first, 3, "extractive", api_name="/chat")
     assert len(history) == len(first) + 2
-    assert 'class="dq-refused"' in _text(history[-1]) and "报告中没有找到相关信息。" in _text(history[-1])
+    assert 'class="dq-refused"' in _text(history[-1]) and "园区资料中没有找到相关信息。" in _text(history[-1])
 
 
 def test_chat_problem_is_a_warning_not_an_answer(client):

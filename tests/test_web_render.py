@@ -17,11 +17,11 @@ def _visible(fragment: str) -> str:
 
 
 def _chunk(text: str, start: int, doc: str = "/data/a.txt") -> Chunk:
-    return Chunk("c1", doc, "测试报告", "第一章 > 1.1 概况", start, start + len(text), 3, text, [])
+    return Chunk("c1", doc, "测试报告", ("第一章", "1.1 概况"), start, start + len(text), 3, text, [])
 
 
 def _answer(text: str, passage: str, p_start: int, quote: str, q_start: int, refused: bool = False) -> Answer:
-    cit = Citation(1, "/data/a.txt", "测试报告", "第一章 > 1.1 概况", q_start, q_start + len(quote), 3, quote)
+    cit = Citation(1, "/data/a.txt", "测试报告", ("第一章", "1.1 概况"), q_start, q_start + len(quote), 3, quote)
     hit = Hit(_chunk(passage, p_start), 0.5, 0.8, 2.0, rank=1)
     return Answer("问题？", text, refused, [] if refused else [cit], [hit])
 

@@ -46,10 +46,20 @@ REPORT_Q = "上海累计备案了多少家新型研发机构？"
 SLOW_MARK = "【慢】"
 
 
+REFUSAL_ZH = "园区资料中没有找到相关信息。"
+COLLECTION = f"""title = "星河科技园资料"
+examples = ["{FACT_Q}"]
+[refusal]
+zh = "{REFUSAL_ZH}"
+en = "The park's documents do not contain this information."
+"""
+
+
 def write_corpus(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "park.md").write_text(PARK, encoding="utf-8")
     (root / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    (root / "collection.toml").write_text(COLLECTION, encoding="utf-8")
     return root
 
 
@@ -65,7 +75,7 @@ def build_tiny_engine(home: Path):
     embedder = FakeEmbedder()
     make_ingestor(settings, embedder).ingest([write_corpus(home.parent / "corpus")])
     engine = make_engine(settings, embedder)
-    engine.answerer = ExtractiveAnswerer(Thresholds(min_dense=0.0))
+    engine.answerers["extractive"] = ExtractiveAnswerer(Thresholds(min_dense=0.0))
     return engine
 
 

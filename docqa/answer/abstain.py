@@ -9,32 +9,26 @@ A question is answered only when the best evidence span
 English questions against Chinese passages share few words, so for them the
 dense similarity carries the decision.
 
-The thresholds were calibrated on ``eval/data/calibration_questions.jsonl``
-(not on the evaluation set) with ``python -m docqa.eval.calibrate``.
+The thresholds belong to the embedding model (its profile, docqa/answer/profile.py);
+they were calibrated on ``eval/data/calibration_questions.jsonl`` (not on the
+evaluation set) with ``python -m docqa.eval.calibrate``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from docqa.question import Question
-from docqa.settings import DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The defaults are conservative; the calibrated values for a model live in
+    its profile (docqa/answer/profiles/).  ``None`` switches a check off."""
+
     min_coverage: float = 0.4  # share of key-term weight the best span must cover
-    min_dense: float = 0.75  # cosine of the best passage (Chinese questions): a guard against gibberish
-    min_dense_en: float = 0.68  # cosine of the best passage (English questions)
+    min_dense: float | None = 0.75  # cosine of the best passage (Chinese questions): a guard against gibberish
+    min_dense_en: float | None = 0.68  # cosine of the best passage (English questions)
     min_coverage_en: float = 0.4  # key-term coverage through dictionary translations
-
-
-def thresholds_for(model_id: str) -> Thresholds:
-    """Cosine scales differ between embedding models: the dense thresholds were
-    calibrated for the default model only; with any other model the decision
-    rests on term coverage and answer kind alone."""
-    if model_id == DEFAULT_MODEL:
-        return Thresholds()
-    return Thresholds(min_dense=-1.0, min_dense_en=-1.0)
 
 
 def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
@@ -50,7 +44,7 @@ def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
     if not best.kind_ok:
         return True, "not a question about the documents" if q.kind == "task" else f"no {q.kind} in the best evidence"
     if q.lang == "en":
-        if top_dense < t.min_dense_en:
+        if t.min_dense_en is not None and top_dense < t.min_dense_en:
             return True, f"dense {top_dense:.3f} < {t.min_dense_en}"
         if q.terms and best.coverage < t.min_coverage_en:
             return True, f"coverage {best.coverage:.2f} < {t.min_coverage_en}"
@@ -59,6 +53,6 @@ def should_abstain(q: Question, best, hits, t: Thresholds) -> tuple[bool, str]:
         return True, "no key terms in the question"
     if best.coverage < t.min_coverage:
         return True, f"coverage {best.coverage:.2f} < {t.min_coverage}"
-    if top_dense < t.min_dense:
+    if t.min_dense is not None and top_dense < t.min_dense:
         return True, f"dense {top_dense:.3f} < {t.min_dense}"
     return False, ""

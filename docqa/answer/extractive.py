@@ -11,13 +11,14 @@ asked for (a number, a date, a list); its similarity to the question
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from docqa.answer.abstain import Thresholds, should_abstain
+from docqa.answer.base import Delta, Event, Final
 from docqa.question import Question, names_organisation, normalize, satisfies_kind
 from docqa.records import Citation, Hit
 from docqa.index.tokenize import Segmenter
-from docqa.ingest.chunker import SECTION_SEP
 from docqa.ingest.sentences import display
 
 HEADING_CREDIT = 0.7
@@ -30,7 +31,6 @@ MAX_ANSWER_UNITS = 3
 WHOLE_SENTENCE_KINDS = ("how", "why", "multi")
 COMPLEMENT_KINDS = ("multi", "list", "other")  # questions whose answer may span sentences
 HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the heading over X
-REFUSAL = {"zh": "报告中没有找到相关信息。", "en": "The report does not contain this information."}
 
 
 @dataclass
@@ -88,7 +88,7 @@ def _same_paragraph(hit: Hit, before: list, after: list) -> bool:
 def _leaf(hit: Hit) -> str:
     """The innermost heading of a passage, when it is a line of the document."""
     c = hit.chunk
-    return c.section.rsplit(SECTION_SEP, 1)[-1] if c.heading_span and c.section else ""
+    return c.section_path[-1] if c.heading_span and c.section_path else ""
 
 
 def _doc_slice(hit: Hit, start: int, end: int) -> str:
@@ -254,15 +254,26 @@ class ExtractiveAnswerer:
         return chosen
 
     # -- formatting ------------------------------------------------------
-    def answer(self, q: Question, hits: list[Hit]) -> tuple[str, bool, list[Citation], Extract]:
-        ex = self.extract(q, hits)
+    def answer(self, q: Question, hits: list[Hit], refusal: str) -> Iterator[Event]:
+        """The answer in one piece (one delta, then the final answer)."""
+        final = self.final(q, hits, refusal)
+        if final.text:
+            yield Delta(final.text)
+        yield final
+
+    def final(self, q: Question, hits: list[Hit], refusal: str) -> Final:
+        return self.format(self.extract(q, hits), refusal)
+
+    @staticmethod
+    def format(ex: Extract, refusal: str) -> Final:
+        """The chosen spans as answer text with ``[n]`` markers and their citations."""
         if ex.refused:
-            return REFUSAL[q.lang], True, [], ex
+            return Final(refusal, True, [], reason=ex.reason)
         citations: list[Citation] = []
         parts = []
 
         def cite(c, start: int, end: int, quote: str) -> int:
-            citations.append(Citation(len(citations) + 1, c.doc, c.title, c.section, start, end, c.page, quote))
+            citations.append(Citation(len(citations) + 1, c.doc, c.title, c.section_path, start, end, c.page, quote))
             return len(citations)
 
         for s in ex.spans:
@@ -273,4 +284,4 @@ class ExtractiveAnswerer:
                 prefix = f"{leaf}[{cite(c, c.heading_span[0], c.heading_span[1], leaf)}]："
             n = cite(c, s.start, s.end, _doc_slice(s.hit, s.start, s.end))
             parts.append(f"{prefix}{s.text}[{n}]")
-        return " ".join(parts), False, citations, ex
+        return Final(" ".join(parts), False, citations)

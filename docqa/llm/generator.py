@@ -1,13 +1,15 @@
 """LLM answers: the engine's ``generator`` for ``mode="llm"``.
 
+``LLMGenerator`` implements the ``Answerer`` interface (docqa/answer/base.py):
+
 1. Whether to answer is decided from retrieval evidence, as in extractive
    mode: ``ExtractiveAnswerer.extract`` runs first, and when it abstains the
    answer is the same refusal, without asking the model.
 2. Otherwise the model gets the top passages, numbered [1]..[k] inside a
    delimited data block (the prompts in ``prompts/``), and its reply streams
-   out as "delta" items.
-3. The reply goes through the grounding guard (``guard.py``); the "final"
-   item carries the checked answer.  When nothing the model wrote survives,
+   out as ``Delta`` events.
+3. The reply goes through the grounding guard (``guard.py``); the ``Final``
+   event carries the checked answer.  When nothing the model wrote survives,
    or the model cannot be reached, the answer is the extractive one, with a
    notice saying so.
 """
@@ -16,14 +18,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-
-from docqa.answer.extractive import REFUSAL, ExtractiveAnswerer
+from docqa.answer.base import Delta, Event, Final
+from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.llm.client import ChatClient, ChatStats, LLMUnavailable
 from docqa.llm.guard import Guard, Passage
 from docqa.llm.prompts import AnswerPrompts
 from docqa.question import Question
-from docqa.records import Citation, Hit
+from docqa.records import Hit
 
 log = logging.getLogger("docqa.llm")
 
@@ -43,17 +44,6 @@ NOTICES = {
 }
 _DELIMITER = re.compile(r"<\s*/?\s*(?:资料|passages?)\s*>", re.I)
 _MARKER_LIKE = re.compile(r"[\[［【]\s*(\d{1,3})\s*[\]］】]")
-
-
-@dataclass
-class GenerationResult:
-    text: str  # the answer with [n] markers
-    refused: bool
-    citations: list[Citation]
-    notice: str | None = None
-    llm: dict | None = None  # model, tokens and timings, the guard's report
-    raw: str = ""  # what the model wrote, before the guard
-    passages: list[Hit] = field(default_factory=list)  # what it was given, as [1]..[k]
 
 
 def as_data(text: str) -> str:
@@ -128,17 +118,18 @@ class LLMGenerator:
         blocks = []
         for n, hit in enumerate(passages, 1):
             c = hit.chunk
-            source = " › ".join(x for x in (c.title, c.section.replace(" > ", " › ")) if x)
+            source = " › ".join(x for x in (c.title, *c.section_path) if x)
             blocks.append(p.passage.render(n=n, source=as_data(source), text=as_data(self.passage_text(hit))))
         user = p.user.render(passages="\n\n".join(blocks), question=question.text)
         return [{"role": "system", "content": p.system.render()}, {"role": "user", "content": user}]
 
     # -- the answer ----------------------------------------------------------
-    def generate(self, question: Question, hits: list[Hit]) -> Iterator[tuple[str, object]]:
+    def answer(self, question: Question, hits: list[Hit], refusal: str) -> Iterator[Event]:
         lang = question.lang if question.lang in NOTICES else "zh"
         extract = self.answerer.extract(question, hits)
         if extract.refused:
-            yield "final", GenerationResult(REFUSAL[lang], True, [], None, {"model": self.client.model, "asked": False})
+            info = {"model": self.client.model, "asked": False}
+            yield Final(refusal, True, [], None, info, reason=extract.reason)
             return
         given = self.select(hits, extract)
         msgs = self.messages(question, given)
@@ -147,11 +138,11 @@ class LLMGenerator:
         try:
             for piece in self.client.stream_chat(msgs, self.max_tokens, self.temperature, stats):
                 raw += piece
-                yield "delta", piece
+                yield Delta(piece)
         except LLMUnavailable as exc:
             log.warning("LLM unavailable, answering extractively: %s", exc)
             info = {"model": self.client.model, "asked": True, **stats.to_dict(), "error": str(exc)}
-            yield "final", self._extractive(question, hits, NOTICES[lang]["unavailable"].format(why=exc), info, raw, given)
+            yield self._extractive(extract, refusal, NOTICES[lang]["unavailable"].format(why=exc), info)
             return
 
         checked = self.guard.check(raw, [Passage(n, h) for n, h in enumerate(given, 1)], lang)
@@ -163,7 +154,7 @@ class LLMGenerator:
         if not checked.citations:
             report.fallback = "no sentence of the reply is supported by the passages"
             info["guard"] = report.to_dict()
-            yield "final", self._extractive(question, hits, NOTICES[lang]["unverified"], info, raw, given)
+            yield self._extractive(extract, refusal, NOTICES[lang]["unverified"], info)
             return
         notes = []
         if report.removed:
@@ -172,8 +163,10 @@ class LLMGenerator:
             notes.append(NOTICES[lang]["markers"].format(n=len(report.dropped_markers)))
         info["guard"] = report.to_dict()
         sep = "" if lang == "zh" else " "
-        yield "final", GenerationResult(checked.text, False, checked.citations, sep.join(notes) or None, info, raw, given)
+        yield Final(checked.text, False, checked.citations, sep.join(notes) or None, info)
 
-    def _extractive(self, question, hits, notice, info, raw, given) -> GenerationResult:
-        text, refused, citations, _ = self.answerer.answer(question, hits)
-        return GenerationResult(text, refused, citations, notice, info, raw, given)
+    def _extractive(self, extract, refusal: str, notice: str, info: dict) -> Final:
+        """The extractive answer (already decided), with a notice saying why it is shown."""
+        final = self.answerer.format(extract, refusal)
+        final.notice, final.llm = notice, info
+        return final

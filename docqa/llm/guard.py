@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from docqa.errors import DocumentError
 from docqa.llm import numbers
 from docqa.records import Citation, Hit
 
@@ -55,7 +56,8 @@ _META = re.compile(
 
 @dataclass(frozen=True)
 class GuardThresholds:
-    """When a sentence counts as supported by a quote (see ``thresholds_for``)."""
+    """When a sentence counts as supported by a quote.  The semantic thresholds
+    are calibrated per embedding model (its profile)."""
 
     lexical: float = 0.6  # share of the sentence's character bigrams in the quote: enough alone
     semantic: float | None = None  # cosine enough alone (None: semantic evidence only with overlap)
@@ -64,16 +66,14 @@ class GuardThresholds:
     semantic_en: float | None = None  # an English sentence about Chinese passages shares no bigrams
 
 
-def thresholds_for(model_id: str) -> GuardThresholds:
-    """Cosine scales differ between embedding models: the semantic thresholds
-    were measured for the default model only (on the calibration and dev
-    question sets, not the eval set); with any other model the guard relies on
-    lexical overlap."""
-    from docqa.settings import DEFAULT_MODEL
-
-    if model_id == DEFAULT_MODEL:
-        return GuardThresholds(semantic=0.92, mixed_semantic=0.86, semantic_en=0.86)
-    return GuardThresholds()
+    @classmethod
+    def from_profile(cls, values: dict, where: str = "the model profile") -> "GuardThresholds":
+        """The ``[guard]`` table of a model profile (docqa/answer/profiles/);
+        an empty one (an uncalibrated model) relies on lexical overlap alone."""
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise DocumentError(f"{where}: unknown guard setting(s) {', '.join(unknown)}")
+        return cls(**values)
 
 
 @dataclass
@@ -387,7 +387,7 @@ class Guard:
                 key = (c.passage.chunk.doc, c.start, c.end)
                 if key not in number:
                     ch = c.passage.chunk
-                    citations.append(Citation(len(citations) + 1, ch.doc, ch.title, ch.section, c.start, c.end, ch.page, c.quote))
+                    citations.append(Citation(len(citations) + 1, ch.doc, ch.title, ch.section_path, c.start, c.end, ch.page, c.quote))
                     number[key] = len(citations)
                 if f"[{number[key]}]" not in marks:
                     marks += f"[{number[key]}]"

@@ -80,12 +80,3 @@ def serve(
     engine = prepare_engine(settings)
     run_server(engine, settings, lang)
 
-
-def main() -> None:
-    """``python app.py [serve options]``: the same server as ``docqa serve``."""
-    import sys
-
-    from docqa.cli import main as cli_main
-
-    sys.argv = [sys.argv[0], "serve", *sys.argv[1:]]
-    cli_main()

@@ -1,25 +1,20 @@
 """Interface text in Chinese (the default) and English.
 
-Every string a person sees in the chat window comes from here; the widget's
-own strings live in ``static/widget-app.js``."""
+Every string a person sees in the chat window comes from here (what depends
+on the documents — their title, example questions, the refusal — comes from
+the collection, ``docqa/collection.py``); the widget's own strings live in
+``static/widget-app.js``."""
 from __future__ import annotations
 
 LANGS = ("zh", "en")
-
-# Questions the bundled report answers; shown as one-click examples.
-EXAMPLES = (
-    "上海累计备案了多少家新型研发机构？",
-    "第二批长三角创新联合体有多少家？",
-    "静安区首批链主企业有几家？",
-    "上海浦芯未来互联网技术研究院累计接入多少家链主企业？",
-)
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "DocQA 文档问答",
         "intro": "根据已收录的文档回答问题，每个答案都标注出处，点开「来源」可查看引用的原文。",
         "chat": "对话",
-        "placeholder": "输入问题，例如：上海累计备案了多少家新型研发机构？",
+        "placeholder": "输入关于文档的问题",
+        "placeholder_example": "输入问题，例如：{example}",
         "send": "提问",
         "clear": "清空对话",
         "examples": "示例问题",
@@ -41,7 +36,8 @@ LABELS: dict[str, dict[str, str]] = {
         "title": "DocQA",
         "intro": "Answers come from the indexed documents only, each with its sources: open “Sources” to read the quoted text.",
         "chat": "Chat",
-        "placeholder": "Ask a question, e.g. 上海累计备案了多少家新型研发机构？",
+        "placeholder": "Ask a question about the documents",
+        "placeholder_example": "Ask a question, e.g. {example}",
         "send": "Ask",
         "clear": "Clear",
         "examples": "Example questions",

@@ -89,8 +89,8 @@ def _source_head(citation: Citation, lang: str) -> str:
     t = labels(lang)
     name = citation.title or PurePath(citation.doc).name
     bits = [f"<strong>{escape_text(name)}</strong>"]
-    if citation.section:
-        bits.append(escape_text(citation.section.replace(" > ", " › ")))
+    if citation.section_path:
+        bits.append(escape_text(" › ".join(citation.section_path)))
     if citation.page:
         bits.append(escape_text(t["page"].format(page=citation.page)))
     bits.append(escape_text(t["chars"].format(start=citation.start, end=citation.end)))

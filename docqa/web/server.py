@@ -20,19 +20,20 @@ from fastapi.staticfiles import StaticFiles
 from docqa.engine import Engine
 from docqa.settings import Settings
 from docqa.web.api import api_router
-from docqa.web.labels import EXAMPLES, labels
+from docqa.collection import Collection
+from docqa.web.labels import labels
 from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins
 from docqa.web.theme import STATIC_DIR, mount_options
 
 STATIC_URL = "/docqa-static"
 
 
-def _widget_page(lang: str) -> str:
+def _widget_page(lang: str, collection: Collection) -> str:
     page = (STATIC_DIR / "widget.html").read_text(encoding="utf-8")
-    examples = html.escape(json.dumps(list(EXAMPLES), ensure_ascii=False), quote=True)
+    examples = html.escape(json.dumps(list(collection.examples), ensure_ascii=False), quote=True)
     return (
         page.replace("{{lang}}", lang)
-        .replace("{{title}}", html.escape(labels(lang)["title"]))
+        .replace("{{title}}", html.escape(collection.title or labels(lang)["title"]))
         .replace("{{examples}}", examples)
     )
 
@@ -56,7 +57,7 @@ def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastA
     server.add_middleware(SecurityHeaders, origins=origins)
     server.include_router(api_router(engine, settings.concurrency))
 
-    widget_html = _widget_page(lang)
+    widget_html = _widget_page(lang, engine.collection)
 
     @server.get("/widget", response_class=HTMLResponse, include_in_schema=False)
     def widget() -> HTMLResponse:

@@ -9,7 +9,7 @@ import gradio as gr
 
 from docqa.engine import MAX_TOP_K, Engine
 from docqa.web.chat import ChatHandlers
-from docqa.web.labels import EXAMPLES, labels
+from docqa.web.labels import labels
 
 ENGINE_CONCURRENCY_ID = "docqa-engine"  # every event that calls the engine shares one limit
 
@@ -21,8 +21,11 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
     t = labels(lang)
     handlers = ChatHandlers(engine, lang)
     info = engine.info()
-    with gr.Blocks(title=t["title"], analytics_enabled=False) as demo:
-        gr.Markdown(f"# {t['title']}\n{t['intro']}", elem_id="dq-header")
+    collection = engine.collection
+    examples = list(collection.examples)
+    subtitle = f"**{collection.title}** · " if collection.title else ""
+    with gr.Blocks(title=collection.title or t["title"], analytics_enabled=False) as demo:
+        gr.Markdown(f"# {t['title']}\n{subtitle}{t['intro']}", elem_id="dq-header")
         chatbot = gr.Chatbot(
             label=t["chat"],
             elem_id="dq-chat",
@@ -37,7 +40,7 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
         )
         with gr.Row(equal_height=True):
             question = gr.Textbox(
-                placeholder=t["placeholder"],
+                placeholder=t["placeholder_example"].format(example=examples[0]) if examples else t["placeholder"],
                 show_label=False,
                 lines=1,
                 max_lines=4,
@@ -46,12 +49,13 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
                 autofocus=True,
             )
             send = gr.Button(t["send"], variant="primary", scale=1, min_width=80, elem_id="dq-send")
-        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label=t["examples"])
+        if examples:
+            gr.Examples(examples=[[q] for q in examples], inputs=[question], label=t["examples"])
         with gr.Accordion(t["settings"], open=False, elem_id="dq-settings"):
             top_k = gr.Slider(1, MAX_TOP_K, value=engine.top_k, step=1, label=t["top_k"], elem_id="dq-top-k")
             mode = gr.Radio(
                 choices=[(t["mode_extractive"], "extractive"), (t["mode_llm"], "llm")],
-                value="extractive",
+                value=engine.default_mode,
                 label=t["mode"],
                 elem_id="dq-mode",
             )

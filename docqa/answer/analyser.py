@@ -1,0 +1,51 @@
+"""Question analysis bound to one index: what a question asks, read against
+the vocabulary and the section headings of the documents it is asked of."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from docqa.crosslingual import Glossary, pinyin_syllables
+from docqa.index.tokenize import Segmenter
+from docqa.question import Question, analyse, normalize, organisation_headings
+from docqa.records import Hit
+
+
+class QuestionAnalyser:
+    """``analyse(question, hits)`` -> ``Question``.  ``known(term)`` says whether
+    the corpus has a search term; ``section_titles`` are the documents' section
+    headings (organisation headings are read from them once, when first needed);
+    ``glossary`` translates English question words (None: no translation)."""
+
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        known: Callable[[str], bool],
+        section_titles: Callable[[], Iterable[str]],
+        glossary: Glossary | None = None,
+    ):
+        self.segmenter = segmenter
+        self.known = known
+        self.glossary = glossary
+        self._section_titles = section_titles
+        self._organisations: list[tuple[str, ...]] | None = None
+
+    @property
+    def organisations(self) -> list[tuple[str, ...]]:
+        """The organisations heading sections of the indexed documents."""
+        if self._organisations is None:
+            self._organisations = organisation_headings(self._section_titles(), self.segmenter)
+        return self._organisations
+
+    def analyse(self, question: str, hits: list[Hit]) -> Question:
+        contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
+        return analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations)
+
+    def warmup(self) -> None:
+        """Load what the first question would otherwise wait for: jieba's
+        dictionaries, the organisation headings and the English glossary."""
+        self.segmenter.coarse_words("预热")
+        self.segmenter.tag("预热")
+        _ = self.organisations
+        if self.glossary is not None:
+            self.glossary.lookup("warm-up")
+            pinyin_syllables()  # pinyin names in English questions (a few seconds, once)
