@@ -65,6 +65,7 @@ def test_api_ask_passes_the_mode(llm_engine, llm_server):
     from fastapi.testclient import TestClient
 
     from docqa.web.api import api_router
+    from docqa.web.schema import AnswerContract
 
     n = _n(llm_engine, llm_server, CHAIN_Q, "147家")
     app = FastAPI()
@@ -75,6 +76,7 @@ def test_api_ask_passes_the_mode(llm_engine, llm_server):
     body = r.json()
     assert body["mode"] == "llm" and body["answer"] == "浦芯研究院累计接入链主企业147家[1]。"
     assert body["citations"][0]["quote"] and body["llm"]["guard"]["kept"] == 1
+    AnswerContract.model_validate(body)  # the documented contract, with its LLM report
     r = TestClient(app).post("/api/ask", json={"question": CHAIN_Q})
     assert r.json()["mode"] == "extractive" and "llm" not in r.json()
 
