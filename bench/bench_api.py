@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from docqa.eval.metrics import percentile  # noqa: E402  (after the path set-up above)
 
 QUESTIONS = [
     "上海累计备案了多少家新型研发机构？",
@@ -32,13 +33,6 @@ QUESTIONS = [
     "上海亚太台风研究中心发布了几个AI专业模型？",
     "火星上有多少人？",
 ]
-
-
-def percentile(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    k = (len(xs) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 def timed(fn, items) -> list[float]:
@@ -116,13 +110,13 @@ def main() -> None:
             lat["POST /api/ask"] += timed(api_ask, QUESTIONS)
             lat["Gradio /ask (HTTP call API)"] += timed(gradio_http, QUESTIONS)
             lat["Gradio /ask (gradio_client)"] += timed(lambda q: client.predict(q, api_name="/ask"), QUESTIONS)
-        base50 = statistics.median(lat["engine.ask (in-process)"])
-        base95 = percentile(lat["engine.ask (in-process)"], 0.95)
+        base50 = percentile(lat["engine.ask (in-process)"], 50)
+        base95 = percentile(lat["engine.ask (in-process)"], 95)
         print(f"latency, {len(items)} asks each ({'fake embedder' if args.fake else 'real model'}, bundled report, "
               f"concurrency={settings.concurrency}, {os.cpu_count()} CPUs)")
         print(f"{'path':32} {'p50 ms':>8} {'p95 ms':>8} {'p50 ratio':>10} {'p95 ratio':>10}")
         for name, xs in lat.items():
-            p50, p95 = statistics.median(xs), percentile(xs, 0.95)
+            p50, p95 = percentile(xs, 50), percentile(xs, 95)
             results[name] = (p50, p95)
             print(f"{name:32} {p50:8.1f} {p95:8.1f} {p50 / base50:10.2f} {p95 / base95:10.2f}")
 

@@ -29,15 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from docqa.eval.metrics import percentile  # noqa: E402  (after the path set-up above)
+
 CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_dev.json"
 QUESTIONS = ROOT / "eval" / "data" / "report_questions.jsonl"
-
-
-def percentile(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    k = (len(xs) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 def write_corpus(n_docs: int, target: Path) -> None:
@@ -83,10 +79,10 @@ def bench_ask(embedder, engine, rounds: int) -> dict:
             ours.append((time.perf_counter() - t0) * 1e3)
     return {
         "questions": len(questions) * rounds,
-        "raw_p50": percentile(raw, 0.5),
-        "raw_p95": percentile(raw, 0.95),
-        "ask_p50": percentile(ours, 0.5),
-        "ask_p95": percentile(ours, 0.95),
+        "raw_p50": percentile(raw, 50),
+        "raw_p95": percentile(raw, 95),
+        "ask_p50": percentile(ours, 50),
+        "ask_p95": percentile(ours, 95),
     }
 
 

@@ -27,12 +27,13 @@ Undefined figures (no answerable questions, no citations, …) are ``None``.
 """
 from __future__ import annotations
 
-import math
 import re
 import statistics
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SPACE = re.compile(r"\s+")
@@ -108,13 +109,10 @@ def citation_passage(citation: dict, passages: Sequence[dict]) -> str:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (``q`` in 0..100), as numpy's default."""
-    if not values:
+    """Linear-interpolated percentile (``q`` in 0..100, numpy's default); None for no values."""
+    if not len(values):
         return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return float(np.percentile(values, q))
 
 
 def mean(values: Sequence[float]) -> float | None:

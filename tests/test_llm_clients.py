@@ -65,6 +65,7 @@ def test_api_ask_passes_the_mode(llm_engine, llm_server):
     from fastapi.testclient import TestClient
 
     from docqa.web.api import api_router
+    from docqa.web.schema import AnswerContract
 
     n = _n(llm_engine, llm_server, CHAIN_Q, "147家")
     app = FastAPI()
@@ -75,19 +76,23 @@ def test_api_ask_passes_the_mode(llm_engine, llm_server):
     body = r.json()
     assert body["mode"] == "llm" and body["answer"] == "浦芯研究院累计接入链主企业147家[1]。"
     assert body["citations"][0]["quote"] and body["llm"]["guard"]["kept"] == 1
+    AnswerContract.model_validate(body)  # the documented contract, with its LLM report
     r = TestClient(app).post("/api/ask", json={"question": CHAIN_Q})
     assert r.json()["mode"] == "extractive" and "llm" not in r.json()
 
 
 def test_chat_window_replaces_streamed_text_with_the_checked_answer(llm_engine, llm_server):
     from docqa.web.chat import ChatHandlers
+    from docqa.web.render import partial_answer_html
 
     n = _n(llm_engine, llm_server, CHAIN_Q, "147家")
-    llm_server.script(Reply(f"浦芯研究院累计接入链主企业147家[{n}]。还接入了500家银行[{n}]。"))
-    frames = list(ChatHandlers(llm_engine, stream_delay=0).respond(CHAIN_Q, [], 5, "llm"))
+    chunks = ["浦芯研究院", f"累计接入链主企业147家[{n}]。", f"还接入了500家银行[{n}]。"]
+    llm_server.script(Reply("".join(chunks), chunks=chunks))
+    frames = list(ChatHandlers(llm_engine).respond(CHAIN_Q, [], 5, "llm"))
     contents = [[m["content"] for m in history] for history, _ in frames]
     streamed = [c[-1] for c in contents[1:-1]]
-    assert any("500家银行" in s for s in streamed)  # the raw reply as it streamed in …
+    # the raw reply as the engine streamed it, one frame per delta …
+    assert streamed == [partial_answer_html("".join(chunks[:i])) for i in range(1, len(chunks) + 1)]
     assert all("dq-source" not in s for s in streamed)  # … with no sources yet
     final = contents[-1]
     assert "500" not in final[1] and "147家" in final[1]  # … replaced by the checked answer

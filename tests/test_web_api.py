@@ -41,6 +41,37 @@ def test_ask_returns_the_answer_contract_with_citations(tiny_server):
     assert p["text"][c["start"] - p["start"] :][: len(c["quote"])] == c["quote"]
 
 
+def test_ask_returns_exactly_what_the_engine_answers(tiny_engine, tiny_server):
+    """The API's JSON is ``Answer.to_dict()``, key for key (the response model
+    documents the contract; it does not reshape it), and the model describes it."""
+    from docqa.web.schema import AnswerContract
+
+    for question in (FACT_Q, MISSING_Q, HOSTILE_Q):
+        body = httpx.post(f"{tiny_server}/api/ask", json={"question": question, "top_k": 2}).json()
+        expected = tiny_engine.ask(question, top_k=2).to_dict()
+        AnswerContract.model_validate(body)  # no field the schema lacks (it forbids extras)
+        assert list(body) == list(expected)
+        assert set(body.pop("timings_ms")) == set(expected.pop("timings_ms"))  # times differ between two runs
+        assert body == expected
+
+
+def test_openapi_documents_the_request_and_the_answer_contract(tiny_server):
+    spec = httpx.get(f"{tiny_server}/api/openapi.json").json()
+    ask = spec["paths"]["/api/ask"]["post"]
+    request = ask["requestBody"]["content"]["application/json"]["schema"]
+    assert set(request["properties"]) == {"question", "top_k", "mode"}
+    assert request["required"] == ["question"] and request["additionalProperties"] is False
+    answer_ref = ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    answer = spec["components"]["schemas"][answer_ref.rsplit("/", 1)[1]]
+    assert set(answer["properties"]) == CONTRACT | {"llm"}
+    assert set(answer["required"]) == CONTRACT  # llm: LLM mode only
+    citation = spec["components"]["schemas"]["Citation"]
+    assert set(citation["properties"]) == {"n", "doc", "title", "section", "start", "end", "page", "quote"}
+    assert "score" in spec["components"]["schemas"]["Passage"]["properties"]
+    error_ref = ask["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    assert set(spec["components"]["schemas"][error_ref.rsplit("/", 1)[1]]["properties"]) == {"error"}
+
+
 def test_abstention_is_an_answer_not_an_error(tiny_server):
     r = httpx.post(f"{tiny_server}/api/ask", json={"question": MISSING_Q})
     assert r.status_code == 200
@@ -71,6 +102,7 @@ def test_hostile_text_comes_back_verbatim_as_data(tiny_server):
         ({"question": FACT_Q, "mode": "poetry"}, 422, "mode must be one of"),
         ({"question": FACT_Q, "mode": "llm"}, 422, "LLM mode is not configured"),
         ({"question": FACT_Q, "k": 3}, 422, "unknown field(s) k"),
+        ({"question": 42, "k": 3, "a": 1}, 422, "unknown field(s) a, k; the fields are question, top_k, mode"),
         (["question"], 422, "must be a JSON object"),
     ],
 )
@@ -83,9 +115,19 @@ def test_bad_requests_get_4xx_with_a_clear_message(tiny_server, body, status, me
 def test_malformed_json_and_oversized_bodies_are_rejected(tiny_server):
     r = httpx.post(f"{tiny_server}/api/ask", content=b'{"question": ', headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and "not JSON" in r.json()["error"]
+    r = httpx.post(f"{tiny_server}/api/ask", content=b"")
+    assert r.status_code == 422 and "must be a JSON object" in r.json()["error"]
     r = httpx.post(f"{tiny_server}/api/ask", content=b"x" * 70_000)
     assert r.status_code == 422 and "larger than" in r.json()["error"]
     assert httpx.get(f"{tiny_server}/api/ask").status_code in (404, 405)
+
+
+def test_the_body_is_read_as_json_whatever_its_content_type(tiny_server):
+    """``curl -d '{…}'`` sends no JSON Content-Type; the question is still answered."""
+    body = f'{{"question": "{FACT_Q}"}}'.encode()
+    for headers in ({}, {"Content-Type": "application/x-www-form-urlencoded"}, {"Content-Type": "text/plain"}):
+        r = httpx.post(f"{tiny_server}/api/ask", content=body, headers=headers)
+        assert r.status_code == 200 and "42家" in r.json()["answer"], headers
 
 
 def _preflight(url: str, origin: str) -> httpx.Response:

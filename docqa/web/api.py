@@ -1,5 +1,8 @@
 """The JSON API: ``POST /api/ask`` (the answer contract) and ``GET /healthz``.
 
+The request is an ``AskRequest`` and the answer an ``AnswerContract``
+(docqa/web/schema.py), which is how ``/api/openapi.json`` documents them.
+
 Engine calls run in worker threads, at most ``concurrency`` at once, so one
 slow question never blocks the server's event loop or the other requests."""
 from __future__ import annotations
@@ -9,52 +12,81 @@ import json
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from docqa.engine import Engine
 from docqa.errors import BadRequest, DocQAError
+from docqa.web.schema import AnswerContract, AskRequest, ErrorMessage
 
 MAX_BODY_BYTES = 64 * 1024
-FIELDS = ("question", "top_k", "mode")
+FIELDS = tuple(AskRequest.model_fields)
+EXAMPLE = '{"question": "…", "top_k": 5}'
 NO_STORE = {"Cache-Control": "no-store"}
+ERRORS = {
+    422: {"model": ErrorMessage, "description": "A bad request: the message says what to change"},
+    502: {"model": ErrorMessage, "description": "LLM mode: the configured LLM backend failed"},
+}
 
 
 def error_response(exc: DocQAError) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=exc.http_status, headers=NO_STORE)
 
 
-def parse_ask(body: bytes) -> dict:
-    """The fields of an ask request; raises ``BadRequest`` saying what is wrong."""
+def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str]:
+    """The checked question, top_k and mode of an ask request; raises
+    ``BadRequest`` saying what to change.  The body is read as JSON whatever
+    its Content-Type."""
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
         payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f'request body is not JSON ({exc}); send {{"question": "…", "top_k": 5}}') from exc
-    if not isinstance(payload, dict):
-        raise BadRequest('request body must be a JSON object: {"question": "…", "top_k": 5}')
-    unknown = sorted(set(payload) - set(FIELDS))
+        raise BadRequest(f"request body is not JSON ({exc}); send {EXAMPLE}") from exc
+    try:
+        request = AskRequest.model_validate(payload)
+    except ValidationError as exc:
+        problem = _shape_problem(exc)
+        if problem is None:  # a value of the wrong type: the engine says what it takes
+            engine.check(payload["question"], payload.get("top_k"), payload.get("mode"))
+            problem = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(problem) from None
+    return engine.check(request.question, request.top_k, request.mode)
+
+
+def _shape_problem(exc: ValidationError) -> str | None:
+    """What is wrong with the request's shape (not an object, unknown or
+    missing fields); None when only values are wrong."""
+    errors = exc.errors()
+    if any(e["type"] == "model_type" for e in errors):
+        return f"request body must be a JSON object: {EXAMPLE}"
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        raise BadRequest(f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}")
-    if "question" not in payload:
-        raise BadRequest('"question" is required')
-    return payload
+        return f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}"
+    missing = [f'"{e["loc"][0]}" is required' for e in errors if e["type"] == "missing"]
+    return "; ".join(missing) or None
 
 
 def api_router(engine: Engine, concurrency: int) -> APIRouter:
     router = APIRouter()
     limiter = anyio.CapacityLimiter(concurrency)
 
-    @router.post("/api/ask")
+    @router.post(
+        "/api/ask",
+        response_model=AnswerContract,
+        responses=ERRORS,
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": AskRequest.model_json_schema()}}}
+        },
+    )
     async def ask(request: Request) -> JSONResponse:
         """Answer a question: ``{"question": str, "top_k": int?, "mode": str?}``
         -> the answer contract; 4xx ``{"error": message}`` for a bad request."""
         try:
-            payload = parse_ask(await request.body())
-            q, k, m = engine.check(payload["question"], payload.get("top_k"), payload.get("mode"))
+            q, k, m = parse_ask(await request.body(), engine)
             answer = await anyio.to_thread.run_sync(lambda: engine.ask(q, top_k=k, mode=m), limiter=limiter)
         except DocQAError as exc:
             return error_response(exc)
-        return JSONResponse(answer.to_dict(), headers=NO_STORE)
+        return JSONResponse(answer.to_dict(), headers=NO_STORE)  # exactly the contract (the model documents it)
 
     @router.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -8,8 +8,6 @@ shown as such."""
 from __future__ import annotations
 
 import html
-import time
-from collections.abc import Iterator
 
 import gradio as gr
 
@@ -18,19 +16,6 @@ from docqa.errors import DocQAError
 from docqa.records import Answer
 from docqa.web.labels import labels
 from docqa.web.render import answer_html, escape_text, partial_answer_html, sources_html, sources_title
-
-# The extractive answerer produces its answer in one piece; it is still shown
-# progressively, in about this many steps, so that LLM answers (which stream
-# real tokens) and extractive ones look and behave the same.
-STREAM_STEPS = 24
-STREAM_DELAY_S = 0.012
-
-
-def _pieces(text: str, steps: int = STREAM_STEPS) -> Iterator[str]:
-    size = max(2, -(-len(text) // steps))
-    for i in range(0, len(text), size):
-        yield text[i : i + size]
-
 
 def answer_messages(answer: Answer, lang: str) -> list[dict]:
     """The assistant's messages for a final answer: the answer, then (when it
@@ -50,13 +35,15 @@ def answer_messages(answer: Answer, lang: str) -> list[dict]:
 class ChatHandlers:
     """Event handlers of the chat window, bound to one engine."""
 
-    def __init__(self, engine: Engine, lang: str = "zh", stream_delay: float = STREAM_DELAY_S):
+    def __init__(self, engine: Engine, lang: str = "zh"):
         self.engine = engine
         self.lang = lang
-        self.stream_delay = stream_delay
 
     def respond(self, question: str, history: list[dict] | None, top_k: float | None, mode: str | None):
-        """Yield (conversation, question box) while the answer streams in.
+        """Yield (conversation, question box) as the engine streams the answer:
+        a pending "…", the text so far at each of the engine's deltas (an
+        extractive answer is one delta; an LLM's arrive token by token), then
+        the final answer and its sources.
 
         A problem (bad question, LLM mode not configured, …) is a toast and
         leaves the conversation as it was, with the question still in its box."""
@@ -74,10 +61,8 @@ class ChatHandlers:
         try:
             for event in self.engine.stream(q, top_k=k, mode=m):
                 if event.kind == "delta":
-                    for piece in _pieces(event.text):
-                        text += piece
-                        yield history + [{"role": "assistant", "content": partial_answer_html(text)}], ""
-                        time.sleep(self.stream_delay)
+                    text += event.text
+                    yield history + [{"role": "assistant", "content": partial_answer_html(text)}], ""
                 elif event.kind == "final" and event.answer is not None:
                     yield history + answer_messages(event.answer, self.lang), ""
         except DocQAError as exc:
