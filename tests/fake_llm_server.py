@@ -10,7 +10,7 @@ streams as ``data: {...}`` SSE chunks ending in ``data: [DONE]`` when the
 request asks for ``stream: true`` (unless the reply says ``stream=False``),
 else it is one JSON completion.  ``status`` sends an HTTP error with an OpenAI
 error body; ``delay`` waits before the headers, ``chunk_delay`` between chunks.
-Every request body is kept in ``server.requests``.
+Every request body is kept in ``server.requests``, its headers in ``server.headers``.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -47,7 +48,7 @@ class FakeLLMServer:
         self.model = model
         self.api_key = api_key
         self.requests: list[dict] = []
-        self.headers: list[dict] = []
+        self.headers: list[Message] = []  # each request's headers (names case-insensitive, as in HTTP)
         self._script: list[Reply] = [Reply("")]
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,7 +99,7 @@ class FakeLLMServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append(body)
-                server.headers.append(dict(self.headers))
+                server.headers.append(self.headers)
                 if self.path != "/v1/chat/completions":
                     return self._send_json(404, {"error": {"message": f"no route {self.path}"}})
                 if server.api_key and self.headers.get("Authorization") != f"Bearer {server.api_key}":
