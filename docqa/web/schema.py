@@ -6,12 +6,9 @@ authority on the values' limits.  ``AnswerContract`` describes what
 ``Answer.to_dict()`` produces; the API returns those bytes unchanged."""
 from __future__ import annotations
 
-from typing import get_type_hints
-
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
 from docqa.engine import MAX_TOP_K, MODES
-from docqa.records import Chunk, Citation  # the contract's citations are exactly ``asdict(Citation)``
 
 
 class AskRequest(BaseModel):
@@ -28,14 +25,31 @@ class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_CHUNK = get_type_hints(Chunk)
-Passage = create_model(  # the chunk's fields that ``Answer.to_dict()`` copies, typed as in ``Chunk``, and the score
-    "Passage",
-    __base__=Contract,
-    __doc__="A retrieved passage (a chunk of a document) and its score, best first.",
-    **{name: (_CHUNK[name], ...) for name in ("chunk_id", "doc", "title", "section", "start", "end", "page", "text")},
-    score=(float, ...),
-)
+class Citation(Contract):
+    """One ``[n]`` marker of the answer: where its quote is in a document."""
+
+    n: int
+    doc: str
+    title: str
+    section: str = Field(description='the section path, outermost first, joined with " > "')
+    start: int = Field(description="character offset of the quote in the document's cleaned text")
+    end: int
+    page: int | None
+    quote: str = Field(description="exactly the document's text between start and end")
+
+
+class Passage(Contract):
+    """A retrieved passage (a chunk of a document) and its score, best first."""
+
+    chunk_id: str
+    doc: str
+    title: str
+    section: str
+    start: int
+    end: int
+    page: int | None
+    text: str
+    score: float
 
 
 class AnswerContract(Contract):
