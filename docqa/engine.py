@@ -7,7 +7,7 @@ answerer implements ``docqa.answer.base.Answerer``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from docqa.answer.analyser import QuestionAnalyser
@@ -18,7 +18,7 @@ from docqa.index.embedder import Embedder
 from docqa.index.retriever import HybridRetriever
 from docqa.index.store import IndexData
 from docqa.question import Question
-from docqa.records import Answer, Hit
+from docqa.records import Answer, Chunk, Hit
 
 MAX_TOP_K = 50
 MODES = ("extractive", "llm")
@@ -68,6 +68,10 @@ class Engine:
         """The answer modes this engine can use (the default first)."""
         return [self.default_mode] + [m for m in self.answerers if m != self.default_mode]
 
+    def passages(self) -> Iterable[tuple[int, Chunk]]:
+        """Every indexed passage with its id (what ``exclude`` takes)."""
+        return self.index.chunks.items()
+
     def warmup(self) -> None:
         """Load what the first question would otherwise wait for."""
         self.embedder.embed_queries(["预热 warm-up"])
@@ -103,14 +107,18 @@ class Engine:
             raise BadRequest(NOT_CONFIGURED.get(m, f"mode {m!r} is not configured"))
         return q, k, m
 
-    def stream(self, question: str, top_k: int | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, question: str, top_k: int | None = None, mode: str | None = None, exclude: frozenset[int] = frozenset()
+    ) -> Iterator[StreamEvent]:
         """The answer as it is produced: "delta" events, then one "final" event
-        with the complete, checked answer (citations are final only then)."""
+        with the complete, checked answer (citations are final only then).
+        ``exclude`` names passages to answer without, as if they were not
+        indexed (see ``passages``; the eval's negatives use it)."""
         q, k, m = self.check(question, top_k, mode)
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([q])[0]
         t1 = time.perf_counter()
-        hits = self.retriever.search(q, qvec, k)
+        hits = self.retriever.search(q, qvec, k, exclude)
         t2 = time.perf_counter()
         analysed = self.analyser.analyse(q, hits)
         final: Final | None = None
@@ -139,16 +147,20 @@ class Engine:
         )
         yield StreamEvent("final", answer=answer)
 
-    def inspect(self, question: str, top_k: int | None = None) -> tuple[Question, list[Hit]]:
+    def inspect(
+        self, question: str, top_k: int | None = None, exclude: frozenset[int] = frozenset()
+    ) -> tuple[Question, list[Hit]]:
         """What the answerers see for a question: its analysis and the ranked
-        passages (for calibration and for explaining an answer)."""
+        passages (for calibration, training and explaining an answer)."""
         q, k, _ = self.check(question, top_k)
-        hits = self.retriever.search(q, self.embedder.embed_queries([q])[0], k)
+        hits = self.retriever.search(q, self.embedder.embed_queries([q])[0], k, exclude)
         return self.analyser.analyse(q, hits), hits
 
-    def ask(self, question: str, top_k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, top_k: int | None = None, mode: str | None = None, exclude: frozenset[int] = frozenset()
+    ) -> Answer:
         """The complete answer (see ``stream`` for the same, as it is produced)."""
-        for event in self.stream(question, top_k=top_k, mode=mode):
+        for event in self.stream(question, top_k=top_k, mode=mode, exclude=exclude):
             if event.kind == "final" and event.answer is not None:
                 return event.answer
         raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover

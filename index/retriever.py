@@ -60,16 +60,23 @@ class HybridRetriever:
         rows = [self.row_of[i] for i in ids]
         return self.data.vectors[rows] @ qvec if rows else np.zeros(0, np.float32)
 
-    def search(self, question: str, qvec: np.ndarray, k: int) -> list[Hit]:
-        n = len(self)
-        if n == 0:
+    def search(self, question: str, qvec: np.ndarray, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
+        """The ``k`` best passages; ``exclude`` names chunks (FAISS ids) to leave
+        out, as if they had never been indexed."""
+        n = len(self) - len(exclude & self.row_of.keys())
+        if n <= 0:
             return []
         pool = min(n, max(self.candidates, k))
-        dense_sc, dense_ids = self.data.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), pool)
-        dense_ranked = [int(i) for i in dense_ids[0] if i >= 0]
-        dense_of = {i: float(s) for i, s in zip(dense_ids[0].tolist(), dense_sc[0].tolist()) if i >= 0}
+        wanted = min(len(self), pool + len(exclude))
+        dense_sc, dense_ids = self.data.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), wanted)
+        dense = [(int(i), float(s)) for i, s in zip(dense_ids[0].tolist(), dense_sc[0].tolist()) if i >= 0 and i not in exclude]
+        dense_ranked = [i for i, _ in dense[:pool]]
+        dense_of = dict(dense[:pool])
 
         bm = self.bm25.scores(self.segmenter.terms(question))
+        if exclude:
+            bm = bm.copy()
+            bm[[self.row_of[c] for c in exclude if c in self.row_of]] = 0.0
         top = np.argsort(-bm, kind="stable")[:pool]
         lex_ranked = [int(self.bm25.ids[r]) for r in top if bm[r] > 0]
         lex_of = {int(self.bm25.ids[r]): float(bm[r]) for r in top}
