@@ -8,7 +8,9 @@ import re
 import threading
 import unicodedata
 
-_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?|[a-z][a-z0-9\-+.]*[a-z0-9+]|[a-z]|[\u3400-\u9fff\uf900-\ufaff]+")
+from docqa.text import HAN_ALL, HAN_CHAR
+
+_WORD = re.compile(rf"[0-9]+(?:[.,][0-9]+)*%?|[a-z][a-z0-9\-+.]*[a-z0-9+]|[a-z]|[{HAN_ALL}]+")
 
 # Function words and question words: they carry no topic, so they neither
 # score in BM25 nor count as "key terms" a passage must cover.
@@ -76,7 +78,7 @@ class Segmenter:
         tk = None
         for m in _WORD.finditer(norm):
             w = m.group()
-            if "\u3400" <= w[0] <= "\ufaff":
+            if HAN_CHAR.match(w):
                 tk = tk or self._tokenizer()
                 out.extend(tk.cut_for_search(w, HMM=True))
             else:
@@ -104,7 +106,7 @@ class Segmenter:
         out: list[str] = []
         for m in _WORD.finditer(norm):
             w = m.group()
-            if "\u3400" <= w[0] <= "\ufaff":
+            if HAN_CHAR.match(w):
                 out.extend(self._tokenizer().cut(w, HMM=True))
             else:
                 out.append(w)

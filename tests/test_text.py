@@ -1,7 +1,10 @@
-"""Sentence splitting as each caller sees it: ingest (units and clauses), the
-LLM guard (a reply's sentences), the number audit and the CMRC evidence window.
-The outputs are pinned: one splitter serves all four, each with its own rules."""
+"""docqa.text, and sentence splitting as each caller sees it: ingest (units
+and clauses), the LLM guard (a reply's sentences), the number audit and the
+CMRC evidence window.  The callers' outputs are pinned: one splitter serves
+all four, each with its own rules."""
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -9,6 +12,7 @@ from docqa.eval.cmrc import evidence_for
 from docqa.ingest.sentences import split_clauses, split_units
 from docqa.llm.audit import unsupported_numbers
 from docqa.llm.guard import split_sentences
+from docqa.text import HAN_CHAR, normalize, sentence_spans
 
 LONG = "甲，乙，丙：丁,戊:己。" + "长" * 170 + "，" + "短句" * 10 + "。"
 BARE = "无标点" * 150
@@ -129,3 +133,27 @@ def test_audit_sentences(answer, expected):
 )  # fmt: skip
 def test_cmrc_evidence(context, answer, start, expected):
     assert evidence_for(context, answer, start) == expected
+
+
+# -- the shared utilities themselves -------------------------------------------
+
+def test_sentence_spans_cover_the_text_and_keep_the_rest():
+    assert sentence_spans("甲。乙！\n丙") == [(0, 2), (2, 4), (4, 5), (5, 6)]
+    assert sentence_spans("甲。乙。丙", start=2, end=4) == [(2, 4)]
+
+
+def test_sentence_spans_nested_ends_do_not_count():
+    ends = re.compile("。")
+    assert sentence_spans("（甲。）乙。", ends) == [(0, 3), (3, 6)]
+    assert sentence_spans("（甲。）乙。", ends, nested=True) == [(0, 6)]
+    assert sentence_spans("（甲\n乙。丙", ends, nested=True) == [(0, 5), (5, 6)]  # a stray bracket ends with its line
+
+
+def test_sentence_spans_skipped_characters_start_no_sentence():
+    assert sentence_spans("。。甲。\n乙", skip="。\n") == [(2, 4), (5, 6)]
+
+
+def test_normalize_and_han():
+    assert normalize("Ａ **Ｂ**\u3000c__") == "abc"
+    assert all(HAN_CHAR.match(c) for c in "一鿿㐀豈")
+    assert not any(HAN_CHAR.match(c) for c in "。Aａ1")
