@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docqa.index as index_pkg
+import docqa.lang
 import docqa.records
 import docqa.ingest as ingest_pkg
+import docqa.text
 from docqa.errors import DocumentError, IndexCorrupt, IndexNotFound
 from docqa.index.ingestion import chunker_settings
 from docqa.settings import Settings
@@ -41,6 +43,8 @@ class EvalIndex:
 def _pipeline_sources() -> list[Path]:
     files = sorted(Path(ingest_pkg.__file__).parent.glob("*.py"))
     files += sorted(p for p in Path(index_pkg.__file__).parent.glob("*.py") if p.name not in _QUERY_TIME_ONLY)
+    # the splitter and the stopwords (docqa/lang/*.toml) shape units and BM25 terms
+    files += [Path(docqa.text.__file__)] + sorted(Path(docqa.lang.__file__).parent.glob("*.toml"))
     return files + [Path(docqa.records.__file__)]
 
 
