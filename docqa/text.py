@@ -15,6 +15,7 @@ CJK_TEXT = "\u3000-\u303f" + HAN_ALL + "\uff00-\uffef"  # … and CJK punctuatio
 HAN_1_1 = range(0x4E00, 0x9FA6)  # the 20,902 ideographs of Unicode 1.1 (一 … 龥), as code points
 
 HAN_CHAR = re.compile(f"[{HAN_ALL}]")
+LATIN_CHAR = re.compile("[A-Za-z]")
 
 # Marks that end a sentence (full-width and ASCII), and the closing quotes and
 # brackets that stay with the sentence they close.

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
-from docqa.text import HAN, HAN_CHAR
+from docqa.text import HAN, HAN_CHAR, LATIN_CHAR
 
 CODES = ("zh", "en")
 _CLASSES = {"han": HAN}  # ${han} in a pattern: a character-class body
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -99,5 +98,5 @@ def _rule(code: str, name: str, entry: dict, words: dict[str, tuple[str, ...]], 
 def detect(text: str) -> str:
     """"en" when Latin letters outnumber Han characters more than twice, else "zh"."""
     cjk = len(HAN_CHAR.findall(text))
-    latin = len(_LATIN.findall(text))
+    latin = len(LATIN_CHAR.findall(text))
     return "en" if latin > 2 * cjk else "zh"

@@ -2,7 +2,6 @@
 numbers, expected answer kind and the organisations it names."""
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
@@ -13,10 +12,9 @@ from docqa.question.focus import FOCUS_BOOST, focus_spans
 from docqa.question.kinds import NUMBER, answer_kind
 from docqa.question.records import Question, Term
 from docqa.question.terms import equivalents, is_noun, merge_singles, word_weight
-from docqa.text import HAN_CHAR, normalize
+from docqa.text import HAN_CHAR, LATIN_CHAR, normalize
 
 _ZH = lang.load("zh")
-_LATIN = re.compile(r"[A-Za-z]")
 _ENTITY_TAGS = _ZH.wordset("entity_tags")
 _GENERIC_PLACES = _ZH.wordset("generic_places")
 
@@ -39,7 +37,7 @@ def analyse(
     words = merge_singles([normalize(w) for w in segmenter.coarse_words(stripped)], list(contexts))
     seen: dict[str, Term] = {}
     for w in words:
-        if not w or w in STOPWORDS or w in seen or not (HAN_CHAR.search(w) or _LATIN.search(w) or w.isdigit()):
+        if not w or w in STOPWORDS or w in seen or not (HAN_CHAR.search(w) or LATIN_CHAR.search(w) or w.isdigit()):
             continue
         if (len(w) == 1 and HAN_CHAR.match(w)) or _ZH.pattern("count_word").match(w):
             continue  # single characters and bare counts carry little on their own
