@@ -16,11 +16,13 @@ from collections import defaultdict
 from importlib import resources
 
 from docqa.index.tokenize import STOPWORDS
+from docqa.text import HAN, HAN_1_1, HAN_EXT
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _SKIP = ("CL:", "see ", "variant of", "old variant", "surname", "abbr. for", "used in", "erhua variant")
 _EN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
-_CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+_CJK_ONLY = re.compile(f"^[{HAN_EXT}]+$")
+_HAN_ONLY = re.compile(f"[{HAN}]+")
 MAX_CANDIDATES = 8
 MAX_PHRASE = 3
 
@@ -129,7 +131,7 @@ def pinyin_syllables() -> frozenset[str]:
     if _syllables is None:
         from pypinyin import lazy_pinyin
 
-        _syllables = frozenset(lazy_pinyin("".join(chr(c) for c in range(0x4E00, 0x9FA6))))
+        _syllables = frozenset(lazy_pinyin("".join(chr(c) for c in HAN_1_1)))
     return _syllables
 
 
@@ -167,6 +169,6 @@ class PinyinFinder:
         n, found = len(syllables), []
         for chars, spelled in self._texts:
             for i in range(len(chars) - n + 1):
-                if spelled[i : i + n] == syllables and all("\u4e00" <= c <= "\u9fff" for c in chars[i : i + n]):
+                if spelled[i : i + n] == syllables and _HAN_ONLY.fullmatch("".join(chars[i : i + n])):
                     found.append("".join(chars[i : i + n]))
         return list(dict.fromkeys(found))

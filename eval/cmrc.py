@@ -22,12 +22,12 @@ from pathlib import Path
 from docqa.errors import DocumentError
 from docqa.settings import Settings
 from docqa.eval.questions import EvalQuestion
+from docqa.text import sentence_spans
 
 NAME = "cmrc2018"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_dev.json"
 WINDOW = 20
-_SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 
 
 @dataclass
@@ -46,12 +46,10 @@ def evidence_for(context: str, answer: str, start: int) -> str:
         if start < 0:
             return answer
     end = start + len(answer)
-    s = start
-    while s > max(0, start - WINDOW) and not _SENTENCE_END.match(context[s - 1]):
-        s -= 1
-    e = end
-    while e < min(len(context), end + WINDOW) and not _SENTENCE_END.match(context[e - 1]):
-        e += 1
+    lo, hi = max(0, start - WINDOW), min(len(context), end + WINDOW)
+    spans = sentence_spans(context, start=lo, end=hi)  # sentences end at an end mark or a line break
+    s = max((a for a, _ in spans if a <= start), default=start)
+    e = min((b for _, b in spans if b >= end), default=end)
     return context[s:e].strip() or answer
 
 

@@ -68,10 +68,14 @@ def pipeline_sources() -> list[Path]:
     """The source files that shape what an index holds (for cache keys)."""
     import docqa.index
     import docqa.ingest
+    import docqa.lang
     import docqa.records
+    import docqa.text
 
     files = sorted(Path(docqa.ingest.__file__).parent.glob("*.py"))
     files += sorted(p for p in Path(docqa.index.__file__).parent.glob("*.py") if p.name not in _QUERY_TIME_ONLY)
+    # the sentence splitter and the stopwords (docqa/lang/*.toml) shape units and BM25 terms
+    files += [Path(docqa.text.__file__)] + sorted(Path(docqa.lang.__file__).parent.glob("*.toml"))
     return files + [Path(docqa.records.__file__)]
 
 

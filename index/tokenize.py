@@ -8,18 +8,14 @@ import re
 import threading
 import unicodedata
 
-_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?|[a-z][a-z0-9\-+.]*[a-z0-9+]|[a-z]|[\u3400-\u9fff\uf900-\ufaff]+")
+from docqa import lang
+from docqa.text import HAN_ALL, HAN_CHAR
 
-# Function words and question words: they carry no topic, so they neither
-# score in BM25 nor count as "key terms" a passage must cover.
-STOPWORDS = frozenset(
-    """的 了 和 与 及 或 是 在 有 为 对 从 把 被 由 等 中 上 下 个 这 那 其 之 也 都 而 并 以 于 将 要 会 能 可 还 就 又 吗 呢 吧 啊 呀 么 嘛
-    什么 哪些 哪个 哪里 哪儿 哪家 哪 多少 几 几个 几家 如何 怎么 怎样 怎么样 为什么 为何 何时 何地 什么样 啥 谁 是否 有没有 是不是 是什么 有哪些
-    比例 比重 百分比 占比 数量 数目 东西 名字 名称 内容 意思 样子 规模 程度 特点 啥时候 啥时 这个 那个 这些 那些 有个 一种 具体 真的 到底 究竟 有关 相关 涉及 跟 和 同 一共 总共 共 总计 合计 一起 大概 大约 目前 现在 已经 请问 请 告诉 一下 介绍 说说 讲讲 知道 里 方面 主要 相关 具体 情况 报告 提到 提及 根据 关于 所 一个 一些 哪一 我 你 我们 他们 它
-    the a an of to in on for and or is are was were be been being by with as at from that this these those it its
-    what which who whom whose when where why how many much does do did can could should would will about into than
-    percentage proportion ratio amount number numbers among together bring brought get got make made also only very more most such other between within whether please tell me list name give report mentioned mention according there their they has have had any some""".split()
-)
+_WORD = re.compile(rf"[0-9]+(?:[.,][0-9]+)*%?|[a-z][a-z0-9\-+.]*[a-z0-9+]|[a-z]|[{HAN_ALL}]+")
+
+# Function words and question words (docqa/lang/*.toml): they carry no topic,
+# so they neither score in BM25 nor count as "key terms" a passage must cover.
+STOPWORDS = frozenset().union(*(lang.load(code).wordset("stopwords") for code in lang.CODES))
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +72,7 @@ class Segmenter:
         tk = None
         for m in _WORD.finditer(norm):
             w = m.group()
-            if "\u3400" <= w[0] <= "\ufaff":
+            if HAN_CHAR.match(w):
                 tk = tk or self._tokenizer()
                 out.extend(tk.cut_for_search(w, HMM=True))
             else:
@@ -104,7 +100,7 @@ class Segmenter:
         out: list[str] = []
         for m in _WORD.finditer(norm):
             w = m.group()
-            if "\u3400" <= w[0] <= "\ufaff":
+            if HAN_CHAR.match(w):
                 out.extend(self._tokenizer().cut(w, HMM=True))
             else:
                 out.append(w)

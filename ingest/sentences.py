@@ -4,12 +4,15 @@ from __future__ import annotations
 import re
 
 from docqa.records import Unit
+from docqa.text import CJK_TEXT, CLOSING, SENTENCE_MARKS, sentence_spans
 
 # A sentence ends after 。！？；!?; (and an ellipsis), plus any closing quotes or brackets.
-_SENT_END = re.compile(r"(?:[。！？；!?;]|…{1,2}|\.(?=\s|$))[”’」』）)\]】》]*")
+_SENT_END = re.compile(rf"(?:[{SENTENCE_MARKS}]|…{{1,2}}|\.(?=\s|$))[{CLOSING}\]】》]*")
+# … or at a line break, where lines are hard (not wrapped PDF text).
+_SENT_OR_LINE_END = re.compile(rf"{_SENT_END.pattern}|\n")
 # Clause boundaries inside a sentence.
-_CLAUSE_END = re.compile(r"[，,：:][”’」』）)\]】》]*")
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CLAUSE_END = re.compile(rf"[，,：:][{CLOSING}\]】》]*")
+_CJK = re.compile(f"[{CJK_TEXT}]")
 MAX_SENTENCE_CHARS = 400
 MAX_UNIT_CHARS = 160
 
@@ -39,50 +42,14 @@ def _trimmed(doc: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _split(doc: str, start: int, end: int, boundary: re.Pattern, hard_newlines: bool) -> list[tuple[int, int]]:
-    spans, s = [], start
-    depth = _bracket_depth(doc, start, end)
-    for m in boundary.finditer(doc, start, end):
-        if depth[m.start() - start]:
-            continue  # a comma inside （…） or “…” does not end a clause or sentence
-        spans.append((s, m.end()))
-        s = m.end()
-    spans.append((s, end))
-    if hard_newlines:
-        split = []
-        for s, e in spans:
-            pos = s
-            for i in range(s, e):
-                if doc[i] == "\n":
-                    split.append((pos, i))
-                    pos = i + 1
-            split.append((pos, e))
-        spans = split
+def _split(doc: str, start: int, end: int, boundary: re.Pattern) -> list[tuple[int, int]]:
+    """Trimmed, non-empty spans; a boundary inside （…） or “…” does not end a clause or sentence."""
     out = []
-    for s, e in spans:
+    for s, e in sentence_spans(doc, boundary, start, end, nested=True):
         s, e = _trimmed(doc, s, e)
         if e > s:
             out.append((s, e))
     return out
-
-
-_OPEN = "（(「『“《【"
-_CLOSE = "）)」』”》】"
-
-
-def _bracket_depth(doc: str, start: int, end: int) -> list[int]:
-    """Nesting depth of brackets and quotes at each position (unbalanced ones
-    are forgotten at the end of a line, so a stray bracket cannot swallow text)."""
-    depth, d = [], 0
-    for ch in doc[start:end]:
-        if ch in _OPEN:
-            d += 1
-        elif ch in _CLOSE and d:
-            d -= 1
-        elif ch == "\n":
-            d = 0
-        depth.append(d)
-    return depth
 
 
 def _limit(doc: str, spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
@@ -93,7 +60,7 @@ def _limit(doc: str, spans: list[tuple[int, int]], limit: int) -> list[tuple[int
             out.append((s, e))
             continue
         pos = s
-        for cs, ce in _split(doc, s, e, _CLAUSE_END, False):
+        for cs, ce in _split(doc, s, e, _CLAUSE_END):
             if ce - pos > limit and cs > pos:
                 out.append(_trimmed(doc, pos, cs))
                 pos = cs
@@ -108,12 +75,12 @@ def split_units(doc: str, start: int, end: int, hard_newlines: bool = True) -> l
     """The clauses of the sentences of ``doc[start:end]`` as units (offsets
     into ``doc``); each unit knows its sentence."""
     units = []
-    for s, e in _limit(doc, _split(doc, start, end, _SENT_END, hard_newlines), MAX_SENTENCE_CHARS):
-        for cs, ce in _limit(doc, _split(doc, s, e, _CLAUSE_END, False), MAX_UNIT_CHARS):
+    for s, e in _limit(doc, _split(doc, start, end, _SENT_OR_LINE_END if hard_newlines else _SENT_END), MAX_SENTENCE_CHARS):
+        for cs, ce in _limit(doc, _split(doc, s, e, _CLAUSE_END), MAX_UNIT_CHARS):
             units.append(Unit(cs, ce, display(doc[cs:ce]), s))
     return units
 
 
 def split_clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:
     """Clause spans (offsets into ``doc``) of one sentence."""
-    return _split(doc, start, end, _CLAUSE_END, False)
+    return _split(doc, start, end, _CLAUSE_END)

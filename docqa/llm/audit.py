@@ -14,8 +14,10 @@ import sys
 import unicodedata
 from pathlib import Path
 
-# a sentence, up to its end mark and any closing quotes (…。”[2]), with the markers before or after
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]|$)[”’」』）)\"']*(?:\s*\[\d+\])*")
+from docqa.text import CLOSING, SENTENCE_MARKS, sentence_spans
+
+# a sentence ends at its end mark with any closing quotes and markers after it (…。”[2]), or at a line break
+_END = re.compile(rf"[{SENTENCE_MARKS}][{CLOSING}\"']*(?:\s*\[\d+\])*|\n")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MARKS = re.compile(r"\[(\d+)\]")
 
@@ -35,12 +37,24 @@ def _cited_text(answer: dict, n: int) -> str:
     return c.get("quote") or ""
 
 
+def _sentences(text: str) -> list[str]:
+    """The sentences of an answer; end marks and line breaks start none, and a
+    line that ends without an end mark is not read (unless it is the last)."""
+    out = []
+    for start, end in sentence_spans(text, _END, skip=SENTENCE_MARKS + "\n"):
+        if text[end - 1] != "\n":
+            out.append(text[start:end])
+        elif end == len(text):
+            out.append(text[start : end - 1])
+    return out
+
+
 def unsupported_numbers(answer: dict) -> list[tuple[str, str]]:
     """(number, sentence) pairs of an answer contract whose number no cited passage holds."""
     if answer.get("refused"):
         return []
     out = []
-    for sentence in _SENTENCE.findall(answer.get("answer") or ""):
+    for sentence in _sentences(answer.get("answer") or ""):
         body = _MARKS.sub("", sentence)
         cited = set(_NUMBER.findall(_digits(" ".join(_cited_text(answer, int(n)) for n in _MARKS.findall(sentence)))))
         for num in _NUMBER.findall(_digits(body)):  # whole numbers: 6 is not supported by 36

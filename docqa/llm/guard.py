@@ -31,16 +31,19 @@ import numpy as np
 from docqa.errors import DocumentError
 from docqa.llm import numbers
 from docqa.records import Citation, Hit
+from docqa.text import CLOSING, HAN_ALL, HAN_EXT, SENTENCE_MARKS, sentence_spans
 
 _MARKER = re.compile(
     r"[\[［【]\s*(?:passages?|资料|段落|来源)?\s*(\d{1,3}(?:\s*[,，、\-–~]\s*\d{1,3})*)\s*[\]］】]", re.I
 )
 _BULLET = re.compile(r"(?m)^[ \t]*(?:\d{1,2}[.、)）](?!\d)|[-*•·]|#+)[ \t]*")
-_END = re.compile(r"[。！？!?；;]+|\.(?!\d)|\n+")
-_TRAIL = re.compile(r"(?:[ \t]*[”’\"'」』)）]|[ \t]*" + _MARKER.pattern + ")*", re.I)
+# A reply's sentence ends at a run of end marks, a full stop that is no decimal
+# point, or line breaks; closing quotes and its [n] markers stay with it.
+_END = re.compile(rf"(?:[{SENTENCE_MARKS}]+|\.(?!\d)|\n+)(?:[ \t]*[{CLOSING}\"']|[ \t]*{_MARKER.pattern})*", re.I)
 _TERMINATOR = re.compile(r"[。！？!?；;.，,：:、\s]+$")
-_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9]{2,}")
-_KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
+_CONTENT = re.compile(rf"[{HAN_ALL}]|[A-Za-z0-9]{{2,}}")
+_KEEP = re.compile(rf"[{HAN_ALL}A-Za-z0-9]+")
+_HAN = re.compile(f"[{HAN_EXT}]")
 MAX_QUOTE_CHARS = 360
 # References to the passages themselves ("根据资料中的第3段", "according to passage 2",
 # "(Passage 2)"): not claims, and their numbers would be wrong once citations are renumbered.
@@ -195,14 +198,8 @@ def split_sentences(text: str) -> list[tuple[str, bool]]:
     whether a line break ended it."""
     text = _BULLET.sub("", text.replace("**", "").replace("__", ""))
     out: list[tuple[str, bool]] = []
-    pos = 0
-    while pos < len(text):
-        m = _END.search(text, pos)
-        if m is None:
-            piece, pos = text[pos:], len(text)
-        else:
-            end = _TRAIL.match(text, m.end()).end()
-            piece, pos = text[pos:end], end
+    for start, end in sentence_spans(text, _END):
+        piece = text[start:end]
         if piece.strip():
             out.append((piece.strip(), "\n" in piece))
         elif out and "\n" in piece:
@@ -345,7 +342,7 @@ class Guard:
         for (raw, body, closing, newline, cited, wrong), vec in zip(sentences, vecs):
             grams = bigrams(body)
             claims = numbers.claims(body)
-            english = lang == "en" or not re.search(r"[\u3400-\u9fff]", body)
+            english = lang == "en" or not _HAN.search(body)
             reason = f"cites {', '.join(f'[{n}]' for n in wrong)}, which was not given" if wrong else "no citation"
             tops = [self._best(grams, vec, claims, cands[p.n], english) for p in passages]
             top = max((t for t in tops if t is not None), key=lambda t: t[1], default=None)
@@ -391,7 +388,7 @@ class Guard:
                     number[key] = len(citations)
                 if f"[{number[key]}]" not in marks:
                     marks += f"[{number[key]}]"
-            closing = closing or ("。" if lang == "zh" and re.search(r"[\u3400-\u9fff]", body) else ".")
+            closing = closing or ("。" if lang == "zh" and _HAN.search(body) else ".")
             sep = "" if i == len(kept) - 1 else ("\n" if newline else ("" if closing in "。！？；" else " "))
             parts.append(f"{body}{marks}{closing}{sep}")
         return "".join(parts), citations

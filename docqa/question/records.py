@@ -1,0 +1,60 @@
+"""What a question analysis yields: the question's key terms and the question."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docqa.question.kinds import VALUE_KINDS
+from docqa.text import normalize
+
+
+@dataclass
+class Term:
+    text: str  # normalised
+    weight: float
+    parts: list[str] = field(default_factory=list)  # finer words, for partial credit
+    seen: bool = True  # does the corpus have it (or its parts)?
+    forms: list[str] = field(default_factory=list)  # strings that count as the term (translations)
+    required: bool = False  # a number or ordinal: an answer about another one is wrong
+    entity: bool = False  # a place or person name
+    focus: bool = False  # what the question asks about
+    noun: bool = False  # jieba's dictionary knows it as a noun
+
+    def __post_init__(self) -> None:
+        if not self.forms:
+            self.forms = [self.text]
+
+
+@dataclass
+class Question:
+    text: str
+    lang: str
+    kind: str
+    terms: list[Term]
+    numbers: list[str]
+    # organisations the question names that head sections of the documents, each as the
+    # spellings that count (上海期智研究院, 期智研究院): the answer must be about one of them
+    organisations: list[tuple[str, ...]] = field(default_factory=list)
+
+    def about_named(self, section: str, text: str) -> bool:
+        """Is a passage (its section path and text) about an organisation the question names?"""
+        if not self.organisations:
+            return True
+        where = normalize(section) + "\n" + normalize(text)
+        return any(f in where for forms in self.organisations for f in forms)
+
+    @property
+    def total_weight(self) -> float:
+        return sum(t.weight for t in self.terms)
+
+    @property
+    def missing_entities(self) -> list[str]:
+        """Place or person names the documents never mention (another city, …)."""
+        return [t.text for t in self.terms if t.entity and not t.seen]
+
+    @property
+    def missing_focus(self) -> list[str]:
+        """What a Chinese question asks about, when the documents never use the
+        word (准确率, 估值, 探测器): they mention the topic, not the thing asked."""
+        if self.lang != "zh" or self.kind not in VALUE_KINDS:
+            return []  # English words reach the documents only through a dictionary; "什么文件" names a category
+        return [t.text for t in self.terms if t.focus and not t.seen and t.noun]
