@@ -3,6 +3,7 @@ exactly as ``docqa serve`` serves them (same flags, same ``DOCQA_*`` variables).
 
 The UI itself is ``docqa.web.ui.build_app``; this file only starts it, and
 importing it loads no model and starts nothing."""
+
 from __future__ import annotations
 
 from docqa.web.ui import build_app

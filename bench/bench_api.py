@@ -8,6 +8,7 @@ as ratios to in-process; then throughput (answers/s) with 20 concurrent
 clients as a ratio to sequential in-process answering.  Uses the real model
 over the bundled report in a temporary DOCQA_HOME (``--fake``: the fake
 embedder, for a quick smoke run).  Everything runs on 127.0.0.1."""
+
 from __future__ import annotations
 
 import argparse
@@ -88,6 +89,7 @@ def main() -> None:
             client.predict(q, api_name="/ask")
 
         results = {}
+
         # interleave the three paths round by round so drift hits all alike
         def api_ask(q):
             http.post(f"{url}/api/ask", json={"question": q}).raise_for_status()
@@ -112,8 +114,10 @@ def main() -> None:
             lat["Gradio /ask (gradio_client)"] += timed(lambda q: client.predict(q, api_name="/ask"), QUESTIONS)
         base50 = percentile(lat["engine.ask (in-process)"], 50)
         base95 = percentile(lat["engine.ask (in-process)"], 95)
-        print(f"latency, {len(items)} asks each ({'fake embedder' if args.fake else 'real model'}, bundled report, "
-              f"concurrency={settings.concurrency}, {os.cpu_count()} CPUs)")
+        print(
+            f"latency, {len(items)} asks each ({'fake embedder' if args.fake else 'real model'}, bundled report, "
+            f"concurrency={settings.concurrency}, {os.cpu_count()} CPUs)"
+        )
         print(f"{'path':32} {'p50 ms':>8} {'p95 ms':>8} {'p50 ratio':>10} {'p95 ratio':>10}")
         for name, xs in lat.items():
             p50, p95 = percentile(xs, 50), percentile(xs, 95)

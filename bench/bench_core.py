@@ -15,6 +15,7 @@
 Rounds alternate baseline and subject; medians are reported.  The machine is
 shared: only the ratios are meaningful.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -108,8 +109,13 @@ def bench_startup(home: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", STARTUP], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     total = time.perf_counter() - t0
     ready, first, embedded, answer = out.stdout.strip().split(" ", 3)
-    return {"process_to_answer_s": total, "engine_ready_s": float(ready), "first_answer_s": float(first),
-            "passages_embedded": int(embedded), "answer": answer}
+    return {
+        "process_to_answer_s": total,
+        "engine_ready_s": float(ready),
+        "first_answer_s": float(first),
+        "passages_embedded": int(embedded),
+        "answer": answer,
+    }
 
 
 def main() -> None:
@@ -142,14 +148,22 @@ def main() -> None:
     start = bench_startup(home)
 
     print()
-    print(f"ingest throughput   {ing['ingest']:.1f} chunks/s vs raw encode {ing['raw']:.1f} chunks/s "
-          f"({ing['chunks']} chunks): ratio {ing['ingest'] / ing['raw']:.2f} (target >= 0.9)")
-    print(f"ask latency p50     {ask['ask_p50']:.1f} ms vs raw single-query encode {ask['raw_p50']:.1f} ms: "
-          f"ratio {ask['ask_p50'] / ask['raw_p50']:.2f} (target <= 1.5)")
-    print(f"ask latency p95     {ask['ask_p95']:.1f} ms vs {ask['raw_p95']:.1f} ms: ratio {ask['ask_p95'] / ask['raw_p95']:.2f}")
-    print(f"start-up            engine ready {start['engine_ready_s']:.1f} s (imports, model, index), first answer "
-          f"{start['first_answer_s']:.2f} s later; process start to answer {start['process_to_answer_s']:.1f} s; "
-          f"documents embedded: {start['passages_embedded']}")
+    print(
+        f"ingest throughput   {ing['ingest']:.1f} chunks/s vs raw encode {ing['raw']:.1f} chunks/s "
+        f"({ing['chunks']} chunks): ratio {ing['ingest'] / ing['raw']:.2f} (target >= 0.9)"
+    )
+    print(
+        f"ask latency p50     {ask['ask_p50']:.1f} ms vs raw single-query encode {ask['raw_p50']:.1f} ms: "
+        f"ratio {ask['ask_p50'] / ask['raw_p50']:.2f} (target <= 1.5)"
+    )
+    print(
+        f"ask latency p95     {ask['ask_p95']:.1f} ms vs {ask['raw_p95']:.1f} ms: ratio {ask['ask_p95'] / ask['raw_p95']:.2f}"
+    )
+    print(
+        f"start-up            engine ready {start['engine_ready_s']:.1f} s (imports, model, index), first answer "
+        f"{start['first_answer_s']:.2f} s later; process start to answer {start['process_to_answer_s']:.1f} s; "
+        f"documents embedded: {start['passages_embedded']}"
+    )
     print(f"                    answer: {start['answer']}")
     shutil.rmtree(home, ignore_errors=True)
 

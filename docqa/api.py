@@ -5,6 +5,7 @@ programs build on.  Everything else is internal and may change.
     engine = make_engine(Settings())     # the model loads here, not at import
     answer = engine.ask("上海累计备案了多少家新型研发机构？")
 """
+
 from __future__ import annotations
 
 from docqa.collection import Collection
@@ -20,7 +21,7 @@ from docqa.errors import (
     ModelUnavailable,
 )
 from docqa.factory import make_embedder, make_engine, make_ingestor
-from docqa.index.ingestion import IngestReport, Ingestor, chunker_settings, pipeline_sources
+from docqa.index.ingestion import Ingestor, IngestReport, chunker_settings, pipeline_sources
 from docqa.index.store import read_manifest
 from docqa.ingest.discover import Discovery, discover
 from docqa.records import Answer, Citation, Hit

@@ -1,11 +1,12 @@
 """``docqa``: the command line.  Parses input, calls the engine, prints the result.
 Every ``DocQAError`` becomes one line on stderr and a non-zero exit code."""
+
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +15,7 @@ from docqa.settings import BUNDLED_CORPUS, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="DocQA: cited answers from your documents.")
 
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")]
 
 
 def _settings(index: Path | None = None, **overrides) -> Settings:
@@ -31,7 +32,7 @@ def _err(msg: str) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories (default: the bundled report).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories (default: the bundled report).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Discard the index and build it from these paths.")] = False,
     skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files instead of stopping.")] = False,
     index: IndexOpt = None,
@@ -59,7 +60,7 @@ def ingest(
     finally:
         if "bar" in bar:
             bar["bar"].close()
-    for path, why in report.failed:
+    for _path, why in report.failed:
         _err(f"skipped {why}")
     typer.echo(report.summary())
 
@@ -68,9 +69,9 @@ def ingest(
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in Chinese or English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Passages to retrieve (1-50).")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to retrieve (1-50).")] = None,
     mode: Annotated[
-        Optional[str], typer.Option("--mode", help="extractive (quote the source) or llm (DOCQA_LLM_*); default DOCQA_MODE.")
+        str | None, typer.Option("--mode", help="extractive (quote the source) or llm (DOCQA_LLM_*); default DOCQA_MODE.")
     ] = None,
     index: IndexOpt = None,
 ) -> None:
@@ -121,9 +122,9 @@ def remove(
 
 def _register_client_commands() -> None:
     """Commands whose code lives with the client they start (kept light to import)."""
+    from docqa.eval.commands import eval_command
     from docqa.llm.commands import llm_server
     from docqa.web.commands import serve
-    from docqa.eval.commands import eval_command
 
     app.command("serve")(serve)
     app.command("eval")(eval_command)

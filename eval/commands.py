@@ -1,36 +1,37 @@
 """``docqa eval`` (and ``python -m docqa.eval``): parse flags, run the eval, print the
 figures and the paths written.  Heavy imports happen inside the command."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 BENCHMARKS = ("cmrc2018",)
 
-QuestionsOpt = Annotated[Optional[Path], typer.Option("--questions", help="Question set, JSONL (default: the bundled set).")]
+QuestionsOpt = Annotated[Path | None, typer.Option("--questions", help="Question set, JSONL (default: the bundled set).")]
 CorpusOpt = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Option("--corpus", help="Files or directories to answer from (default: the bundled report)."),
 ]
 MoreCorpusArg = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Argument(metavar="PATH", show_default=False, help="More corpus paths, so `--corpus a b c` works."),
 ]
-BenchmarkOpt = Annotated[Optional[str], typer.Option("--benchmark", help="Benchmark instead of a question set: cmrc2018.")]
+BenchmarkOpt = Annotated[str | None, typer.Option("--benchmark", help="Benchmark instead of a question set: cmrc2018.")]
 BenchmarkPathOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--benchmark-path", help="Benchmark file (default: ../shared/benchmarks/cmrc2018/cmrc2018_dev.json)."),
 ]
-LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Ask a deterministic sample of N questions.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Output directory (default: eval-out/<timestamp>).")]
-ModeOpt = Annotated[Optional[str], typer.Option("--mode", help="Answer mode: extractive or llm (default: DOCQA_MODE).")]
-TopKOpt = Annotated[Optional[int], typer.Option("--top-k", help="Passages retrieved per question (default: DOCQA_TOP_K).")]
-BaselineOpt = Annotated[Optional[Path], typer.Option("--baseline", help="Output directory of an earlier run.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Ask a deterministic sample of N questions.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Output directory (default: eval-out/<timestamp>).")]
+ModeOpt = Annotated[str | None, typer.Option("--mode", help="Answer mode: extractive or llm (default: DOCQA_MODE).")]
+TopKOpt = Annotated[int | None, typer.Option("--top-k", help="Passages retrieved per question (default: DOCQA_TOP_K).")]
+BaselineOpt = Annotated[Path | None, typer.Option("--baseline", help="Output directory of an earlier run.")]
 GateOpt = Annotated[bool, typer.Option("--gate", help="Run the bundled set; exit 1 if a figure misses its threshold.")]
 WriteOpt = Annotated[bool, typer.Option("--write-thresholds", help="Run the bundled set; rewrite the thresholds from it.")]
-ThresholdsOpt = Annotated[Optional[Path], typer.Option("--thresholds", help="Default: eval/thresholds.toml.")]
+ThresholdsOpt = Annotated[Path | None, typer.Option("--thresholds", help="Default: eval/thresholds.toml.")]
 MarginOpt = Annotated[float, typer.Option("--margin", min=0.0, max=0.5, help="--write-thresholds: margin below the rates.")]
 RebuildOpt = Annotated[bool, typer.Option("--rebuild-index", help="Rebuild the eval index even if a cached one matches.")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")]
@@ -62,10 +63,10 @@ def _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limi
 
 def _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit):
     """(questions, corpus paths, question source, corpus source)."""
-    from docqa.settings import BUNDLED_CORPUS
     from docqa.eval import cmrc
     from docqa.eval.questions import BUNDLED_QUESTIONS, load_questions, sample
     from docqa.eval.runner import Source, file_detail
+    from docqa.settings import BUNDLED_CORPUS
 
     if benchmark:
         bench = cmrc.load(settings, benchmark_path)
@@ -127,10 +128,10 @@ def eval_command(
     progress: ProgressOpt = True,
 ) -> None:
     """Evaluate answers on a question set: retrieval, facts, citations, refusals."""
-    from docqa.settings import Settings
     from docqa.eval import gate as gating
     from docqa.eval import table
     from docqa.eval.runner import default_out_dir, run_eval
+    from docqa.settings import Settings
 
     _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limit, gate, write_thresholds)
     corpus = list(corpus or []) + list(more_corpus or [])

@@ -1,5 +1,6 @@
 """Compare a run with an earlier one (``--baseline DIR``): each summary figure,
 and question by question what got fixed, what regressed and what moved."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ class MetricChange:
 
     @property
     def verdict(self) -> str:
-        """"better", "worse" or "same" (latency is reported, never judged)."""
+        """ "better", "worse" or "same" (latency is reported, never judged)."""
         d = self.delta
         if d is None or abs(d) < 1e-9 or self.name.startswith("latency_ms."):
             return "same"
@@ -103,12 +104,8 @@ def _question_change(before: dict, after: dict) -> tuple[str, str] | None:
     return ("better" if better > worse else "worse" if worse > better else "changed"), "; ".join(notes)
 
 
-def compare(
-    baseline: Path, before_summary: dict, before: dict[str, dict], summary: dict, after: dict[str, dict]
-) -> Comparison:
-    metrics = [
-        MetricChange(f"{s}.{k}", metric(before_summary, s, k), metric(summary, s, k), d) for s, k, d in SUMMARY_METRICS
-    ]
+def compare(baseline: Path, before_summary: dict, before: dict[str, dict], summary: dict, after: dict[str, dict]) -> Comparison:
+    metrics = [MetricChange(f"{s}.{k}", metric(before_summary, s, k), metric(summary, s, k), d) for s, k, d in SUMMARY_METRICS]
     cmp = Comparison(Path(baseline), metrics)
     cmp.only_before = [i for i in before if i not in after]
     cmp.only_after = [i for i in after if i not in before]

@@ -6,6 +6,7 @@ the model, the chunker settings and the source of the code that builds an
 index.  A later run over the same content reuses it; any change builds a new
 one.  The user's index (``settings.index_path``) is never read or written.
 """
+
 from __future__ import annotations
 
 import hashlib

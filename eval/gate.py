@@ -5,12 +5,13 @@ The file has a ``[min]`` table (the figure must be at least this) and a
 ``docqa eval --write-thresholds`` rewrites it from a run of the bundled
 set, minus a margin, with a comment saying when and how.
 """
+
 from __future__ import annotations
 
 import math
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docqa.errors import DocQAError, DocumentError
@@ -19,8 +20,16 @@ from docqa.eval.metrics import metric
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 # Figures the gate checks (latency depends on the machine and is left out).
 GATED = {
-    "min": ["retrieval.hit@1", "retrieval.hit@5", "retrieval.mrr", "answer.fact_recall", "answer.exact",
-            "citation.precision", "citation.recall", "abstention.recall"],
+    "min": [
+        "retrieval.hit@1",
+        "retrieval.hit@5",
+        "retrieval.mrr",
+        "answer.fact_recall",
+        "answer.exact",
+        "citation.precision",
+        "citation.recall",
+        "abstention.recall",
+    ],
     "max": ["abstention.false_rate", "answer.median_chars"],
 }
 RATE_MARGIN = 0.02
@@ -53,16 +62,14 @@ def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
     except FileNotFoundError as exc:
         raise DocumentError(f"{path}: no thresholds file; create it with `docqa eval --write-thresholds`") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DocumentError(
-            f"{path}: invalid TOML ({exc}); fix it or rewrite it with `docqa eval --write-thresholds`"
-        ) from exc
+        raise DocumentError(f"{path}: invalid TOML ({exc}); fix it or rewrite it with `docqa eval --write-thresholds`") from exc
     out = {"min": {}, "max": {}}
     for table in out:
         for name, value in (data.get(table) or {}).items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise DocumentError(f"{path}: [{table}] {name} must be a number")
             if "." not in name:
-                raise DocumentError(f"{path}: [{table}] {name!r} must be a summary figure like \"answer.fact_recall\"")
+                raise DocumentError(f'{path}: [{table}] {name!r} must be a summary figure like "answer.fact_recall"')
             out[table][name] = float(value)
     return out
 
@@ -99,7 +106,7 @@ def thresholds_from(
 def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], rate_margin: float, chars_margin: int) -> str:
     cfg = summary.get("config", {})
     chunker = ", ".join(f"{k} {v}" for k, v in (cfg.get("chunker") or {}).items())
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# CI gate for the bundled question set (`docqa eval --gate`, run by .ci/run).",
         f"# Measured {when} with `docqa eval --write-thresholds`:",

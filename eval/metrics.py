@@ -25,6 +25,7 @@ Definitions (answerable questions only, unless said otherwise):
 
 Undefined figures (no answerable questions, no citations, …) are ``None``.
 """
+
 from __future__ import annotations
 
 import re

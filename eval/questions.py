@@ -8,6 +8,7 @@ fact must appear in a correct answer.  ``evidence`` are substrings of the
 source that contain the answer.  Loading validates every line and names the
 line and field that is wrong.
 """
+
 from __future__ import annotations
 
 import json

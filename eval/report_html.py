@@ -2,6 +2,7 @@
 person can read: the figures, per-type charts, latency, what changed since a
 baseline, and every failure with its question, answer, expected facts and
 cited quotes.  All document text, questions and answers are HTML-escaped."""
+
 from __future__ import annotations
 
 import base64
@@ -76,8 +77,12 @@ def charts(summary: dict, predictions: list[dict]) -> list[tuple[str, str]]:
         by_type = summary.get("by_type", {})
         answerable = [t for t, s in by_type.items() if s["answerable"]]
         if answerable:
-            series = [("hit@5", "retrieval", "hit@5"), ("fact recall", "answer", "fact_recall"),
-                      ("exact", "answer", "exact"), ("citation recall", "citation", "recall")]
+            series = [
+                ("hit@5", "retrieval", "hit@5"),
+                ("fact recall", "answer", "fact_recall"),
+                ("exact", "answer", "exact"),
+                ("citation recall", "citation", "recall"),
+            ]
             fig = Figure(figsize=(max(6, 0.9 * len(answerable) + 2), 3.6))
             ax = fig.subplots()
             width = 0.8 / len(series)
@@ -94,8 +99,12 @@ def charts(summary: dict, predictions: list[dict]) -> list[tuple[str, str]]:
         if types:
             fig = Figure(figsize=(max(6, 0.7 * len(types) + 2), 3.2))
             ax = fig.subplots()
-            shares = [metric(by_type[t], "abstention", "recall") if not by_type[t]["answerable"]
-                      else metric(by_type[t], "abstention", "false_rate") for t in types]
+            shares = [
+                metric(by_type[t], "abstention", "recall")
+                if not by_type[t]["answerable"]
+                else metric(by_type[t], "abstention", "false_rate")
+                for t in types
+            ]
             colors = ["#4c72b0" if by_type[t]["answerable"] == 0 else "#dd8452" for t in types]
             ax.bar(range(len(types)), [s or 0 for s in shares], color=colors)
             ax.set_xticks(range(len(types)), types, rotation=30, ha="right", fontsize=8)
@@ -156,19 +165,24 @@ def _type_table(summary: dict) -> str:
     head = "<tr><th>type</th>" + "".join(f"<th>{_e(c)}</th>" for c, _, _ in TYPE_COLUMNS) + "</tr>"
     rows = [head]
     for t, sub in summary.get("by_type", {}).items():
-        cells = [
-            str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS
-        ]
+        cells = [str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
         rows.append(f"<tr><td>{_e(t)}</td>" + "".join(f"<td class=num>{_e(c)}</td>" for c in cells) + "</tr>")
-    legend = ("<p class=small>n: questions; facts: fact recall; chars: median answer length; cit.P / cit.R: citation "
-              "precision / recall; abst.R: unanswerable questions refused; false: answerable questions refused.</p>")
+    legend = (
+        "<p class=small>n: questions; facts: fact recall; chars: median answer length; cit.P / cit.R: citation "
+        "precision / recall; abst.R: unanswerable questions refused; false: answerable questions refused.</p>"
+    )
     return "<table>" + "".join(rows) + "</table>" + legend
 
 
 def _changes(cmp: Comparison) -> str:
     parts = [f"<p>Baseline: <code>{_e(cmp.baseline)}</code>.</p>"]
-    titles = {"fixed": "Fixed (failed before, pass now)", "regressed": "Regressed (passed before, fail now)",
-              "better": "Better", "worse": "Worse", "changed": "Changed"}
+    titles = {
+        "fixed": "Fixed (failed before, pass now)",
+        "regressed": "Regressed (passed before, fail now)",
+        "better": "Better",
+        "worse": "Worse",
+        "changed": "Changed",
+    }
     for kind, title in titles.items():
         qs = cmp.of_kind(kind)
         parts.append(f"<h3>{_e(title)}: {len(qs)}</h3>")
@@ -178,11 +192,15 @@ def _changes(cmp: Comparison) -> str:
                 f"<td class=small>{_e(_clip(q.answer_before))}</td><td class=small>{_e(_clip(q.answer_after))}</td></tr>"
                 for q in qs
             )
-            parts.append("<table><tr><th>id</th><th>type</th><th>question</th><th>what changed</th>"
-                         f"<th>answer before</th><th>answer now</th></tr>{rows}</table>")
+            parts.append(
+                "<table><tr><th>id</th><th>type</th><th>question</th><th>what changed</th>"
+                f"<th>answer before</th><th>answer now</th></tr>{rows}</table>"
+            )
     if cmp.only_before or cmp.only_after:
-        parts.append(f"<p class=small>Only in the baseline: {len(cmp.only_before)} questions; only in this run: "
-                     f"{len(cmp.only_after)} questions.</p>")
+        parts.append(
+            f"<p class=small>Only in the baseline: {len(cmp.only_before)} questions; only in this run: "
+            f"{len(cmp.only_after)} questions.</p>"
+        )
     return "".join(parts)
 
 
@@ -197,7 +215,7 @@ def _failure(p: dict) -> str:
         facts = []
         for fact, found in zip(gold.get("answers", []), s.get("facts_found", [])):
             alts = fact if isinstance(fact, list) else [fact]
-            mark = '<span class=ok>✓</span>' if found else '<span class=bad>✗</span>'
+            mark = "<span class=ok>✓</span>" if found else "<span class=bad>✗</span>"
             facts.append(f"{mark} {_e(' / '.join(alts))}")
         lines.append(f"<div><span class=label>expected</span>{' · '.join(facts)}</div>")
         if gold.get("evidence"):
@@ -212,15 +230,19 @@ def _failure(p: dict) -> str:
         where = " › ".join(x for x in (c.get("title"), c.get("section")) if x)
         mark = ""
         if gold.get("answerable") and i < len(supported):
-            mark = '<span class=ok>✓</span> ' if supported[i] else '<span class=bad>✗</span> '
-        lines.append(f"<div><span class=label>[{_e(c.get('n'))}]</span>{mark}<span class=quote>{_e(c.get('quote'))}</span> "
-                     f"<span class=small>{_e(where)}, chars {_e(c.get('start'))}–{_e(c.get('end'))}</span></div>")
+            mark = "<span class=ok>✓</span> " if supported[i] else "<span class=bad>✗</span> "
+        lines.append(
+            f"<div><span class=label>[{_e(c.get('n'))}]</span>{mark}<span class=quote>{_e(c.get('quote'))}</span> "
+            f"<span class=small>{_e(where)}, chars {_e(c.get('start'))}–{_e(c.get('end'))}</span></div>"
+        )
     if gold.get("answerable") and (s.get("rank") is None or s.get("rank") > 1) and p.get("passages"):
         top = p["passages"][0]
         text = top.get("text", "")
         text = text if len(text) <= PASSAGE_PREVIEW else text[:PASSAGE_PREVIEW] + "…"
-        lines.append(f"<div><span class=label>top passage</span><span class=small>{_e(top.get('title'))} "
-                     f"{_e(top.get('section'))}</span><div class=passage>{_e(text)}</div></div>")
+        lines.append(
+            f"<div><span class=label>top passage</span><span class=small>{_e(top.get('title'))} "
+            f"{_e(top.get('section'))}</span><div class=passage>{_e(text)}</div></div>"
+        )
     return "\n".join(lines) + "</div>"
 
 
@@ -228,15 +250,21 @@ def render(summary: dict, predictions: list[dict], gate: list | None = None, cmp
     cfg, run = summary.get("config", {}), summary.get("run", {})
     qinfo, cinfo = cfg.get("questions", {}), cfg.get("corpus", {})
     meta = [
-        ("question set", f"{qinfo.get('name')} ({summary['questions']} questions: {summary.get('answerable')} answerable, "
-                         f"{summary.get('unanswerable')} unanswerable)"),
+        (
+            "question set",
+            f"{qinfo.get('name')} ({summary['questions']} questions: {summary.get('answerable')} answerable, "
+            f"{summary.get('unanswerable')} unanswerable)",
+        ),
         ("corpus", f"{cinfo.get('name')} ({cinfo.get('documents')} documents, {cinfo.get('chunks')} chunks)"),
         ("model", cfg.get("model")),
         ("mode / top_k", f"{cfg.get('mode')} / {cfg.get('top_k')}"),
         ("chunker", ", ".join(f"{k} {v}" for k, v in (cfg.get("chunker") or {}).items())),
         ("commit", cfg.get("git_commit")),
-        ("run", f"{run.get('started_at')}, {run.get('wall_s')} s wall ({run.get('index_s')} s index, "
-                f"{run.get('ask_s')} s answering)"),
+        (
+            "run",
+            f"{run.get('started_at')}, {run.get('wall_s')} s wall ({run.get('index_s')} s index, "
+            f"{run.get('ask_s')} s answering)",
+        ),
     ]
     failures = [p for p in predictions if not p["scores"]["ok"]]
     body = [

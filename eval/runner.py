@@ -4,6 +4,7 @@
 with ``Engine.ask``, scores each answer, and writes ``predictions.jsonl``,
 ``summary.json`` and ``report.html`` into the output directory.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def run_eval(
     from docqa.api import make_embedder, make_engine
     from docqa.eval.gate import check
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     before = load_run(baseline) if baseline is not None else None  # fail on a bad baseline before any work
     mode = mode or settings.mode
@@ -146,8 +147,14 @@ def run_eval(
             bars["index"] = _bar(n, "indexing", "chunk", show_progress)
 
     try:
-        built = ensure_index(settings, corpus, embedder, rebuild=rebuild_index, on_plan=on_plan,
-                             progress=lambda k: bars["index"].update(k) if "index" in bars else None)
+        built = ensure_index(
+            settings,
+            corpus,
+            embedder,
+            rebuild=rebuild_index,
+            on_plan=on_plan,
+            progress=lambda k: bars["index"].update(k) if "index" in bars else None,
+        )
     finally:
         if "index" in bars:
             bars["index"].close()

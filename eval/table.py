@@ -1,5 +1,6 @@
 """Plain-text tables for the terminal: the summary, per type, the gate, the
 comparison with a baseline."""
+
 from __future__ import annotations
 
 from docqa.eval.metrics import SUMMARY_METRICS, metric
@@ -44,8 +45,10 @@ def _grid(header: list[str], rows: list[list[str]]) -> str:
 
 
 def summary_table(summary: dict) -> str:
-    rows = [["questions", str(summary["questions"])],
-            ["answerable / unanswerable", f"{summary.get('answerable')} / {summary.get('unanswerable')}"]]
+    rows = [
+        ["questions", str(summary["questions"])],
+        ["answerable / unanswerable", f"{summary.get('answerable')} / {summary.get('unanswerable')}"],
+    ]
     rows += [[f"{s}.{k}", fmt(metric(summary, s, k), f"{s}.{k}")] for s, k, _ in SUMMARY_METRICS]
     return _grid(["metric", "value"], rows)
 
@@ -53,8 +56,10 @@ def summary_table(summary: dict) -> str:
 def type_table(summary: dict) -> str:
     rows = []
     for t, sub in summary.get("by_type", {}).items():
-        rows.append([t] + [str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}")
-                           for _, s, k in TYPE_COLUMNS])
+        rows.append(
+            [t]
+            + [str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
+        )
     return _grid(["type"] + [c for c, _, _ in TYPE_COLUMNS], rows)
 
 

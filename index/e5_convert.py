@@ -9,6 +9,7 @@ nibbles first).  The output is ``model.safetensors`` + ``config.json``
 (BertModel) + ``tokenizer.json`` + pooling / prompt configs, loadable with
 ``SentenceTransformer(path)`` offline.
 """
+
 from __future__ import annotations
 
 import json
@@ -207,7 +208,7 @@ def _char_class(chars: list[str]) -> str:
 
 
 def build_tokenizer(f: E5File):
-    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors, decoders
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=f.special["unk"], byte_fallback=False))

@@ -1,5 +1,6 @@
 """Embedders: the sentence-transformers one DocQA uses, behind a small protocol
 so tests can hand the engine a fake."""
+
 from __future__ import annotations
 
 import logging
@@ -26,9 +27,7 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32, L2-normalised."""
 
-    def embed_passage_units(
-        self, texts: list[str], spans: list[list[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
+    def embed_passage_units(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors plus one vector per character span of each passage
         (its sentences), L2-normalised."""
 
@@ -118,10 +117,8 @@ class SentenceTransformerEmbedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.passage_prompt)
 
-    def embed_passage_units(
-        self, texts: list[str], spans: list[list[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """"Late chunking": one forward pass per passage gives its vector and,
+    def embed_passage_units(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """ "Late chunking": one forward pass per passage gives its vector and,
         by mean-pooling the token vectors inside each span, a vector per
         sentence that was read in the context of its passage — at no extra
         model cost."""

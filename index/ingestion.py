@@ -1,6 +1,7 @@
 """Ingest: files -> documents -> chunks -> vectors, applied to the index as one
 atomic change.  Unchanged documents (same content hash) cost nothing; the
 embedding model is not even loaded when nothing changed."""
+
 from __future__ import annotations
 
 import time

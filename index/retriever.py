@@ -1,5 +1,6 @@
 """Hybrid retrieval: dense (FAISS inner product over normalised vectors) and
 BM25 over jieba-segmented text, fused with reciprocal rank fusion."""
+
 from __future__ import annotations
 
 import math
@@ -7,9 +8,9 @@ from collections import Counter
 
 import numpy as np
 
-from docqa.records import Hit
 from docqa.index.store import IndexData
 from docqa.index.tokenize import Segmenter
+from docqa.records import Hit
 
 RRF_K = 60
 

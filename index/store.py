@@ -15,6 +15,7 @@ A write builds a new generation in a temporary directory, renames it into
 place, then swaps ``CURRENT``: a crash or Ctrl-C at any point leaves the
 previous generation live and intact.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class IndexData:
     _faiss: object = field(default=None, repr=False)
 
     @classmethod
-    def empty(cls, spec: IndexSpec) -> "IndexData":
+    def empty(cls, spec: IndexSpec) -> IndexData:
         return cls(spec, np.zeros((0, spec.dim), np.float32), np.zeros(0, np.int64), {}, {}, {})
 
     @property
@@ -81,7 +82,7 @@ class IndexData:
         return self._faiss
 
     def manifest(self) -> dict:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         per_doc: dict[str, int] = {}
         for c in self.chunks.values():
             per_doc[c.doc] = per_doc.get(c.doc, 0) + 1

@@ -1,5 +1,6 @@
 """Word segmentation for BM25 and for answer selection: jieba for Chinese,
 lower-cased words for Latin script, numbers kept whole."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Apply document changes to an index: drop removed or changed documents,
 chunk and embed only the new ones, keep every other vector as it was."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docqa.records import Chunk, Document
 from docqa.index.embedder import Embedder
 from docqa.index.store import IndexData
 from docqa.index.tokenize import Segmenter
+from docqa.records import Chunk, Document
 
 EMBED_BATCH = 256
 

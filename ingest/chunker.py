@@ -6,13 +6,14 @@ A section's first chunk begins at the heading lines above it, so the passage a
 reader is shown says what it is about (「上海浦芯未来互联网技术研究院」 above
 「发布……ChainWeaver2.0操作系统」).
 """
+
 from __future__ import annotations
 
 import hashlib
 from itertools import groupby
 
-from docqa.records import SECTION_SEP, Chunk, Document, Unit
 from docqa.ingest.structure import parse_blocks
+from docqa.records import SECTION_SEP, Chunk, Document, Unit
 
 # Bump when chunking changes, so indexes built by older code are rebuilt.
 CHUNKER_VERSION = 5

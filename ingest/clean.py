@@ -9,6 +9,7 @@ What is removed: carriage returns, zero-width and control characters,
 markdown emphasis markers around text (``**12**`` -> ``12``), indentation and
 trailing spaces on each line, and blank lines beyond one in a row.
 """
+
 from __future__ import annotations
 
 import bisect

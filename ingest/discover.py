@@ -1,4 +1,5 @@
 """Turn the paths a user names into the files to ingest."""
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ figure lines next to short unpunctuated label lines — and joins each figure
 with its label (and the group's lead-in) into one readable unit whose span
 still covers exactly the source lines.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,12 +62,7 @@ def is_figure(line: Line) -> bool:
 
 def is_label(line: Line) -> bool:
     t = line.text
-    return (
-        len(t) <= MAX_LABEL
-        and not any(c in _PUNCT for c in t)
-        and not any(c.isdigit() for c in t)
-        and not _BULLET.match(t)
-    )
+    return len(t) <= MAX_LABEL and not any(c in _PUNCT for c in t) and not any(c.isdigit() for c in t) and not _BULLET.match(t)
 
 
 def is_short_unpunctuated(line: Line, limit: int) -> bool:
@@ -103,4 +99,3 @@ def find_stat_groups(lines: list[Line]) -> dict[int, StatGroup]:
         groups[first] = group
         i = free_from = j
     return groups
-

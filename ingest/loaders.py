@@ -6,6 +6,7 @@ only, via trafilatura), ``.pdf`` (pypdf, page numbers kept) and ``.docx``
 ``{"title": …, "source": …}`` supplies metadata.  Every failure is a
 ``DocumentError`` naming the file and what to do.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
-from docqa.records import Document
 from docqa.ingest.clean import clean
+from docqa.records import Document
 
 KINDS = {
     ".txt": "txt",
@@ -153,7 +154,7 @@ def _sidecar(path: Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptDocument(f"{side}: invalid JSON ({exc}); fix or delete the metadata file") from exc
     if not isinstance(meta, dict):
-        raise CorruptDocument(f"{side}: metadata must be a JSON object like {{\"title\": \"…\"}}")
+        raise CorruptDocument(f'{side}: metadata must be a JSON object like {{"title": "…"}}')
     return meta
 
 

@@ -1,4 +1,5 @@
 """Chinese-aware sentence and clause splitting with character offsets."""
+
 from __future__ import annotations
 
 import re

@@ -8,14 +8,15 @@ paragraph of a report).  A run of k unnumbered headings replaces the last k
 levels below the numbered ones, so ``高水平创新成果不断涌现`` followed directly by
 ``上海科学智能研究院`` nests the institution under its group.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from docqa.records import Unit
 from docqa.ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
 from docqa.ingest.sentences import split_units
+from docqa.records import Unit
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(?:[.、．]\s*|\s+)(\S.*)$")

@@ -12,6 +12,7 @@ else it is one JSON completion.  ``status`` sends an HTTP error with an OpenAI
 error body; ``delay`` waits before the headers, ``chunk_delay`` between chunks.
 Every request body is kept in ``server.requests``, its headers in ``server.headers``.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,7 @@ class FakeLLMServer:
         with self._lock:
             return self._script.pop(0) if len(self._script) > 1 else self._script[0]
 
-    def __enter__(self) -> "FakeLLMServer":
+    def __enter__(self) -> FakeLLMServer:
         self._thread.start()
         return self
 
@@ -116,7 +117,9 @@ class FakeLLMServer:
                     return
                 if reply.status != 200:
                     return self._send_json(
-                        reply.status, {"error": {"message": f"scripted failure {reply.status}", "code": reply.status}}, reply.headers
+                        reply.status,
+                        {"error": {"message": f"scripted failure {reply.status}", "code": reply.status}},
+                        reply.headers,
                     )
                 stream = body.get("stream", False) if reply.stream is None else reply.stream
                 if not stream:
@@ -126,7 +129,9 @@ class FakeLLMServer:
                             "id": "cmpl-fake",
                             "object": "chat.completion",
                             "model": server.model,
-                            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
+                            "choices": [
+                                {"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}
+                            ],
                             "usage": {"prompt_tokens": 100, "completion_tokens": max(1, len(reply.text) // 2)},
                         },
                     )
@@ -135,15 +140,27 @@ class FakeLLMServer:
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                pieces = reply.chunks if reply.chunks is not None else [reply.text[i : i + 3] for i in range(0, len(reply.text), 3)]
-                first = {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}
+                pieces = (
+                    reply.chunks if reply.chunks is not None else [reply.text[i : i + 3] for i in range(0, len(reply.text), 3)]
+                )
+                first = {
+                    "id": "c",
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": {"role": "assistant"}}],
+                }
                 self._event(first)
                 for piece in pieces:
                     if reply.chunk_delay:
                         time.sleep(reply.chunk_delay)
                     self._event({"id": "c", "object": "chat.completion.chunk", "model": server.model,
                                  "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})  # fmt: skip
-                self._event({"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                self._event(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    }
+                )
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True

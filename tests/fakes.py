@@ -1,4 +1,5 @@
 """Small deterministic stand-ins for the engine's collaborators."""
+
 from __future__ import annotations
 
 import hashlib
@@ -44,4 +45,3 @@ class FakeEmbedder:
             for t, sp in zip(texts, spans)
         ]
         return self.embed_passages(texts), units
-

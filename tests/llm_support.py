@@ -1,5 +1,6 @@
 """Fixtures for the LLM tests: a fake chat-completions server and an engine
 (fake embedder, tiny corpus) wired to it.  Import the fixtures by name."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,7 +46,9 @@ def llm_index(settings, tmp_path):
 
 
 def llm_settings(settings, url: str, **kw):
-    return settings.model_copy(update={"llm_base_url": url, "llm_model": "fake-model", "llm_retries": 1, "llm_timeout": 5.0, **kw})
+    return settings.model_copy(
+        update={"llm_base_url": url, "llm_model": "fake-model", "llm_retries": 1, "llm_timeout": 5.0, **kw}
+    )
 
 
 @pytest.fixture
@@ -61,7 +64,9 @@ def passage_numbers(request: dict) -> dict[int, str]:
     import re
 
     user = request["messages"][1]["content"]
-    block = user.split("<资料>")[1].split("</资料>")[0] if "<资料>" in user else user.split("<passages>")[1].split("</passages>")[0]
+    block = (
+        user.split("<资料>")[1].split("</资料>")[0] if "<资料>" in user else user.split("<passages>")[1].split("</passages>")[0]
+    )
     out = {}
     for part in re.split(r"\n\n(?=\[\d+\] )", block.strip()):
         m = re.match(r"\[(\d+)\] [^\n]*\n(.*)", part, re.S)

@@ -1,10 +1,13 @@
 """Question analysis, hybrid retrieval and the extractive answerer, with the fake embedder."""
+
 from __future__ import annotations
 
 import pytest
 
 from docqa.errors import BadRequest
 from docqa.factory import make_engine, make_ingestor
+from docqa.index.retriever import RRF_K
+from docqa.index.tokenize import Segmenter
 from docqa.question import (
     analyse,
     answer_kind,
@@ -14,8 +17,6 @@ from docqa.question import (
     organisation_headings,
     satisfies_kind,
 )
-from docqa.index.retriever import RRF_K
-from docqa.index.tokenize import Segmenter
 from tests.fakes import FakeEmbedder
 
 CORPUS = {
@@ -104,7 +105,14 @@ def test_unseen_focus_noun_is_missing_even_when_jieba_tags_it_a_verb():
 
 
 def test_organisation_headings_and_the_names_a_question_may_use():
-    titles = ["1.5 新型研发机构高质量发展", "高水平创新成果不断涌现", "上海期智研究院", "在建中", "李政道研究所", "上海期智研究院"]
+    titles = [
+        "1.5 新型研发机构高质量发展",
+        "高水平创新成果不断涌现",
+        "上海期智研究院",
+        "在建中",
+        "李政道研究所",
+        "上海期智研究院",
+    ]
     orgs = organisation_headings(titles, Segmenter())
     assert orgs == [("上海期智研究院", "期智研究院"), ("李政道研究所",)]
     q = analyse("期智研究院和哪些企业合作？", Segmenter(), lambda t: True, organisations=orgs)

@@ -7,6 +7,7 @@
 - Hostile documents are shown as text; nothing runs.
 Every page must make no request to any host but the local servers.
 Screenshots go to test-artifacts/."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,5 +1,6 @@
 """A collection's wording (title, example questions, refusal) comes from its
 ``collection.toml``, lives in the index manifest, and is neutral without one."""
+
 from __future__ import annotations
 
 import pytest

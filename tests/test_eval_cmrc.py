@@ -1,4 +1,5 @@
 """CMRC 2018 as an eval corpus and question set, on a tiny SQuAD-format file."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import sys
 import pytest
 
 from docqa.errors import DocumentError
-from docqa.settings import REPO_ROOT
 from docqa.eval import cmrc
+from docqa.settings import REPO_ROOT
 
 TINY = {
     "version": "v1.0",

@@ -1,4 +1,5 @@
 """The CI gate: thresholds from a run, the check, the committed file."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Eval metrics on tiny hand-made cases, exact numbers asserted."""
+
 from __future__ import annotations
 
 import pytest

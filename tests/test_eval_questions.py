@@ -1,4 +1,5 @@
 """The question sets: schema, coverage, and evidence that really is in the report."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from docqa.errors import DocumentError
-from docqa.settings import BUNDLED_CORPUS
 from docqa.eval.metrics import normalize
 from docqa.eval.questions import BUNDLED_QUESTIONS, CALIBRATION_QUESTIONS, load_questions, sample
+from docqa.settings import BUNDLED_CORPUS
 
 REPORT = next(BUNDLED_CORPUS.glob("*.txt"))
 LATIN = re.compile(r"[A-Za-z]")

@@ -1,13 +1,14 @@
 """A handful of bundled questions end to end with the real embedding model."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from docqa.settings import BUNDLED_CORPUS
 from docqa.eval.questions import BUNDLED_QUESTIONS, load_questions
 from docqa.eval.runner import Source, run_eval
+from docqa.settings import BUNDLED_CORPUS
 
 IDS = {"r001", "r004", "r015", "r093", "r100"}
 

@@ -1,4 +1,5 @@
 """Baseline comparison and the HTML report, on hand-made runs."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,20 @@ SUMMARY = {
 
 
 def test_question_by_question_changes():
-    before = {"a": _pred("a", False, 0.0, rank=None), "b": _pred("b", True, 1.0, rank=1),
-              "c": _pred("c", False, 0.5, rank=3), "d": _pred("d", True, 1.0, rank=1), "old": _pred("old", True)}
-    after = {"a": _pred("a", True, 1.0, rank=1), "b": _pred("b", False, 0.0, rank=1),
-             "c": _pred("c", False, 0.5, rank=1), "d": _pred("d", True, 1.0, rank=1), "new": _pred("new", True)}
+    before = {
+        "a": _pred("a", False, 0.0, rank=None),
+        "b": _pred("b", True, 1.0, rank=1),
+        "c": _pred("c", False, 0.5, rank=3),
+        "d": _pred("d", True, 1.0, rank=1),
+        "old": _pred("old", True),
+    }
+    after = {
+        "a": _pred("a", True, 1.0, rank=1),
+        "b": _pred("b", False, 0.0, rank=1),
+        "c": _pred("c", False, 0.5, rank=1),
+        "d": _pred("d", True, 1.0, rank=1),
+        "new": _pred("new", True),
+    }
     after_summary = SUMMARY | {"answer": {"fact_recall": 0.6, "exact": 0.5, "median_chars": 30}}
     cmp = compare("base", SUMMARY, before, after_summary, after)  # fmt: skip
     kinds = {q.id: (q.kind, q.note) for q in cmp.questions}
@@ -82,5 +93,5 @@ def test_report_is_escaped_self_contained_and_lists_failures(tmp_path):
     assert 'id="q-bad1"' in html and 'id="q-ok1"' not in html
     assert "Failures (1)" in html and "1 of 2 questions failed" in html
     assert "CI gate: FAILED" in html and "Changes since the baseline" in html
-    assert "src=\"http" not in html and "<link" not in html and "<script" not in html
+    assert 'src="http' not in html and "<link" not in html and "<script" not in html
     assert json.dumps(SUMMARY)  # the summary itself stays JSON-serialisable

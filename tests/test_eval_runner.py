@@ -1,5 +1,6 @@
 """The eval runner end to end with the fake embedder: a tiny corpus, a tiny
 question file, the three output files, caching, the CLI, the gate."""
+
 from __future__ import annotations
 
 import json
@@ -202,7 +203,9 @@ def test_gate_fails_with_exit_1(monkeypatch, capsys, tiny, tmp_path, fake_model)
     monkeypatch.setattr("docqa.settings.BUNDLED_CORPUS", corpus)
     strict = tmp_path / "strict.toml"
     strict.write_text('[min]\n"retrieval.hit@5" = 1.01\n', encoding="utf-8")
-    code, stdout, stderr = _main(monkeypatch, capsys, "--gate", "--thresholds", strict, "--out", tmp_path / "b", "--no-progress")
+    code, stdout, stderr = _main(
+        monkeypatch, capsys, "--gate", "--thresholds", strict, "--out", tmp_path / "b", "--no-progress"
+    )
     assert code == 1
     assert ["retrieval.hit@5", "1.000", ">=", "1.010", "FAIL"] in [line.split() for line in stdout.splitlines()]
     assert stderr == f"eval: error: eval gate FAILED: retrieval.hit@5 outside the thresholds in {strict}\n"
@@ -237,7 +240,8 @@ def test_docqa_eval_is_registered_and_light_to_import():
 
     result = CliRunner().invoke(app, ["eval", "--help"])
     assert result.exit_code == 0 and "--benchmark" in result.output and "--baseline" in result.output
-    code = "import sys, eval.commands; print(sorted(m for m in ('torch', 'sentence_transformers', 'docqa.factory', 'matplotlib') if m in sys.modules))"
+    heavy = "('torch', 'sentence_transformers', 'docqa.factory', 'matplotlib')"
+    code = f"import sys, docqa.eval.commands; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -1,4 +1,5 @@
 """The persisted index: manifest, incremental updates, atomic writes, mismatches."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import pytest
 
 from docqa.errors import DocumentError, IndexNotFound, ModelMismatch
 from docqa.factory import make_engine, make_ingestor
-from docqa.settings import Settings
 from docqa.index import store
 from docqa.ingest.chunker import CHUNKER_VERSION
+from docqa.settings import Settings
 from tests.fakes import FakeEmbedder
 
 

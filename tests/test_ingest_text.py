@@ -1,11 +1,12 @@
 """Cleaning, structure, layout repair and chunking (no model)."""
+
 from __future__ import annotations
 
-from docqa.records import Document
 from docqa.ingest.chunker import chunk_document
 from docqa.ingest.clean import clean
 from docqa.ingest.sentences import split_clauses, split_units
 from docqa.ingest.structure import parse_blocks
+from docqa.records import Document
 from tests.conftest import REPORT
 
 

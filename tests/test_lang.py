@@ -1,5 +1,6 @@
 """The language data files, entry by entry: every pattern finds its examples
 (and captures what they say it finds) and none of its non-examples."""
+
 from __future__ import annotations
 
 import re

@@ -1,11 +1,19 @@
 """The eval's LLM figures and the after-the-fact number audit: pure functions
 over answer contracts."""
+
 from __future__ import annotations
 
-from docqa.llm.audit import main, unsupported_numbers
 from docqa.eval.metrics import llm_summary
+from docqa.llm.audit import main, unsupported_numbers
 
-PASSAGE = {"doc": "r.txt", "start": 0, "end": 40, "title": "报告", "section": "机构", "text": "累计备案新型研发机构36家，2024年新增5家。"}
+PASSAGE = {
+    "doc": "r.txt",
+    "start": 0,
+    "end": 40,
+    "title": "报告",
+    "section": "机构",
+    "text": "累计备案新型研发机构36家，2024年新增5家。",
+}
 
 
 def answer(text: str, quote: str = "累计备案新型研发机构36家", refused: bool = False) -> dict:

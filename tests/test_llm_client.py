@@ -1,5 +1,6 @@
 """The chat-completions client against a real loopback server: streaming,
 plain replies, retries with backoff, timeouts and the error messages."""
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,9 @@ def sleeps(monkeypatch) -> list[float]:
     threads still sleep)."""
     waits: list[float] = []
     real = time.sleep
-    monkeypatch.setattr(time, "sleep", lambda s: waits.append(s) if threading.current_thread() is threading.main_thread() else real(s))
+    monkeypatch.setattr(
+        time, "sleep", lambda s: waits.append(s) if threading.current_thread() is threading.main_thread() else real(s)
+    )
     return waits
 
 
@@ -75,7 +78,9 @@ def test_retry_after_is_honoured_within_the_deadline(llm_server, sleeps):
     c = client(llm_server.url, timeout=10)
     assert c.complete(MESSAGES) == "好。"
     assert sleeps == [3.0]
-    llm_server.script(Reply(status=429, headers={"Retry-After": "3"}), Reply(status=429, headers={"Retry-After": "600"}), Reply("好。"))
+    llm_server.script(
+        Reply(status=429, headers={"Retry-After": "3"}), Reply(status=429, headers={"Retry-After": "600"}), Reply("好。")
+    )
     with pytest.raises(LLMUnavailable, match=r"rate-limiting requests \(HTTP 429, 2 attempts\): scripted failure 429"):
         c.complete(MESSAGES)  # waiting 600 s would end past the 10 s deadline: not retried
     assert sleeps == [3.0, 3.0] and len(llm_server.requests) == 4
@@ -146,7 +151,9 @@ def test_the_key_is_scrubbed_from_server_messages(llm_server):
 
 def test_a_wrong_path_or_model_says_what_to_check(llm_server):
     c = client(llm_server.url.removesuffix("/v1"))
-    with pytest.raises(LLMConfigError, match=r"HTTP 404 .*check DOCQA_LLM_BASE_URL \(it usually ends in /v1\) and DOCQA_LLM_MODEL"):
+    with pytest.raises(
+        LLMConfigError, match=r"HTTP 404 .*check DOCQA_LLM_BASE_URL \(it usually ends in /v1\) and DOCQA_LLM_MODEL"
+    ):
         c.complete(MESSAGES)
 
 

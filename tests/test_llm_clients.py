@@ -1,6 +1,7 @@
 """`--mode llm` through every client: the CLI, the HTTP API, the chat window
 (streamed text replaced by the checked answer before sources are shown) and
 the eval (which counts what the guard changed)."""
+
 from __future__ import annotations
 
 import json
@@ -107,7 +108,8 @@ def test_eval_mode_llm_counts_what_the_guard_changed(llm_index, llm_server, tmp_
     settings, emb = llm_index
     qfile = tmp_path / "q.jsonl"
     qs = [
-        {"id": "a", "question": CHAIN_Q, "answers": ["147家"], "evidence": ["累计接入链主企业147家"], "answerable": True, "type": "numeric"},
+        {"id": "a", "question": CHAIN_Q, "answers": ["147家"], "evidence": ["累计接入链主企业147家"], "answerable": True,
+         "type": "numeric"},
         {"id": "b", "question": "火星基地什么时候建成？", "answers": [], "evidence": [], "answerable": False, "type": "outside"},
     ]  # fmt: skip
     qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in qs), encoding="utf-8")

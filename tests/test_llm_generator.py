@@ -1,6 +1,7 @@
 """LLM mode end to end over a real loopback chat-completions server with
 scripted replies: streaming, the grounding guard, refusals decided from
 retrieval, prompt injection, and the fallbacks when the LLM fails."""
+
 from __future__ import annotations
 
 import pytest

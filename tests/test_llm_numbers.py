@@ -1,4 +1,5 @@
 """Numbers as values, for the guard's "no invented figure" check."""
+
 from __future__ import annotations
 
 import pytest

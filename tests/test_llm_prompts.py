@@ -1,4 +1,5 @@
 """Prompt files: strict rendering, the bundled templates, passages as data."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,7 @@ def test_an_unused_variable_is_an_error():
 
 def test_a_stray_dollar_is_an_error_naming_the_line():
     with pytest.raises(TemplateError, match=r"invalid '\$' on line 2; write \$\$"):
-        PromptTemplate("t", "ok\n价格 $ 5").variables
+        _ = PromptTemplate("t", "ok\n价格 $ 5").variables
 
 
 def test_values_are_inserted_verbatim():

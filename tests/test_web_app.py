@@ -1,6 +1,7 @@
 """``app.py`` and ``docqa serve``: nothing heavy at import time, flags and
 ``DOCQA_*`` variables reach the server, the bundled report is ingested when
 there is no index, the interface comes in Chinese and English."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,5 +1,6 @@
 """Many people, one server: 20 simultaneous clients all get correct answers,
 and one slow request does not hold up the others."""
+
 from __future__ import annotations
 
 import threading

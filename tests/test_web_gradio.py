@@ -1,6 +1,7 @@
 """The Gradio app through ``gradio_client``: the stable ``/ask`` endpoint
 returns the answer contract, ``/chat`` streams the chat window's messages,
 errors arrive as errors (never as answers)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """The documented ``@gradio/client`` (JavaScript) example, run with Node
 against a live server.  Skipped when node/npm are missing or the package
 cannot be installed (it comes from the npm registry into a temp directory)."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,6 +1,7 @@
 """The served app over the real model and the bundled report: real answers
 with citations through ``gradio_client`` and ``/api/ask``, and 20 clients at
 once all answered correctly."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

@@ -1,5 +1,6 @@
 """Rendering of answers and sources: escaping of untrusted text, citation
 badges, the quoted span highlighted inside its passage, abstentions."""
+
 from __future__ import annotations
 
 import html

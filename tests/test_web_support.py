@@ -1,6 +1,7 @@
 """Shared pieces of the web tests: a tiny corpus (with a hostile document), an
 engine over it built with the fake embedder, a deliberately slow engine, and
 a server running in a thread on a free port.  Import the fixtures by name."""
+
 from __future__ import annotations
 
 import contextlib
@@ -40,6 +41,8 @@ def is_fact_quote(quote: str) -> bool:
     """The cited span for FACT_Q: exact text from the fact's sentence, holding
     the figure (how much of the sentence is quoted is the answerer's call)."""
     return "42家" in quote and quote in FACT_SENTENCE
+
+
 HOSTILE_Q = "警报测试编号是多少？"
 MISSING_Q = "火星上有多少人？"
 REPORT_Q = "上海累计备案了多少家新型研发机构？"

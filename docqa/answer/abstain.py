@@ -13,6 +13,7 @@ The thresholds belong to the embedding model (its profile, docqa/answer/profile.
 they were calibrated on ``eval/data/calibration_questions.jsonl`` (not on the
 evaluation set) with ``python -m docqa.eval.calibrate``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Question analysis bound to one index: what a question asks, read against
 the vocabulary and the section headings of the documents it is asked of."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

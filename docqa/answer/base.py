@@ -11,6 +11,7 @@ A refusal is a ``Final`` with ``refused=True``: its text is the ``refusal``
 wording the engine passes in (it belongs to the collection being asked, not to
 the answerer).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -9,6 +9,7 @@ before or its passage (partial credit); whether it holds the kind of thing
 asked for (a number, a date, a list); its similarity to the question
 (late-chunked clause vectors); and its passage's similarity and rank.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 
 from docqa.answer.abstain import Thresholds, should_abstain
 from docqa.answer.base import Delta, Event, Final
-from docqa.question import Question, names_organisation, normalize, satisfies_kind
-from docqa.records import Citation, Hit
 from docqa.index.tokenize import Segmenter
 from docqa.ingest.sentences import display
+from docqa.question import Question, names_organisation, normalize, satisfies_kind
+from docqa.records import Citation, Hit
 
 HEADING_CREDIT = 0.7
 PREVIOUS_CREDIT = 0.5  # the sentence before (its subject often carries over)
@@ -139,7 +140,12 @@ class ExtractiveAnswerer:
             context = [heading, previous, (others, PASSAGE_CREDIT)]
             runs = [(0, len(sent))]
             if q.kind not in WHOLE_SENTENCE_KINDS and len(sent) > 1:
-                runs += [(i, j) for i in range(len(sent)) for j in range(i + 1, min(len(sent), i + 3) + 1) if (i, j) != (0, len(sent))]
+                runs += [
+                    (i, j)
+                    for i in range(len(sent))
+                    for j in range(i + 1, min(len(sent), i + 3) + 1)
+                    if (i, j) != (0, len(sent))
+                ]
             for i, j in runs:
                 units = sent[i:j]
                 raw = _doc_slice(hit, units[0].start, units[-1].end)
@@ -237,7 +243,7 @@ class ExtractiveAnswerer:
             if sum(missing.values()) / (q.total_weight or 1.0) < 0.2:
                 break
 
-            def gain(s: Span) -> float:
+            def gain(s: Span, missing: dict[str, float] = missing) -> float:
                 own = normalize(s.text)
                 return sum(w for t, w in missing.items() if any(f in own for f in forms[t]))
 

@@ -7,6 +7,7 @@ A profile is looked up by the model id the index was built with: first in
 model without one still works: its refusals rest on term coverage and answer
 kind only, and a warning says how to calibrate it.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ patterns for each language, read from ``<code>.toml`` beside this module
 
 ``load("zh")`` reads a file once and returns a frozen ``Language`` with its
 patterns compiled; ``detect(text)`` says which language a text is in."""
+
 from __future__ import annotations
 
 import functools
@@ -63,9 +64,7 @@ def load(code: str) -> Language:
     flags = re.IGNORECASE if data.get("ignore_case") else 0
 
     def rules(table: str) -> Mapping[str, Rule]:
-        return MappingProxyType(
-            {name: _rule(code, name, entry, words, flags) for name, entry in data.get(table, {}).items()}
-        )
+        return MappingProxyType({name: _rule(code, name, entry, words, flags) for name, entry in data.get(table, {}).items()})
 
     return Language(
         code=code,
@@ -85,7 +84,9 @@ def _rule(code: str, name: str, entry: dict, words: dict[str, tuple[str, ...]], 
             return "(?:" + "|".join(re.escape(w) for w in words[key]) + ")"
         raise ValueError(f"{code}.toml: pattern {name!r} uses ${{{key}}}, which names no word list or character class")
 
-    examples = tuple(Example(e) if isinstance(e, str) else Example(e["text"], e.get("finds")) for e in entry.get("examples", ()))
+    examples = tuple(
+        Example(e) if isinstance(e, str) else Example(e["text"], e.get("finds")) for e in entry.get("examples", ())
+    )
     return Rule(
         name=name,
         pattern=re.compile(_PLACEHOLDER.sub(expand, entry["pattern"]), flags),
@@ -96,7 +97,7 @@ def _rule(code: str, name: str, entry: dict, words: dict[str, tuple[str, ...]], 
 
 
 def detect(text: str) -> str:
-    """"en" when Latin letters outnumber Han characters more than twice, else "zh"."""
+    """ "en" when Latin letters outnumber Han characters more than twice, else "zh"."""
     cjk = len(HAN_CHAR.findall(text))
     latin = len(LATIN_CHAR.findall(text))
     return "en" if latin > 2 * cjk else "zh"

@@ -6,6 +6,7 @@ numeral conversion), so it does not share the guard's blind spots; a hit is
 a number to look at, not necessarily a wrong one.  Exit 1 when any is found,
 2 when a file cannot be read.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,10 +82,16 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 a = json.loads(line)
             except json.JSONDecodeError as exc:
-                print(f"docqa.llm.audit: error: {path}:{k} is not JSON ({exc}); pass the eval's predictions.jsonl", file=sys.stderr)
+                print(
+                    f"docqa.llm.audit: error: {path}:{k} is not JSON ({exc}); pass the eval's predictions.jsonl",
+                    file=sys.stderr,
+                )
                 return 2
             if not isinstance(a, dict):
-                print(f"docqa.llm.audit: error: {path}:{k} is not an answer object; pass the eval's predictions.jsonl", file=sys.stderr)
+                print(
+                    f"docqa.llm.audit: error: {path}:{k} is not an answer object; pass the eval's predictions.jsonl",
+                    file=sys.stderr,
+                )
                 return 2
             total += 1
             answered += not a.get("refused")

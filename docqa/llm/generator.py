@@ -13,11 +13,13 @@
    or the model cannot be reached, the answer is the extractive one, with a
    notice saying so.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterator
+
 from docqa.answer.base import Delta, Event, Final
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.llm.client import ChatClient, ChatStats, LLMUnavailable

@@ -19,6 +19,7 @@ For each sentence of the reply:
 Each kept sentence cites the quote (exact document text, with offsets) that
 best supports it; citations are numbered [1..m] in order of appearance.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,9 +34,7 @@ from docqa.llm import numbers
 from docqa.records import Citation, Hit
 from docqa.text import CLOSING, HAN_ALL, HAN_EXT, SENTENCE_MARKS, sentence_spans
 
-_MARKER = re.compile(
-    r"[\[［【]\s*(?:passages?|资料|段落|来源)?\s*(\d{1,3}(?:\s*[,，、\-–~]\s*\d{1,3})*)\s*[\]］】]", re.I
-)
+_MARKER = re.compile(r"[\[［【]\s*(?:passages?|资料|段落|来源)?\s*(\d{1,3}(?:\s*[,，、\-–~]\s*\d{1,3})*)\s*[\]］】]", re.I)
 _BULLET = re.compile(r"(?m)^[ \t]*(?:\d{1,2}[.、)）](?!\d)|[-*•·]|#+)[ \t]*")
 # A reply's sentence ends at a run of end marks, a full stop that is no decimal
 # point, or line breaks; closing quotes and its [n] markers stay with it.
@@ -68,9 +67,8 @@ class GuardThresholds:
     mixed_semantic: float | None = None  # … together with this cosine
     semantic_en: float | None = None  # an English sentence about Chinese passages shares no bigrams
 
-
     @classmethod
-    def from_profile(cls, values: dict, where: str = "the model profile") -> "GuardThresholds":
+    def from_profile(cls, values: dict, where: str = "the model profile") -> GuardThresholds:
         """The ``[guard]`` table of a model profile (docqa/answer/profiles/);
         an empty one (an uncalibrated model) relies on lexical overlap alone."""
         unknown = sorted(set(values) - {f.name for f in fields(cls)})
@@ -83,7 +81,7 @@ class GuardThresholds:
 class Candidate:
     """A quote that may support a sentence: consecutive units of one passage."""
 
-    passage: "Passage"
+    passage: Passage
     first: int  # index of the first unit
     last: int  # index after the last unit
     start: int  # document offsets
@@ -307,7 +305,12 @@ class Guard:
         if absent:
             return False, chosen, f"number {', '.join(absent)} is not in passage {', '.join(f'[{p.n}]' for p in group)}"
         if not ok:
-            return False, chosen, f"not supported by passage {', '.join(f'[{p.n}]' for p in group)} (overlap {max(union_lex, max(b[2] for b in picks)):.2f})"
+            return (
+                False,
+                chosen,
+                f"not supported by passage {', '.join(f'[{p.n}]' for p in group)} "
+                f"(overlap {max(union_lex, max(b[2] for b in picks)):.2f})",
+            )
         return True, chosen, ""
 
     # -- the check -----------------------------------------------------------
@@ -384,7 +387,9 @@ class Guard:
                 key = (c.passage.chunk.doc, c.start, c.end)
                 if key not in number:
                     ch = c.passage.chunk
-                    citations.append(Citation(len(citations) + 1, ch.doc, ch.title, ch.section_path, c.start, c.end, ch.page, c.quote))
+                    citations.append(
+                        Citation(len(citations) + 1, ch.doc, ch.title, ch.section_path, c.start, c.end, ch.page, c.quote)
+                    )
                     number[key] = len(citations)
                 if f"[{number[key]}]" not in marks:
                     marks += f"[{number[key]}]"

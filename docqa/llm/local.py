@@ -12,6 +12,7 @@ Provenance: the parts' publisher is unverified (placeholder address, no
 licence files); upstream Qwen2.5-Coder-1.5B-Instruct is Apache-2.0.  The
 sha256 pinned here is what makes the file trustworthy as data.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,7 +80,10 @@ def part_files(model: PartedModel = DEFAULT_MODEL) -> list[Path]:
             )
         data = [f for f in dist.files or [] if f.suffix == ".bin" and "data" in f.parts[:-1]]
         if len(data) != 1:
-            raise ModelUnavailable(f"{name} holds {len(data)} part files, expected 1; reinstall it: pip install --force-reinstall {name}=={model.version}")
+            raise ModelUnavailable(
+                f"{name} holds {len(data)} part files, expected 1; "
+                f"reinstall it: pip install --force-reinstall {name}=={model.version}"
+            )
         path = Path(dist.locate_file(data[0]))
         if not path.is_file():
             raise ModelUnavailable(f"{name} lists {data[0]} but it is not on disk; reinstall it")

@@ -7,6 +7,7 @@ number a passage holds.  A claim is supported when its value is among the
 passage's values.  A unit multiplier (万, 亿) is part of a number's value: an
 answer saying "1.2亿" against a passage saying "1.2万" is not supported.
 """
+
 from __future__ import annotations
 
 import re

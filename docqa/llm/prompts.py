@@ -10,6 +10,7 @@ block from the prompt.  Values are inserted as they are (never re-parsed), so
 Files are looked up as ``<name>.<lang>.txt`` then ``<name>.txt``, in a
 directory the user chose (``DOCQA_LLM_PROMPTS_DIR``) before the bundled one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ class PromptTemplate:
         for m in Template.pattern.finditer(self.text):
             if m.group("invalid") is not None:
                 line = self.text[: m.start()].count("\n") + 1
-                raise TemplateError(f"prompt {self.source or self.name}: invalid '$' on line {line}; write $$ for a dollar sign")
+                raise TemplateError(
+                    f"prompt {self.source or self.name}: invalid '$' on line {line}; write $$ for a dollar sign"
+                )
             name = m.group("named") or m.group("braced")
             if name:
                 names.add(name)
@@ -85,7 +88,7 @@ class AnswerPrompts:
     passage: PromptTemplate
 
     @classmethod
-    def load(cls, lang: str, directory: Path | None = None) -> "AnswerPrompts":
+    def load(cls, lang: str, directory: Path | None = None) -> AnswerPrompts:
         return cls(
             load_prompt("answer_system", lang, directory),
             load_prompt("answer_user", lang, directory),

@@ -2,6 +2,7 @@
 they say), the numbers it names, and the kind of answer it expects.
 
 The words and patterns it reads questions with are data (docqa/lang/*.toml)."""
+
 from __future__ import annotations
 
 from docqa.lang import detect as language

@@ -1,5 +1,6 @@
 """``analyse``: a question's language, key terms (weighted, the focus boosted),
 numbers, expected answer kind and the organisations it names."""
+
 from __future__ import annotations
 
 import unicodedata

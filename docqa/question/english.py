@@ -1,5 +1,6 @@
 """English question words as terms: each stands for its Chinese translations
 (a dictionary's) or, for a name written in pinyin, for the Chinese it spells."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """What a question asks about: the words next to its interrogative."""
+
 from __future__ import annotations
 
 from docqa import lang

@@ -1,6 +1,7 @@
 """Answer kinds: what sort of answer a question expects, recognised from its
 wording (Chinese or English), and whether a text holds that sort of thing.
 The patterns are data: docqa/lang/zh.toml and en.toml."""
+
 from __future__ import annotations
 
 import re
@@ -45,9 +46,13 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
     if kind == "duration":
         return bool(_ZH.pattern("duration_evidence").search(_without(text, question, NUMBER)))
     if kind == "number":
-        return bool(_ZH.pattern("number_evidence").search(_ZH.pattern("not_quantity").sub("", _without(text, question, NUMBER))))
+        return bool(
+            _ZH.pattern("number_evidence").search(_ZH.pattern("not_quantity").sub("", _without(text, question, NUMBER)))
+        )
     if kind == "list":
-        if not (_ZH.pattern("list_evidence").search(text) or (_ZH.pattern("joined").search(text) and not re.search(r"\d", text))):
+        if not (
+            _ZH.pattern("list_evidence").search(text) or (_ZH.pattern("joined").search(text) and not re.search(r"\d", text))
+        ):
             return False
         asked = _asked_count(question)  # "36家…分别是哪些": an answer names at least three
         return asked is None or _items(text) >= min(asked, 3)

@@ -1,5 +1,6 @@
 """Organisations: the section headings that name one (a question naming it
 must be answered about it), and whether an answer names one."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
 """What a question analysis yields: the question's key terms and the question."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """A question's Chinese words as terms: how much each says (its weight), which
 neighbours form one term, and which spellings count as the same word."""
+
 from __future__ import annotations
 
 from docqa import lang

@@ -5,6 +5,7 @@ The request is an ``AskRequest`` and the answer an ``AnswerContract``
 
 Engine calls run in worker threads, at most ``concurrency`` at once, so one
 slow question never blocks the server's event loop or the other requests."""
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ In the window an engine error becomes a warning toast (never an answer, and
 the conversation stays visible: a raised ``gr.Error`` would cover it); for
 API clients (``/ask``) it is a ``gr.Error``.  Abstentions are answers and are
 shown as such."""
+
 from __future__ import annotations
 
 import html
@@ -16,6 +17,7 @@ from docqa.errors import DocQAError
 from docqa.records import Answer
 from docqa.web.labels import labels
 from docqa.web.render import answer_html, escape_text, partial_answer_html, sources_html, sources_title
+
 
 def answer_messages(answer: Answer, lang: str) -> list[dict]:
     """The assistant's messages for a final answer: the answer, then (when it

@@ -2,10 +2,11 @@
 
 Kept light to import (typer and the standard library only): the CLI imports
 this module for every command."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -38,14 +39,14 @@ def prepare_engine(settings, echo=typer.echo):
 
 
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Interface to listen on (env DOCQA_HOST, default 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (env DOCQA_PORT, default 7860).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (env DOCQA_HOST, default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env DOCQA_PORT, default 7860).")] = None,
     root_path: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--root-path", help="Public sub-path behind a reverse proxy, e.g. /docqa (env DOCQA_ROOT_PATH)."),
     ] = None,
     allowed_origin: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--allowed-origin",
             help="Origin allowed to embed the widget and call the API (repeatable) "
@@ -53,13 +54,11 @@ def serve(
         ),
     ] = None,
     concurrency: Annotated[
-        Optional[int], typer.Option(help="Questions answered at once (env DOCQA_CONCURRENCY, default 4).")
+        int | None, typer.Option(help="Questions answered at once (env DOCQA_CONCURRENCY, default 4).")
     ] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Default passages to retrieve (env DOCQA_TOP_K).")] = None,
-    lang: Annotated[
-        str, typer.Option(envvar="DOCQA_LANG", help="Interface language: zh or en.")
-    ] = "zh",
-    index: Annotated[Optional[Path], typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Default passages to retrieve (env DOCQA_TOP_K).")] = None,
+    lang: Annotated[str, typer.Option(envvar="DOCQA_LANG", help="Interface language: zh or en.")] = "zh",
+    index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")] = None,
 ) -> None:
     """Serve the chat UI, the portal widget and the HTTP API."""
     if lang not in ("zh", "en"):
@@ -79,4 +78,3 @@ def serve(
 
     engine = prepare_engine(settings)
     run_server(engine, settings, lang)
-

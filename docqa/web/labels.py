@@ -4,6 +4,7 @@ Every string a person sees in the chat window comes from here (what depends
 on the documents — their title, example questions, the refusal — comes from
 the collection, ``docqa/collection.py``); the widget's own strings live in
 ``static/widget-app.js``."""
+
 from __future__ import annotations
 
 LANGS = ("zh", "en")

@@ -6,6 +6,7 @@ holding ``<script>``, ``<img onerror=…>`` or ``[x](javascript:…)`` is shown
 as those characters and never becomes markup, a link or a script.  The only
 markup in the output is the fixed markup written here.
 """
+
 from __future__ import annotations
 
 import re

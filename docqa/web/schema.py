@@ -4,6 +4,7 @@ for the OpenAPI schema (``/api/openapi.json``).
 ``AskRequest`` is what a client sends; the engine (``Engine.check``) stays the
 authority on the values' limits.  ``AnswerContract`` describes what
 ``Answer.to_dict()`` produces; the API returns those bytes unchanged."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field

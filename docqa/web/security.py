@@ -4,6 +4,7 @@ Default: the same origin and any localhost / 127.0.0.1 port; more origins come
 from ``Settings.allowed_origins`` (``--allowed-origin``, ``DOCQA_ALLOWED_ORIGINS``).
 Pages get ``Content-Security-Policy: frame-ancestors …``; the API gets CORS for
 the same origins only."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """One HTTP server for the three ways people use DocQA: the chat window (``/``),
 the portal widget (``/widget``, ``/widget.js``) and the JSON API
 (``/api/ask``, ``/healthz``), plus Gradio's own API under ``/gradio_api``."""
+
 from __future__ import annotations
 
 import html
@@ -17,10 +18,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from docqa.collection import Collection
 from docqa.engine import Engine
 from docqa.settings import Settings
 from docqa.web.api import api_router
-from docqa.collection import Collection
 from docqa.web.labels import labels
 from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins
 from docqa.web.theme import STATIC_DIR, mount_options

@@ -2,6 +2,7 @@
 
 System font stacks only (with the common CJK fonts first), so the page fetches
 no web font from any host: DocQA must work on an intranet."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 ``build_app(engine)`` lays out the Gradio UI over an engine it is given; it
 loads no model and starts no server (``docqa serve`` and the repository's
 ``app.py`` serve it with the portal widget and the HTTP API)."""
+
 from __future__ import annotations
 
 import gradio as gr
@@ -81,4 +82,3 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
         gr.api(ask, api_name="ask", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=concurrency)
     demo.queue(default_concurrency_limit=concurrency, max_size=None)
     return demo
-
