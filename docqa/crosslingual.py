@@ -142,11 +142,13 @@ def _split_pinyin(word: str) -> list[str] | None:
     best: list[list[str] | None] = [None] * (len(word) + 1)
     best[0] = []
     for i in range(len(word)):
-        if best[i] is None:
+        head = best[i]
+        if head is None:
             continue
         for j in range(i + 1, min(len(word), i + 6) + 1):
-            if word[i:j] in syllables and (best[j] is None or len(best[j]) > len(best[i]) + 1):
-                best[j] = best[i] + [word[i:j]]
+            seen = best[j]
+            if word[i:j] in syllables and (seen is None or len(seen) > len(head) + 1):
+                best[j] = head + [word[i:j]]
     return best[len(word)]
 
 

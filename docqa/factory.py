@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from docqa.answer.analyser import QuestionAnalyser
 from docqa.answer.base import Answerer
 from docqa.answer.extractive import ExtractiveAnswerer
@@ -83,8 +85,8 @@ def make_llm_answerer(
     from docqa.llm.generator import LLMGenerator
     from docqa.llm.guard import Guard, GuardThresholds
 
-    key = settings.llm_api_key
-    key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
+    secret = settings.llm_api_key  # a plain str too when set by model_copy(update=...), which does not validate
+    key = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
     client = ChatClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout, settings.llm_retries)
     vectors = (lambda hit: data.unit_vectors.get(hit.row)) if data is not None else None
     guard = Guard(embedder, GuardThresholds.from_profile(profile.guard, profile.source or "the model profile"), vectors)

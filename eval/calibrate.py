@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Protocol, cast
 
 from docqa.answer.abstain import Thresholds, should_abstain
 from docqa.answer.profile import profile_name
@@ -29,6 +30,13 @@ DEFAULT_SETS = [DATA / "dev_questions.jsonl", DATA / "calibration_questions.json
 COVERAGE_GRID = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
 DENSE_QUANTILES = [0.0, 0.05, 0.1, 0.2, 0.3]  # of the answerable questions' best-passage cosines
 OFF = Thresholds(min_coverage=-1, min_dense=None, min_dense_en=None, min_coverage_en=-1)
+
+
+class _Thresholded(Protocol):
+    """What the calibration reads of the engine's extractive answerer (the
+    eval may not import docqa.answer.extractive): its refusal thresholds."""
+
+    thresholds: Thresholds
 
 
 def collect(engine, questions) -> list[dict]:
@@ -119,7 +127,8 @@ def main() -> None:
     built = ensure_index(settings, [Path(p) for p in (args.corpus or [BUNDLED_CORPUS])], embedder)
     engine = make_engine(settings, embedder, index_dir=built.path)
     questions = [q for f in args.questions for q in load_questions(f)]
-    best = sweep(collect(engine, questions), engine.answerers["extractive"].thresholds)
+    extractive = cast(_Thresholded, engine.answerers["extractive"])
+    best = sweep(collect(engine, questions), extractive.thresholds)
     if args.write:
         target = settings.home / "profiles" / profile_name(embedder.model_id)
         target.parent.mkdir(parents=True, exist_ok=True)

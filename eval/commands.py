@@ -155,6 +155,7 @@ def eval_command(
         threshold_file.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {threshold_file}")
     if gate:
+        assert limits is not None  # loaded above whenever gate is set
         lines = gating.check(result.summary, limits)
         typer.echo("\n" + table.gate_table(lines))
         failed = [g.name for g in lines if not g.ok]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def corpus_key(files: list[Path], settings: Settings, embedder_id: str | None = None, config: list[Path] = ()) -> str:
+def corpus_key(files: Sequence[Path], settings: Settings, embedder_id: str | None = None, config: Sequence[Path] = ()) -> str:
     """sha256 over the corpus content (documents, their metadata sidecars and
     the collection settings) and everything that shapes its index."""
     entries = [[f.name, _sha(f), ""] for f in config]

@@ -63,7 +63,7 @@ def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
         raise DocumentError(f"{path}: no thresholds file; create it with `docqa eval --write-thresholds`") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DocumentError(f"{path}: invalid TOML ({exc}); fix it or rewrite it with `docqa eval --write-thresholds`") from exc
-    out = {"min": {}, "max": {}}
+    out: dict[str, dict[str, float]] = {"min": {}, "max": {}}
     for table in out:
         for name, value in (data.get(table) or {}).items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):

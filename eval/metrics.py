@@ -216,7 +216,7 @@ def summarise(scores: Sequence[Scores], by_type: bool = True) -> dict:
             "mrr": _r(mean([s.rr for s in ans])),
         },
         "answer": {
-            "fact_recall": _r(mean([s.fact_recall for s in ans])),
+            "fact_recall": _r(mean([s.fact_recall for s in ans if s.fact_recall is not None])),
             "exact": _r(mean([1.0 if s.exact else 0.0 for s in ans])),
             "median_chars": statistics.median(given) if given else None,
         },

@@ -165,7 +165,7 @@ def _type_table(summary: dict) -> str:
     head = "<tr><th>type</th>" + "".join(f"<th>{_e(c)}</th>" for c, _, _ in TYPE_COLUMNS) + "</tr>"
     rows = [head]
     for t, sub in summary.get("by_type", {}).items():
-        cells = [str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
+        cells = [str(sub["questions"]) if k is None else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
         rows.append(f"<tr><td>{_e(t)}</td>" + "".join(f"<td class=num>{_e(c)}</td>" for c in cells) + "</tr>")
     legend = (
         "<p class=small>n: questions; facts: fact recall; chars: median answer length; cit.P / cit.R: citation "

@@ -193,7 +193,11 @@ def run_eval(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [p.to_dict() for p in predictions]
-    cmp = compare(baseline, before[0], before[1], summary, {r["id"]: r for r in rows}) if before else None
+    cmp = (
+        compare(baseline, before[0], before[1], summary, {r["id"]: r for r in rows})
+        if baseline is not None and before
+        else None
+    )
     gate = check(summary, gate_thresholds) if gate_thresholds else None
     summary["run"] = {
         "started_at": started.isoformat(timespec="seconds"),

@@ -57,8 +57,7 @@ def type_table(summary: dict) -> str:
     rows = []
     for t, sub in summary.get("by_type", {}).items():
         rows.append(
-            [t]
-            + [str(sub["questions"]) if s == "questions" else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
+            [t] + [str(sub["questions"]) if k is None else fmt(metric(sub, s, k), f"{s}.{k}") for _, s, k in TYPE_COLUMNS]
         )
     return _grid(["type"] + [c for c, _, _ in TYPE_COLUMNS], rows)
 

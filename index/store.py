@@ -128,10 +128,15 @@ def live_generation(root: Path) -> Path | None:
     return Path(root) / name if name else None
 
 
-def read_manifest(root: Path) -> dict:
+def _live_or_raise(root: Path) -> Path:
     gen = live_generation(root)
     if gen is None:
         raise IndexNotFound(f"no index at {root}; run `docqa ingest PATH…` first (or `docqa ingest` for the bundled report)")
+    return gen
+
+
+def read_manifest(root: Path) -> dict:
+    gen = _live_or_raise(root)
     try:
         return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -163,9 +168,11 @@ def load(root: Path, spec: IndexSpec) -> IndexData:
     root = Path(root)
     manifest = read_manifest(root)
     check_manifest(manifest, spec, root)
-    gen = live_generation(root)
+    gen = _live_or_raise(root)
     try:
         index = faiss.read_index(str(gen / "vectors.faiss"))
+        if not isinstance(index, faiss.IndexIDMap2):
+            raise TypeError(f"vectors.faiss holds a {type(index).__name__}, not an IndexIDMap2")
         chunks: dict[int, Chunk] = {}
         terms: dict[int, list[str]] = {}
         with (gen / "chunks.jsonl").open(encoding="utf-8") as f:
@@ -180,6 +187,8 @@ def load(root: Path, spec: IndexSpec) -> IndexData:
                 docs[d.doc_id] = d
         ids = faiss.vector_to_array(index.id_map).astype(np.int64)
         flat = faiss.downcast_index(index.index)
+        if not isinstance(flat, faiss.IndexFlat):
+            raise TypeError(f"vectors.faiss holds an IndexIDMap2 over a {type(flat).__name__}, not over a flat index")
         vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d).copy()
     except (OSError, RuntimeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc

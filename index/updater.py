@@ -26,11 +26,12 @@ def apply_changes(
     data: IndexData,
     new_docs: list[NewDocument],
     remove: set[str],
-    embedder: Embedder,
+    embedder: Embedder | None,
     segmenter: Segmenter,
     progress: Callable[[int], None] | None = None,
 ) -> IndexData:
-    """Return a new ``IndexData``; ``data`` itself is not modified."""
+    """Return a new ``IndexData``; ``data`` itself is not modified.  ``embedder``
+    may be None when nothing new is added (it is only needed to embed new chunks)."""
     replaced = remove | {n.doc.doc_id for n in new_docs}
     keep_rows = [i for i, cid in enumerate(data.ids.tolist()) if data.chunks[cid].doc not in replaced]
     kept_ids = data.ids[keep_rows]
@@ -41,6 +42,8 @@ def apply_changes(
     texts = [text for text, _ in layouts]
     parts, unit_parts = [], []
     for start in range(0, len(texts), EMBED_BATCH):
+        if embedder is None:
+            raise ValueError(f"{len(texts)} new chunks to embed, but no embedder was given")
         batch = layouts[start : start + EMBED_BATCH]
         vecs, units = embedder.embed_passage_units([t for t, _ in batch], [sp for _, sp in batch])
         if vecs.shape != (len(batch), data.spec.dim):

@@ -55,9 +55,9 @@ def _pack(units: list[Unit], size: int, overlap: int) -> list[list[Unit]]:
 def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     chunks: list[Chunk] = []
     blocks = parse_blocks(doc.text, doc.kind)
-    for (path_key, leaf), group in groupby(blocks, key=lambda b: (tuple(b.path), b.heading)):
+    for (path_key, leaf), run in groupby(blocks, key=lambda b: (tuple(b.path), b.heading)):
         path = list(path_key)
-        group = list(group)
+        group = list(run)
         units = [u for b in group for u in b.units]
         heading = SECTION_SEP.join(([doc.title] if doc.title else []) + path[-2:])
         lead = group[0].lead

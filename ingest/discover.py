@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ class Discovery:
     settings: list[Path] = field(default_factory=list)  # collection.toml at the top of a directory named
 
 
-def discover(paths: list[str | Path]) -> Discovery:
+def discover(paths: Sequence[str | Path]) -> Discovery:
     """Files named directly must exist and be supported; directories are walked
     recursively (hidden entries skipped) and unsupported files in them counted."""
     if not paths:

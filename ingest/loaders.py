@@ -92,7 +92,8 @@ def _read_pdf(path: Path) -> tuple[str, list[int], dict]:
         if reader.is_encrypted:
             raise CorruptDocument(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        info = reader.metadata
+        title = info.get("/Title") if info else None
     except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
         raise CorruptDocument(f"{path}: cannot read this PDF ({exc}); check the file is a complete, valid PDF") from exc
     starts, parts, pos = [], [], 0
@@ -106,6 +107,7 @@ def _read_pdf(path: Path) -> tuple[str, list[int], dict]:
 def _read_docx(path: Path) -> tuple[str, None, dict]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.text.paragraph import Paragraph
 
     try:
         d = docx.Document(str(path))
@@ -115,7 +117,7 @@ def _read_docx(path: Path) -> tuple[str, None, dict]:
     for block in d.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            para = docx.text.paragraph.Paragraph(block, d)
+            para = Paragraph(block, d)
             text = para.text.strip()
             if not text:
                 continue

@@ -286,6 +286,7 @@ class ExtractiveAnswerer:
             c = s.hit.chunk
             prefix = ""
             if s.lead:
+                assert c.heading_span is not None  # a lead is set only under a heading line (see _leaf)
                 leaf = _leaf(s.hit)
                 prefix = f"{leaf}[{cite(c, c.heading_span[0], c.heading_span[1], leaf)}]："
             n = cite(c, s.start, s.end, _doc_slice(s.hit, s.start, s.end))

@@ -78,8 +78,9 @@ class ChatClient:
         t0 = time.monotonic()
         try:
             with until(t0 + self.timeout):
-                raw = self._sdk.chat.completions.with_raw_response.create(
-                    model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
+                # The SDK's overloads want stream as a Literal and typed message dicts; here it is a runtime flag.
+                raw = self._sdk.chat.completions.with_raw_response.create(  # type: ignore[call-overload]
+                    model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
                     stream=stream,
                     extra_headers=self._headers,
                     **({"stream_options": {"include_usage": True}} if stream else {}),

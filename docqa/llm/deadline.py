@@ -65,7 +65,7 @@ class _Until(httpx2.SyncByteStream):
 class DeadlineClient(httpx2.Client):
     """The SDK's HTTP client: slow replies are not retried, calls end at their deadline."""
 
-    def send(self, request: httpx2.Request, **kwargs) -> httpx2.Response:  # type: ignore[override]
+    def send(self, request: httpx2.Request, **kwargs) -> httpx2.Response:
         deadline = _DEADLINE.get()
         try:
             response = super().send(request, **kwargs)

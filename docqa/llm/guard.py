@@ -180,7 +180,7 @@ def bigrams(text: str) -> set[str]:
 
 
 def markers(text: str) -> list[int]:
-    out = []
+    out: list[int] = []
     for m in _MARKER.finditer(text):
         for part in re.split(r"\s*[,，、]\s*", m.group(1)):
             if re.search(r"[\-–~]", part):
@@ -243,7 +243,7 @@ class Guard:
                 missing.append(p)
         if missing:
             texts = [u.text for p in missing for u in p.chunk.units]
-            vecs = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32) if texts else None
+            vecs = np.asarray(self.embedder.embed_passages(texts) if texts else np.empty((0, 0)), dtype=np.float32)
             i = 0
             for p in missing:
                 k = len(p.chunk.units)

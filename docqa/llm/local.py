@@ -84,7 +84,7 @@ def part_files(model: PartedModel = DEFAULT_MODEL) -> list[Path]:
                 f"{name} holds {len(data)} part files, expected 1; "
                 f"reinstall it: pip install --force-reinstall {name}=={model.version}"
             )
-        path = Path(dist.locate_file(data[0]))
+        path = Path(str(dist.locate_file(data[0])))  # typed as a SimplePath; a file path for installed packages
         if not path.is_file():
             raise ModelUnavailable(f"{name} lists {data[0]} but it is not on disk; reinstall it")
         out.append(path)

@@ -4,7 +4,7 @@ numbers, expected answer kind and the organisations it names."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from docqa import lang
 from docqa.index.tokenize import STOPWORDS, Segmenter
@@ -24,7 +24,7 @@ def analyse(
     question: str,
     segmenter: Segmenter,
     known: Callable[[str], bool],
-    contexts: list[str] = (),
+    contexts: Sequence[str] = (),
     glossary=None,
     organisations: Iterable[tuple[str, ...]] = (),
 ) -> Question:

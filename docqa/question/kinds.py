@@ -66,13 +66,13 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
         return True  # "who" may be an organisation (龙头企业是谁)
     if kind in ("person", "place") and segmenter is not None:
         tags = _PERSON_TAGS if kind == "person" else _PLACE_TAGS
-        asked = normalize(question)
+        asked_text = normalize(question)
         if kind == "place":
             text = _ZH.pattern("org_name").sub("", text)  # 中国商用飞机有限责任公司 names a company, not a place
-        words = [w for w in segmenter.coarse_words(text) if len(w) >= 2 and normalize(w) not in asked]
+        words = [w for w in segmenter.coarse_words(text) if len(w) >= 2 and normalize(w) not in asked_text]
         if any((segmenter.tag(w) or "") in tags for w in words):
             return True
-        return kind == "place" and any(m.group() not in asked for m in _ZH.pattern("place_name").finditer(text))
+        return kind == "place" and any(m.group() not in asked_text for m in _ZH.pattern("place_name").finditer(text))
     return True
 
 

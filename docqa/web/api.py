@@ -9,6 +9,7 @@ slow question never blocks the server's event loop or the other requests."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
@@ -23,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024
 FIELDS = tuple(AskRequest.model_fields)
 EXAMPLE = '{"question": "…", "top_k": 5}'
 NO_STORE = {"Cache-Control": "no-store"}
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorMessage, "description": "A bad request: the message says what to change"},
     502: {"model": ErrorMessage, "description": "LLM mode: the configured LLM backend failed"},
 }

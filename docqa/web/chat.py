@@ -22,7 +22,7 @@ from docqa.web.render import answer_html, escape_text, partial_answer_html, sour
 def answer_messages(answer: Answer, lang: str) -> list[dict]:
     """The assistant's messages for a final answer: the answer, then (when it
     cites anything) the sources block, collapsed."""
-    messages = [{"role": "assistant", "content": answer_html(answer, lang)}]
+    messages: list[dict] = [{"role": "assistant", "content": answer_html(answer, lang)}]
     if answer.citations:
         messages.append(
             {
