@@ -24,6 +24,7 @@ from tests.test_web_support import (  # noqa: F401  (fixtures)
     FACT_Q,
     HOSTILE_LINE,
     HOSTILE_Q,
+    REFUSAL_ZH,
     REPORT_Q,
     running_server,
     tiny_engine,
@@ -280,7 +281,7 @@ def test_chat_ui_errors_and_abstentions(browser, tiny_ui):
         page.locator("#dq-question textarea").wait_for(timeout=30_000)
         ask_in_chat(page, "火星上有多少人？")
         page.locator("#dq-chat .dq-refused").wait_for(timeout=30_000)
-        assert "报告中没有找到相关信息。" in page.locator("#dq-chat .dq-refused").inner_text()
+        assert REFUSAL_ZH in page.locator("#dq-chat .dq-refused").inner_text()
         # LLM mode is not configured: an error toast, not an answer
         page.click("#dq-settings button")
         page.locator("#dq-mode").get_by_text("大模型生成").click()
