@@ -124,11 +124,13 @@ def _register_client_commands() -> None:
     """Commands whose code lives with the client they start (kept light to import)."""
     from docqa.eval.commands import eval_command
     from docqa.llm.commands import llm_server
+    from docqa.train.commands import train_selector
     from docqa.web.commands import serve
 
     app.command("serve")(serve)
     app.command("eval")(eval_command)
     app.command("llm-server")(llm_server)
+    app.command("train-selector")(train_selector)
 
 
 _register_client_commands()

@@ -77,6 +77,8 @@ class Engine:
         """Load what the first question would otherwise wait for."""
         self.embedder.embed_queries(["预热 warm-up"])
         self.analyser.warmup()
+        for answerer in self.answerers.values():
+            getattr(answerer, "warmup", lambda: None)()
 
     def info(self) -> dict:
         return {
@@ -109,13 +111,21 @@ class Engine:
         return q, k, m
 
     def stream(
-        self, question: str, top_k: int | None = None, mode: str | None = None, exclude: frozenset[int] = frozenset()
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str | None = None,
+        exclude: frozenset[int] = frozenset(),
+        min_confidence: float | None = None,
     ) -> Iterator[StreamEvent]:
         """The answer as it is produced: "delta" events, then one "final" event
         with the complete, checked answer (citations are final only then).
         ``exclude`` names passages to answer without, as if they were not
-        indexed (see ``passages``; the eval's negatives use it)."""
+        indexed (see ``passages``; the eval's negatives use it);
+        ``min_confidence`` (0 to 1) overrides the answer selector's threshold."""
         q, k, m = self.check(question, top_k, mode)
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise BadRequest(f"min_confidence must be from 0 to 1, got {min_confidence!r}")
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([q])[0]
         t1 = time.perf_counter()
@@ -123,7 +133,8 @@ class Engine:
         t2 = time.perf_counter()
         analysed = self.analyser.analyse(q, hits)
         final: Final | None = None
-        for event in self.answerers[m].answer(analysed, hits, self.collection.refusal_for(analysed.lang)):
+        refusal = self.collection.refusal_for(analysed.lang)
+        for event in self.answerers[m].answer(analysed, hits, refusal, min_confidence):
             if isinstance(event, Delta):
                 yield StreamEvent("delta", text=event.text)
             else:
@@ -145,6 +156,7 @@ class Engine:
             mode=m,
             notice=final.notice,
             llm=final.llm,
+            confidence=final.confidence,
         )
         yield StreamEvent("final", answer=answer)
 
@@ -158,10 +170,15 @@ class Engine:
         return self.analyser.analyse(q, hits), hits
 
     def ask(
-        self, question: str, top_k: int | None = None, mode: str | None = None, exclude: frozenset[int] = frozenset()
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: str | None = None,
+        exclude: frozenset[int] = frozenset(),
+        min_confidence: float | None = None,
     ) -> Answer:
         """The complete answer (see ``stream`` for the same, as it is produced)."""
-        for event in self.stream(question, top_k=top_k, mode=mode, exclude=exclude):
+        for event in self.stream(question, top_k, mode, exclude, min_confidence):
             if event.kind == "final" and event.answer is not None:
                 return event.answer
         raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover

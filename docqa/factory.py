@@ -51,7 +51,7 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     segmenter = Segmenter()
     retriever = HybridRetriever(data, segmenter)
     profile = load_profile(embedder.model_id, settings.home)
-    extractive = ExtractiveAnswerer(profile.abstain)
+    extractive = ExtractiveAnswerer(profile.selector, segmenter)
     answerers: dict[str, Answerer] = {"extractive": extractive}
     llm = make_llm_answerer(settings, embedder, extractive, profile, data)
     if llm is not None:

@@ -162,6 +162,7 @@ class Answer:
     mode: str = "extractive"
     notice: str | None = None
     llm: dict | None = None  # LLM mode only: model, tokens, timings, the grounding guard's report
+    confidence: float | None = None  # the answer selector's probability that the best evidence answers
 
     def to_dict(self) -> dict:
         d = {
@@ -186,6 +187,7 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "mode": self.mode,
             "notice": self.notice,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
         if self.llm is not None:
             d["llm"] = self.llm

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def _read(path: Path) -> dict:
     return data
 
 
-def questions_from(data: dict) -> list[EvalQuestion]:
+def questions_from(data: dict, kind: str = "cmrc") -> list[EvalQuestion]:
     out = []
     for article in data["data"]:
         for para in article["paragraphs"]:
@@ -89,7 +90,8 @@ def questions_from(data: dict) -> list[EvalQuestion]:
                         answers=[texts],
                         evidence=[ev],
                         answerable=True,
-                        type="cmrc",
+                        type=kind,
+                        source=_safe_name(str(para["id"])) + ".txt",
                     )
                 )
     return out
@@ -130,11 +132,29 @@ def write_corpus(data: dict, target: Path) -> int:
     return n
 
 
-def load(settings: Settings, path: Path | None = None) -> Benchmark:
-    """Read the dev set, write (or reuse) its corpus directory, build the questions."""
+def load(
+    settings: Settings, path: Path | None = None, name: str = NAME, convert: Callable[[str], str] | None = None
+) -> Benchmark:
+    """Read a SQuAD-format set (CMRC 2018 dev by default), write (or reuse) its
+    corpus directory, build the questions.  ``convert`` rewrites every text
+    first (e.g. Traditional to Simplified Chinese)."""
     source = Path(path or DEFAULT_PATH).expanduser().resolve()
     data = _read(source)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-    corpus_dir = settings.home / "eval-corpora" / f"{NAME}-{digest}"
+    if convert is not None:
+        data = _converted(data, convert)
+    tag = "" if convert is None else getattr(convert, "tag", "converted")
+    digest = hashlib.sha256(source.read_bytes() + tag.encode()).hexdigest()[:12]
+    corpus_dir = settings.home / "eval-corpora" / f"{name}-{digest}"
     n = write_corpus(data, corpus_dir)
-    return Benchmark(NAME, source, corpus_dir, n, questions_from(data))
+    return Benchmark(name, source, corpus_dir, n, questions_from(data, "cmrc" if name == NAME else name))
+
+
+def _converted(data, convert: Callable[[str], str]):
+    """``data`` with every string value (not its ids) rewritten by ``convert``."""
+    if isinstance(data, str):
+        return convert(data)
+    if isinstance(data, list):
+        return [_converted(v, convert) for v in data]
+    if isinstance(data, dict):
+        return {k: v if k == "id" else _converted(v, convert) for k, v in data.items()}
+    return data

@@ -25,6 +25,14 @@ BenchmarkPathOpt = Annotated[
     typer.Option("--benchmark-path", help="Benchmark file (default: ../shared/benchmarks/cmrc2018/cmrc2018_dev.json)."),
 ]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Ask a deterministic sample of N questions.")]
+NegativesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--negatives",
+        help="Also ask every answerable question without its evidence passages (left out at search time); "
+        "each such negative must be refused.",
+    ),
+]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Output directory (default: eval-out/<timestamp>).")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="Answer mode: extractive or llm (default: DOCQA_MODE).")]
 TopKOpt = Annotated[int | None, typer.Option("--top-k", help="Passages retrieved per question (default: DOCQA_TOP_K).")]
@@ -100,6 +108,10 @@ def _print_result(result, question_name: str, corpus_name: str, baseline: Path |
     typer.echo("\n" + table.summary_table(s))
     if s.get("llm"):
         typer.echo("\nllm: " + ", ".join(f"{k} {v}" for k, v in s["llm"].items()))
+    rc = s.get("risk_coverage")
+    if rc and rc["operating_point"]["accuracy"] is not None:
+        op = rc["operating_point"]
+        typer.echo(f"\nrisk–coverage operating point: {op['coverage']:.3f} answered, {op['accuracy']:.3f} of them right")
     typer.echo("\n" + table.type_table(s))
     if result.comparison:
         typer.echo(f"\ncompared with {baseline}:")
@@ -116,6 +128,7 @@ def eval_command(
     benchmark: BenchmarkOpt = None,
     benchmark_path: BenchmarkPathOpt = None,
     limit: LimitOpt = None,
+    negatives: NegativesOpt = False,
     out: OutOpt = None,
     mode: ModeOpt = None,
     top_k: TopKOpt = None,
@@ -134,13 +147,18 @@ def eval_command(
     from docqa.settings import Settings
 
     _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limit, gate, write_thresholds)
+    if negatives and (gate or write_thresholds):
+        raise _usage("--gate and --write-thresholds run the bundled set as it is; drop --negatives")
     corpus = list(corpus or []) + list(more_corpus or [])
     settings = Settings()
     qs, paths, q_source, c_source = _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit)
+    if negatives:
+        qs = qs + [q.as_negative() for q in qs if q.answerable]
+        q_source.detail["negatives"] = True
 
     # The gate's thresholds are shown in the report of any full run of the bundled set.
     threshold_file = thresholds or gating.THRESHOLDS
-    bundled_run = not (questions or corpus or benchmark or limit)
+    bundled_run = not (questions or corpus or benchmark or limit or negatives)
     limits = gating.load_thresholds(threshold_file) if gate or (bundled_run and threshold_file.exists()) else None
     result = run_eval(
         settings, qs, paths, out or default_out_dir(), q_source, c_source,

@@ -21,6 +21,12 @@ Definitions (answerable questions only, unless said otherwise):
   at least one such citation;
 - abstention ``recall``: share of *unanswerable* questions refused;
   ``false_rate``: share of answerable questions refused;
+- ``false_answer_rate``: share of the answers given that are wrong (an
+  unanswerable question answered, or an answer missing a fact);
+- risk–coverage: every question's confidence (the answer selector's
+  probability) and whether its answer — the one it would get if the threshold
+  let it through — is right; moving the threshold trades the share of
+  questions answered (coverage) against the share of those answered right;
 - latency: p50/p95 of the wall time of ``Engine.ask`` over all questions.
 
 Undefined figures (no answerable questions, no citations, …) are ``None``.
@@ -51,6 +57,7 @@ SUMMARY_METRICS: list[tuple[str, str, int]] = [
     ("citation", "recall", +1),
     ("abstention", "recall", +1),
     ("abstention", "false_rate", -1),
+    ("abstention", "false_answer_rate", -1),
     ("latency_ms", "p50", -1),
     ("latency_ms", "p95", -1),
 ]
@@ -137,6 +144,8 @@ class Scores:
     citation_ok: bool | None = None  # at least one supported citation
     ok: bool = False
     failures: list[str] = field(default_factory=list)
+    confidence: float | None = None  # the answer selector's probability (answers and refusals)
+    right_if_answered: bool | None = None  # the answer it gives or would give holds every fact
 
     def hit(self, k: int) -> float:
         return 1.0 if self.rank is not None and self.rank <= k else 0.0
@@ -162,10 +171,15 @@ def score_question(
     qtype: str,
     answer: dict,
     latency_ms: float,
+    would_be: str | None = None,
 ) -> Scores:
-    """Score one answer contract (``Answer.to_dict()``) against gold data."""
+    """Score one answer contract (``Answer.to_dict()``) against gold data.
+    ``would_be`` is the answer a refused question would get with no threshold."""
     refused = bool(answer.get("refused"))
     s = Scores(type=qtype, answerable=answerable, refused=refused, latency_ms=latency_ms)
+    s.confidence = answer.get("confidence")
+    shown = would_be if refused and would_be is not None else answer.get("answer", "")
+    s.right_if_answered = answerable and bool(facts) and all(facts_found(facts, shown))
     if not answerable:
         s.ok = refused
         if not refused:
@@ -227,6 +241,7 @@ def summarise(scores: Sequence[Scores], by_type: bool = True) -> dict:
         "abstention": {
             "recall": _r(mean([1.0 if s.refused else 0.0 for s in una])),
             "false_rate": _r(mean([1.0 if s.refused else 0.0 for s in ans])),
+            "false_answer_rate": _r(mean([0.0 if s.answerable and s.exact else 1.0 for s in scores if not s.refused])),
         },
         "latency_ms": {"p50": _r(percentile(latency, 50), 1), "p95": _r(percentile(latency, 95), 1)},
     }
@@ -234,6 +249,26 @@ def summarise(scores: Sequence[Scores], by_type: bool = True) -> dict:
         types = sorted({s.type for s in scores})
         out["by_type"] = {t: summarise([s for s in scores if s.type == t], by_type=False) for t in types}
     return out
+
+
+def risk_coverage(scores: Sequence[Scores], points: int = 21) -> dict | None:
+    """Coverage (share answered) and accuracy (share of those answered right)
+    as the confidence threshold moves, and the run's own operating point.
+    None when the answers carry no confidence (no selector, LLM-only runs)."""
+    rated = [s for s in scores if s.confidence is not None]
+    if not rated:
+        return None
+    conf = np.array([s.confidence for s in rated], dtype=float)
+    right = np.array([bool(s.right_if_answered) for s in rated])
+    curve = []
+    for t in np.unique(np.quantile(conf, np.linspace(0, 1, points))):
+        answered = conf >= t
+        curve.append({"threshold": _r(float(t)), "coverage": _r(float(answered.mean())),
+                      "accuracy": _r(float(right[answered].mean())) if answered.any() else None})  # fmt: skip
+    answered = np.array([not s.refused for s in rated])
+    operating = {"coverage": _r(float(answered.mean())),
+                 "accuracy": _r(float(right[answered].mean())) if answered.any() else None}  # fmt: skip
+    return {"curve": curve, "operating_point": operating}
 
 
 def metric(summary: dict, section: str, key: str) -> float | None:

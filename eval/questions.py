@@ -5,7 +5,9 @@
 
 Each fact in ``answers`` is a string or a list of alternative strings; every
 fact must appear in a correct answer.  ``evidence`` are substrings of the
-source that contain the answer.  Loading validates every line and names the
+source that contain the answer.  An optional ``source`` names the document
+(file name) the question was written on; ``--negatives`` then leaves out the
+whole document, not only the passages holding the evidence.  Loading validates every line and names the
 line and field that is wrong.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docqa.errors import DocumentError
@@ -32,9 +34,11 @@ class EvalQuestion:
     evidence: list[str]
     answerable: bool
     type: str
+    source: str | None = None  # the document the question was written on (its file name)
+    negative: bool = False  # asked without its evidence (see negatives.py): must be refused
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "id": self.id,
             "question": self.question,
             "answers": [f[0] if len(f) == 1 else list(f) for f in self.answers],
@@ -42,6 +46,12 @@ class EvalQuestion:
             "answerable": self.answerable,
             "type": self.type,
         }
+        d |= {"source": self.source} if self.source is not None else {}
+        return d | ({"negative": True} if self.negative else {})
+
+    def as_negative(self) -> EvalQuestion:
+        """The same question asked without its evidence: it must be refused."""
+        return replace(self, id=f"{self.id}-neg", answers=[], answerable=False, type=f"{self.type}_negative", negative=True)
 
 
 def _bad(where: str, msg: str) -> DocumentError:
@@ -81,6 +91,9 @@ def parse_question(obj: object, where: str) -> EvalQuestion:
         raise _bad(where, "an answerable question needs at least one fact in answers")
     if not obj["answerable"] and facts:
         raise _bad(where, "an unanswerable question must have no answers")
+    source = obj.get("source")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise _bad(where, "source, when given, must be a document's file name")
     return EvalQuestion(
         id=obj["id"],
         question=obj["question"],
@@ -88,6 +101,7 @@ def parse_question(obj: object, where: str) -> EvalQuestion:
         evidence=list(obj["evidence"]),
         answerable=obj["answerable"],
         type=obj["type"].strip(),
+        source=source,
     )
 
 

@@ -112,6 +112,22 @@ def charts(summary: dict, predictions: list[dict]) -> list[tuple[str, str]]:
             ax.set_ylabel("share refused")
             ax.set_title("Refusals by type (blue: unanswerable, should be 1; orange: answerable, should be 0)", fontsize=9)
             out.append(("Share of questions refused, by type", _png(fig)))
+        rc_curve = summary.get("risk_coverage")
+        if rc_curve:
+            fig = Figure(figsize=(6, 3.4))
+            ax = fig.subplots()
+            points = [c for c in rc_curve["curve"] if c["accuracy"] is not None]
+            ax.plot([c["coverage"] for c in points], [c["accuracy"] for c in points], marker=".", color="#4c72b0")
+            op = rc_curve["operating_point"]
+            if op["accuracy"] is not None:
+                ax.plot([op["coverage"]], [op["accuracy"]], "o", color="#c44e52", label="operating point (the threshold)")
+            ax.set_xlim(0, 1.02)
+            ax.set_ylim(0, 1.05)
+            ax.set_xlabel("coverage: share of questions answered")
+            ax.set_ylabel("accuracy of the answers given")
+            ax.set_title("Risk–coverage: moving the refusal threshold")
+            ax.legend(fontsize=8, loc="lower left")
+            out.append(("Risk–coverage curve with the operating point", _png(fig)))
         latency = [p["scores"]["latency_ms"] for p in predictions]
         if latency:
             fig = Figure(figsize=(6, 3))

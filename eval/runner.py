@@ -21,7 +21,8 @@ from docqa.api import DocQAError, Settings, chunker_settings
 from docqa.eval import report_html
 from docqa.eval.compare import Comparison, compare, load_run
 from docqa.eval.corpus import ensure_index
-from docqa.eval.metrics import Scores, llm_summary, score_question, summarise
+from docqa.eval.metrics import Scores, llm_summary, risk_coverage, score_question, summarise
+from docqa.eval.negatives import Exclusions
 from docqa.eval.questions import EvalQuestion
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -64,15 +65,22 @@ def ask_all(
     if not questions:
         raise DocQAError("the question set is empty; nothing to evaluate")
     engine.check(questions[0].question, top_k, mode)  # a bad mode or top_k fails once, before any work
+    exclusions = Exclusions.of(engine) if any(q.negative for q in questions) else None
     out = []
     for q in questions:
         t0 = time.perf_counter()
+        exclude = exclusions.for_question(q) if exclusions is not None else frozenset()
         try:
-            answer = engine.ask(q.question, top_k=top_k, mode=mode).to_dict()
+            answer = engine.ask(q.question, top_k=top_k, mode=mode, exclude=exclude).to_dict()
+            ms = (time.perf_counter() - t0) * 1e3
+            would_be = None
+            if answer["refused"] and answer.get("confidence") is not None:
+                # What it would have answered with no threshold (for the risk–coverage curve).
+                again = engine.ask(q.question, top_k=top_k, mode="extractive", exclude=exclude, min_confidence=0.0)
+                would_be = again.answer
         except DocQAError as exc:
             raise type(exc)(f"question {q.id}: {exc}") from exc
-        ms = (time.perf_counter() - t0) * 1e3
-        scores = score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms)
+        scores = score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms, would_be)
         out.append(Prediction(q, answer, scores))
         if on_answer:
             on_answer()
@@ -169,6 +177,7 @@ def run_eval(
 
     info = engine.info()
     summary = summarise([p.scores for p in predictions])
+    summary["risk_coverage"] = risk_coverage([p.scores for p in predictions])
     llm = llm_summary([p.answer for p in predictions])
     if llm is not None:
         summary["llm"] = llm

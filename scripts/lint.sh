@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 ruff check .
 ruff format --check .
-rm -rf build/lint
+rm -rf build/lint build/lib build/bdist.*  # stale copies would be packed into the wheel
 pip wheel --quiet --no-deps --no-build-isolation -w build/lint/wheel . >/dev/null
 pip install --quiet --no-deps --target build/lint/site build/lint/wheel/*.whl
 cd build/lint/site

@@ -76,7 +76,7 @@ def test_names_organisation():
 
 def test_org_question_answered_by_the_heading_over_the_deed(engine):
     # The deed mentions 链主企业, an organisation of sorts but not a name: the answer is the heading.
-    a = engine.ask("哪家机构累计接入了147家链主企业？")
+    a = engine.ask("哪家机构累计接入了147家链主企业？", min_confidence=0.0)  # the rule, not the fake model's confidence
     assert not a.refused and a.answer.startswith("浦芯研究院[1]")
     lead = a.citations[0]
     assert lead.quote == "浦芯研究院" == engine.index.docs[lead.doc].text[lead.start : lead.end]
@@ -158,8 +158,10 @@ def test_quotes_are_exact_source_text(engine):
             assert engine.index.docs[c.doc].text[c.start : c.end] == c.quote
 
 
-def test_abstains_when_the_asked_kind_is_missing(engine):
-    a = engine.ask("蜘蛛系统是什么时候完成海试的？")
+def test_refuses_below_the_confidence_threshold(engine):
+    q = "蜘蛛系统完成了什么？"
+    assert 0.0 <= engine.ask(q, min_confidence=0.0).confidence <= 1.0
+    a = engine.ask(q, min_confidence=1.0)
     assert a.refused and a.answer == "文档中没有找到相关信息。" and a.citations == []  # neutral: no collection.toml
     assert a.passages  # still shows what was looked at
 
@@ -225,7 +227,7 @@ def test_the_engine_uses_any_answerer_through_one_interface(engine):
     from docqa.records import Citation
 
     class Echo:
-        def answer(self, question, hits, refusal):
+        def answer(self, question, hits, refusal, min_confidence=None):
             u, c = hits[0].chunk.units[0], hits[0].chunk
             yield Delta("甲")
             yield Delta("乙")

@@ -142,13 +142,14 @@ def test_summarise_exact_figures():
     assert out["retrieval"] == {"hit@1": 0.3333, "hit@5": 0.6667, "mrr": round((1 + 1 / 3) / 3, 4)}
     assert out["answer"] == {"fact_recall": 0.5, "exact": 0.3333, "median_chars": 30}
     assert out["citation"] == {"precision": 0.6667, "recall": 0.6667}
-    assert out["abstention"] == {"recall": 0.5, "false_rate": 0.3333}
+    # three answers given: one right, one missing a fact, one to an unanswerable question
+    assert out["abstention"] == {"recall": 0.5, "false_rate": 0.3333, "false_answer_rate": 0.6667}
     assert out["latency_ms"] == {"p50": 30.0, "p95": 48.0}
     assert set(out["by_type"]) == {"a", "b", "u"}
     assert out["by_type"]["a"]["retrieval"]["hit@1"] == 0.5
-    assert out["by_type"]["b"]["abstention"] == {"recall": None, "false_rate": 1.0}
+    assert out["by_type"]["b"]["abstention"] == {"recall": None, "false_rate": 1.0, "false_answer_rate": None}
     assert out["by_type"]["u"]["retrieval"] == {"hit@1": None, "hit@5": None, "mrr": None}
-    assert out["by_type"]["u"]["abstention"] == {"recall": 0.5, "false_rate": None}
+    assert out["by_type"]["u"]["abstention"] == {"recall": 0.5, "false_rate": None, "false_answer_rate": 1.0}
     assert "by_type" not in out["by_type"]["a"]
 
 

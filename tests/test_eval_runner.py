@@ -80,7 +80,7 @@ def test_run_writes_predictions_summary_and_report(settings, tiny, tmp_path, fak
         "retrieval": {"hit@1", "hit@5", "mrr"},
         "answer": {"fact_recall", "exact", "median_chars"},
         "citation": {"precision", "recall"},
-        "abstention": {"recall", "false_rate"},
+        "abstention": {"recall", "false_rate", "false_answer_rate"},
         "latency_ms": {"p50", "p95"},
     }.items():
         assert set(summary[section]) == keys

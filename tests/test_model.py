@@ -73,7 +73,7 @@ def test_report_answers_with_exact_citations(report_engine, question, facts, quo
     "question, refusal",
     [
         ("蜘蛛系统是哪一天完成海试的？", "报告中没有找到相关信息。"),
-        ("北京累计备案了多少家新型研发机构？", "报告中没有找到相关信息。"),
+        ("北京累计备案了多少家新型研发机构？", "报告中没有找到相关信息。"),  # another city's figure is not its figure
         ("Who won the 2024 Nobel Prize in Physics?", "The report does not contain this information."),
     ],
 )

@@ -67,19 +67,13 @@ def write_corpus(root: Path) -> Path:
 
 
 def build_tiny_engine(home: Path):
-    """The real engine over the tiny corpus with the fake embedder.  The fake
-    embedder's cosines are far below the real model's, so the answerer gets
-    a dense threshold of 0 (its other abstention rules stay as they are)."""
-    from docqa.answer.abstain import Thresholds
-    from docqa.answer.extractive import ExtractiveAnswerer
+    """The real engine (and answer selector) over the tiny corpus with the fake embedder."""
     from docqa.factory import make_engine, make_ingestor
 
     settings = Settings(home=home)
     embedder = FakeEmbedder()
     make_ingestor(settings, embedder).ingest([write_corpus(home.parent / "corpus")])
-    engine = make_engine(settings, embedder)
-    engine.answerers["extractive"] = ExtractiveAnswerer(Thresholds(min_dense=0.0))
-    return engine
+    return make_engine(settings, embedder)
 
 
 class SlowEngine:

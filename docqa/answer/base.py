@@ -41,6 +41,7 @@ class Final:
     notice: str | None = None
     llm: dict | None = None  # LLM answers: model, tokens, timings, the grounding guard's report
     reason: str = ""  # why the answer was refused (for explanations and the eval)
+    confidence: float | None = None  # how likely the answer is to answer the question (the selector's estimate)
 
 
 Event = Delta | Final
@@ -49,8 +50,10 @@ Event = Delta | Final
 class Answerer(Protocol):
     """Answers from retrieved passages, or refuses."""
 
-    def answer(self, question: Question, hits: list[Hit], refusal: str) -> Iterator[Event]:
-        """Stream the answer to ``question`` from ``hits``; refuse with the text ``refusal``."""
+    def answer(self, question: Question, hits: list[Hit], refusal: str, min_confidence: float | None = None) -> Iterator[Event]:
+        """Stream the answer to ``question`` from ``hits``; refuse with the text
+        ``refusal``.  ``min_confidence`` overrides the answer selector's
+        threshold (the eval's risk–coverage curve moves it)."""
         ...
 
 

@@ -1,11 +1,14 @@
-"""Model profiles: the thresholds DocQA's decisions use, calibrated for one
-embedding model and kept in a data file beside it.
+"""Model profiles: what DocQA's decisions were trained and calibrated on, for
+one embedding model, kept in data files beside it.
 
-A profile is looked up by the model id the index was built with: first in
-``$DOCQA_HOME/profiles/`` (written by ``python -m docqa.eval.calibrate
---write``), then among the profiles shipped in ``docqa/answer/profiles/``.  A
-model without one still works: its refusals rest on term coverage and answer
-kind only, and a warning says how to calibrate it.
+A profile (``<model>.toml``) names the model's answer selector (a file in the
+same folder, see ``selector.py``) and the LLM grounding guard's similarity
+thresholds.  It is looked up by the model id the index was built with: first
+in ``$DOCQA_HOME/profiles/`` (where ``docqa train-selector --profile`` writes),
+then among the profiles shipped in ``docqa/answer/profiles/``.  A model with
+no profile of its own borrows the default model's, with a warning: its
+similarities are on another scale, so its refusals are less reliable until a
+selector is trained for it.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from docqa.answer.abstain import Thresholds
+from docqa.answer.selector import Selector
 from docqa.errors import DocumentError
 
 log = logging.getLogger("docqa")
-SECTIONS = ("abstain", "guard")
+SECTIONS = ("selector", "guard")
+DEFAULT_PROFILE_MODEL = "multilingual-e5-small"
 
 
 def profile_name(model_id: str) -> str:
@@ -29,16 +33,23 @@ def profile_name(model_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", model_id.replace("/", "__")).strip(".") + ".toml"
 
 
+def bundled_dir() -> Path:
+    return Path(str(resources.files("docqa.answer") / "profiles"))
+
+
 @dataclass(frozen=True)
 class Profile:
     model_id: str
-    abstain: Thresholds = field(default_factory=Thresholds)
+    selector_file: Path
     guard: dict = field(default_factory=dict)  # GuardThresholds fields (docqa/llm/guard.py)
-    source: str | None = None  # the file it came from; None: not calibrated
+    source: str | None = None  # the profile file; None: borrowed from the default model
 
     @property
     def calibrated(self) -> bool:
         return self.source is not None
+
+    def selector(self) -> Selector:
+        return Selector.load(self.selector_file)
 
 
 def _read(path: Path, model_id: str) -> Profile:
@@ -46,27 +57,28 @@ def _read(path: Path, model_id: str) -> Profile:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DocumentError(f"{path}: cannot read the model profile ({exc}); fix or delete it") from exc
-    unknown = sorted(set(data) - set(SECTIONS))
-    allowed = {f.name for f in fields(Thresholds)}
-    unknown += sorted(f"abstain.{k}" for k in set(data.get("abstain", {})) - allowed)
+    unknown = sorted(set(data) - set(SECTIONS)) + sorted(f"selector.{k}" for k in set(data.get("selector", {})) - {"file"})
     if unknown:
         raise DocumentError(f"{path}: unknown profile setting(s) {', '.join(unknown)}; see docqa/answer/profiles/")
-    return Profile(model_id, Thresholds(**data.get("abstain", {})), dict(data.get("guard", {})), str(path))
+    file = data.get("selector", {}).get("file")
+    if not isinstance(file, str) or not file.strip():
+        raise DocumentError(f"{path}: [selector] file must name the selector file beside the profile; got {file!r}")
+    return Profile(model_id, path.parent / file, dict(data.get("guard", {})), str(path))
 
 
 def load_profile(model_id: str, home: Path | None = None) -> Profile:
-    """The profile for ``model_id`` (the user's own first), or an uncalibrated one."""
+    """The profile for ``model_id`` (the user's own first), or the default
+    model's, borrowed with a warning."""
     name = profile_name(model_id)
     if home is not None and (home / "profiles" / name).is_file():
         return _read(home / "profiles" / name, model_id)
-    bundled = resources.files("docqa.answer") / "profiles" / name
-    if bundled.is_file():
-        with resources.as_file(bundled) as path:
-            return _read(path, model_id)
+    if (bundled_dir() / name).is_file():
+        return _read(bundled_dir() / name, model_id)
     log.warning(
-        "no calibration for embedding model %r: refusals rest on term coverage and answer kind only, without "
-        "similarity checks; calibrate it on your own questions with `python -m docqa.eval.calibrate --write` "
-        "(see docs/eval.md)",
+        "no profile for embedding model %r: its answers and refusals use the selector trained for %s, whose "
+        "similarity scale differs; train one for it with `docqa train-selector --profile` (see docs/selector.md)",
         model_id,
+        DEFAULT_PROFILE_MODEL,
     )
-    return Profile(model_id, Thresholds(min_dense=None, min_dense_en=None), {}, None)
+    borrowed = _read(bundled_dir() / profile_name(DEFAULT_PROFILE_MODEL), model_id)
+    return Profile(model_id, borrowed.selector_file, {}, None)

@@ -126,12 +126,12 @@ class LLMGenerator:
         return [{"role": "system", "content": p.system.render()}, {"role": "user", "content": user}]
 
     # -- the answer ----------------------------------------------------------
-    def answer(self, question: Question, hits: list[Hit], refusal: str) -> Iterator[Event]:
+    def answer(self, question: Question, hits: list[Hit], refusal: str, min_confidence: float | None = None) -> Iterator[Event]:
         lang = question.lang if question.lang in NOTICES else "zh"
-        extract = self.answerer.extract(question, hits)
+        extract = self.answerer.extract(question, hits, min_confidence)
         if extract.refused:
             info = {"model": self.client.model, "asked": False}
-            yield Final(refusal, True, [], None, info, reason=extract.reason)
+            yield Final(refusal, True, [], None, info, reason=extract.reason, confidence=extract.confidence)
             return
         given = self.select(hits, extract)
         msgs = self.messages(question, given)
@@ -165,7 +165,7 @@ class LLMGenerator:
             notes.append(NOTICES[lang]["markers"].format(n=len(report.dropped_markers)))
         info["guard"] = report.to_dict()
         sep = "" if lang == "zh" else " "
-        yield Final(checked.text, False, checked.citations, sep.join(notes) or None, info)
+        yield Final(checked.text, False, checked.citations, sep.join(notes) or None, info, confidence=extract.confidence)
 
     def _extractive(self, extract, refusal: str, notice: str, info: dict) -> Final:
         """The extractive answer (already decided), with a notice saying why it is shown."""

@@ -20,6 +20,11 @@ _PERSON_TAGS = _ZH.wordset("person_tags")
 _PLACE_TAGS = _ZH.wordset("place_tags")
 
 
+def answer_kind_names() -> tuple[str, ...]:
+    """Every answer kind ``answer_kind`` returns, in a fixed order."""
+    return tuple(kind for kind, _ in _KINDS) + ("other", "multi")
+
+
 def answer_kind(question: str) -> str:
     """What sort of answer the question expects; "multi" when it asks several
     things of different sorts (each part then only needs covering)."""

@@ -65,6 +65,10 @@ class AnswerContract(Contract):
     timings_ms: dict[str, float]
     mode: str
     notice: str | None
+    confidence: float | None = Field(
+        description="the answer selector's probability that the best evidence answers the question "
+        "(refusals too: below the selector's threshold the answer is a refusal)"
+    )
     llm: dict | None = Field(None, description="LLM mode only: model, tokens, timings, the grounding guard's report")
 
 

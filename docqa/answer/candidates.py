@@ -1,0 +1,116 @@
+"""Candidate answers: every sentence of the retrieved passages and every run of
+up to three of its clauses, each with the text around it.
+
+A candidate quotes the document exactly (``start``/``end`` are offsets in the
+document's cleaned text); what it shows is the quote as the reader sees it
+(a repaired statistic reads in its own order).  Scoring is not done here: the
+learned selector (``selector.py``) reads the features ``features.py`` computes
+for each candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docqa.ingest.sentences import display
+from docqa.question import Question, names_organisation, normalize, satisfies_kind
+from docqa.records import Hit, Unit
+
+MAX_SPAN_CHARS = 90  # longer clause runs are left out (a whole sentence is always a candidate)
+MAX_RUN = 3  # clauses in a run
+HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the heading over X
+
+
+@dataclass
+class Span:
+    """A candidate answer: one or more consecutive clauses of a sentence."""
+
+    hit: Hit
+    sentence: int  # the sentence's id (its start offset in the document)
+    index: int  # the sentence's position in its passage
+    start: int
+    end: int
+    text: str
+    udense: float = 0.0  # cosine of the question with these clauses (late-chunked vectors)
+    whole: bool = False  # the span is its whole sentence
+    first: int = 0  # position of its first clause in the sentence
+    clauses: int = 1  # how many clauses it runs over
+    sentence_text: str = ""  # its whole sentence, normalised
+    before: str = ""  # normalised: the sentence(s) before it in the same paragraph
+    rest: str = ""  # normalised: the rest of its sentence (empty for a whole sentence)
+    kind_ok: bool = True  # holds the kind of thing asked (a number for 多少, …)
+    lead: bool = False  # names no one, but the heading over it names the organisation asked about
+    score: float = 0.0  # the selector's ranking score
+    covered: dict[str, float] = field(default_factory=dict)  # question term -> credit (features.py)
+
+
+def leaf(hit: Hit) -> str:
+    """The innermost heading of a passage, when it is a line of the document."""
+    c = hit.chunk
+    return c.section_path[-1] if c.heading_span and c.section_path else ""
+
+
+def doc_slice(hit: Hit, start: int, end: int) -> str:
+    c = hit.chunk
+    return c.text[start - c.start : end - c.start]
+
+
+def _same_paragraph(hit: Hit, before: list[Unit], after: list[Unit]) -> bool:
+    """No line break between two sentences of a passage."""
+    return "\n" not in doc_slice(hit, before[-1].end, after[0].start)
+
+
+def _runs(n: int) -> list[tuple[int, int]]:
+    """The whole sentence first, then every run of up to ``MAX_RUN`` of its ``n`` clauses."""
+    runs = [(0, n)]
+    if n > 1:
+        runs += [(i, j) for i in range(n) for j in range(i + 1, min(n, i + MAX_RUN) + 1) if (i, j) != (0, n)]
+    return runs
+
+
+def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
+    sentences = hit.chunk.sentences()
+    dense = hit.unit_dense or [hit.dense] * len(hit.chunk.units)
+    index = {id(u): i for i, u in enumerate(hit.chunk.units)}
+    heading = leaf(hit)
+    out = []
+    for k, sent in enumerate(sentences):
+        # The sentence before lends its subject when it is in the same
+        # paragraph, or opens the passage (a lead-in such as "2024年度…显示").
+        near = [j for j in (0, k - 1) if 0 <= j < k and (j == 0 or _same_paragraph(hit, sentences[j], sent))]
+        before = normalize("".join(u.text for j in near for u in sentences[j]))
+        sentence_text = normalize("".join(u.text for u in sent))
+        for i, j in _runs(len(sent)):
+            units = sent[i:j]
+            raw = doc_slice(hit, units[0].start, units[-1].end)
+            whole = (i, j) == (0, len(sent))
+            if len(units) == 1 and display(raw) != units[0].text:
+                text = units[0].text  # a repaired statistic reads in its own order
+            else:
+                raw = raw if whole else raw.rstrip("，,：:；; \n")
+                text = display(raw)
+            if not whole and len(text) > MAX_SPAN_CHARS:
+                continue
+            sizes = [max(1, len(u.text)) for u in units]
+            udense = sum(dense[index[id(u)]] * n for u, n in zip(units, sizes)) / sum(sizes)
+            span = Span(
+                hit, sent[0].sentence_id, k, units[0].start, units[0].start + len(raw), text, udense, whole, i, j - i,
+                sentence_text, before, "" if whole else normalize("".join(u.text for u in sent[:i] + sent[j:])),
+            )  # fmt: skip
+            span.kind_ok = satisfies_kind(q.kind, text, q.text, segmenter)
+            if q.kind in HEADING_KINDS and heading and not names_organisation(text, q.text):
+                # The span says what was done but not by whom: the heading over it may name the doer.
+                span.lead = names_organisation(heading, q.text)
+                span.kind_ok = span.kind_ok or span.lead
+            out.append(span)
+    return out
+
+
+def candidates(q: Question, hits: list[Hit], segmenter) -> list[Span]:
+    """The candidates of every passage that may answer: a question naming an
+    organisation that heads a section is answered only from passages about it."""
+    out: list[Span] = []
+    for hit in hits:
+        if q.about_named(hit.chunk.section, hit.chunk.text):
+            out.extend(passage_candidates(q, hit, segmenter))
+    return out

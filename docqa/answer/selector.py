@@ -1,0 +1,100 @@
+"""The learned answer selector: which candidate answers the question, and how
+sure it is that it does.
+
+Two gradient-boosted models (LightGBM) read the candidates' features
+(``features.py``):
+
+1. the **ranker** orders a question's candidates; the best one is the answer;
+2. the **answerability** model reads the best candidate's features, its score
+   and its margin over the runner-up, and gives the probability that it
+   answers the question.  Below ``threshold`` — chosen when training for a
+   target false-answer rate — the answer is a refusal.
+
+Both are trained by ``docqa train-selector`` (docqa/train/) and kept, with the
+threshold and the feature names, in one JSON file named by the embedding
+model's profile.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from docqa.answer.features import CATEGORICAL, FEATURES
+from docqa.errors import DocumentError, ModelUnavailable
+
+FORMAT = 1
+ANSWER_EXTRA = ("score", "margin")  # what the answerability model reads besides the best candidate's features
+RETRAIN = "retrain it with `docqa train-selector` (docs/selector.md)"
+
+
+def answerability_row(x: np.ndarray, scores: np.ndarray) -> tuple[int, np.ndarray]:
+    """The best candidate and the answerability model's input for it."""
+    best = int(np.argmax(scores))
+    runner_up = np.partition(scores, -2)[-2] if len(scores) > 1 else scores[best] - 10.0
+    return best, np.concatenate([x[best], [scores[best], scores[best] - runner_up]]).astype(np.float32)
+
+
+def _booster(model: str) -> Any:
+    try:
+        import lightgbm
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelUnavailable("lightgbm is not installed; run `pip install -e .`") from exc
+    return lightgbm.Booster(model_str=model)
+
+
+@dataclass
+class Selector:
+    ranker: Any  # lightgbm.Booster
+    answerable: Any  # lightgbm.Booster
+    threshold: float
+    source: str = ""
+    card: dict | None = None  # what it was trained on and how it measured
+
+    def choose(self, x: np.ndarray) -> tuple[np.ndarray, int, float]:
+        """Ranking scores for the candidates' features ``x``, the best one, and
+        the probability that it answers the question."""
+        # One thread: a question has a few hundred candidates, and OpenMP threads
+        # spinning against other requests (or other processes) cost far more.
+        scores = np.asarray(self.ranker.predict(x, num_threads=1), dtype=np.float64)
+        best, row = answerability_row(x, scores)
+        confidence = float(self.answerable.predict(row.reshape(1, -1), num_threads=1)[0])
+        return scores, best, confidence
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "features": list(FEATURES),
+                "categorical": list(CATEGORICAL),
+                "threshold": self.threshold,
+                "card": self.card or {},
+                "ranker": self.ranker.model_to_string(),
+                "answerable": self.answerable.model_to_string(),
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def load(cls, path: Path | str) -> Selector:
+        """Read a selector file; one that this DocQA cannot use is an error
+        saying how to get one it can."""
+        if not Path(path).is_file():
+            raise DocumentError(f"no answer selector at {path}; {RETRAIN}")
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DocumentError(f"{path}: cannot read the answer selector ({exc}); {RETRAIN}") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT or tuple(data.get("features", ())) != FEATURES:
+            raise DocumentError(f"{path}: the answer selector was trained for other features or another DocQA; {RETRAIN}")
+        from lightgbm.basic import LightGBMError
+
+        try:
+            threshold = float(data["threshold"])
+            return cls(_booster(data["ranker"]), _booster(data["answerable"]), threshold, str(path), data.get("card"))
+        except (KeyError, TypeError, ValueError, LightGBMError) as exc:
+            raise DocumentError(f"{path}: the answer selector is damaged ({exc}); {RETRAIN}") from exc

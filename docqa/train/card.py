@@ -1,0 +1,51 @@
+"""The selector's data card: what it was trained on, what it reads, how it measured."""
+
+from __future__ import annotations
+
+from docqa.answer.features import FEATURES
+from docqa.answer.selector import Selector
+from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS
+from docqa.train.sets import TrainSet
+
+
+def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
+    card = selector.card or {}
+    lines = [
+        f"# Answer selector for {card.get('model')}",
+        "",
+        "Written by `docqa train-selector` (docqa/train/); do not edit.  Reproduce it with",
+        "`docqa train-selector` (CMRC 2018 trial and DRCD dev are read from ../shared/benchmarks).",
+        "",
+        "## Data",
+        "",
+        "| set | questions | licence |",
+        "| --- | ---: | --- |",
+        *[f"| {t.name} | {len(t.questions)} | {t.licence} |" for t in sets],
+        "",
+        "Every answerable question is asked three times: as it is; without its evidence passages",
+        "(left out at search time); and with the sentences holding its answer blanked out of the",
+        "passages it retrieves (a near miss).  The last two must be refused, as must the",
+        "unanswerable questions of DocQA's own sets.  Never used: the bundled evaluation",
+        "questions (docqa/eval/data/report_questions.jsonl) and CMRC 2018 dev — they measure.",
+        "",
+        "## Model",
+        "",
+        f"- Ranker: LightGBM LambdaRank, {RANKER_ROUNDS} rounds, {RANKER}; a candidate is relevant",
+        "  when it holds a gold answer (concise answers come from the clause-run candidates).",
+        f"- Answerability: LightGBM binary, {ANSWERABLE_ROUNDS} rounds, {ANSWERABLE}, on the best",
+        "  candidate's features, its ranking score and its margin over the runner-up (out-of-fold scores).",
+        f"- Threshold {selector.threshold}: the confidence below which DocQA refuses, chosen so that",
+        f"  {card.get('false_answer_rate')} of the training sets' unanswerable askings would be answered.",
+        f"- Features ({len(FEATURES)}, docqa/answer/features.py): {', '.join(FEATURES)}.",
+        "",
+        f"## Figures ({FOLDS}-fold cross-validated, by question)",
+        "",
+        "| set | answerable | negatives | best span right | answered right | false refusals | abstention | median chars |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, f in card.get("cross_validated", {}).items():
+        cells = [f.get(k) for k in ("answerable", "negatives", "best_span_correct", "answered_correctly",
+                                     "false_refusals", "abstention_recall", "median_chars")]  # fmt: skip
+        lines.append(f"| {name} | " + " | ".join("–" if c is None else str(c) for c in cells) + " |")
+    lines += ["", f"Trained {card.get('trained_at')} in {seconds / 60:.0f} minutes on 2 CPU cores.", ""]
+    return "\n".join(lines)

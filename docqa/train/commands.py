@@ -1,0 +1,74 @@
+"""``docqa train-selector``: train the answer selector for the configured
+embedding model and write it, with its data card, where the model's profile
+finds it."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Folder to write the selector and its data card to (default: the bundled profiles)."),
+]
+TrialOpt = Annotated[Path | None, typer.Option("--cmrc2018", help="CMRC 2018 trial file (cmrc2018_trial.json).")]
+DrcdOpt = Annotated[Path | None, typer.Option("--drcd", help="DRCD dev file (DRCD_dev.json).")]
+RateOpt = Annotated[
+    float,
+    typer.Option("--false-answer-rate", min=0.0, max=0.5, help="Share of unanswerable questions the threshold lets through."),
+]
+ProfileOpt = Annotated[bool, typer.Option("--profile", help="Write into $DOCQA_HOME/profiles/ for the configured model.")]
+
+
+def train_selector(
+    out: OutOpt = None,
+    cmrc2018: TrialOpt = None,
+    drcd: DrcdOpt = None,
+    false_answer_rate: RateOpt = 0.08,
+    profile: ProfileOpt = False,
+) -> None:
+    """Train the answer selector (which candidate answers, and when to refuse) on training sets only."""
+    from tqdm import tqdm
+
+    from docqa.answer.profile import bundled_dir, profile_name
+    from docqa.api import Settings, make_embedder
+    from docqa.train import card, sets
+    from docqa.train.examples import Examples, examples_for
+    from docqa.train.fit import figures, fit
+
+    settings = Settings()
+    started = time.perf_counter()
+    paths = {k: v for k, v in {"cmrc2018-trial": cmrc2018, "drcd-dev": drcd}.items() if v is not None}
+    training = sets.default_sets(settings, paths)
+    embedder = make_embedder(settings)
+    parts = []
+    for tset in training:
+        with tqdm(total=len(tset.questions), desc=tset.name, unit="question") as bar:
+            parts.append(examples_for(settings, tset, embedder, settings.top_k, bar.update))
+    ex = Examples.concat(parts)
+    typer.echo(f"{len(ex.askings)} askings, {len(ex.rel)} candidates")
+    fitted = fit(ex, false_answer_rate, log=typer.echo)
+    selector = fitted.selector
+    measured = figures(fitted.table, selector.threshold)
+    selector.card = {
+        "model": settings.model,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sets": {t.name: {"questions": len(t.questions), "licence": t.licence} for t in training},
+        "false_answer_rate": false_answer_rate,
+        "cross_validated": measured,
+    }
+    target = settings.home / "profiles" if profile else (out or bundled_dir())
+    target.mkdir(parents=True, exist_ok=True)
+    stem = profile_name(settings.model).removesuffix(".toml")
+    (target / f"{stem}.selector.json").write_text(selector.to_json(), encoding="utf-8")
+    (target / f"{stem}.selector.md").write_text(card.render(selector, training, time.perf_counter() - started), "utf-8")
+    toml = target / f"{stem}.toml"
+    if not toml.exists():
+        toml.write_text(f'[selector]\nfile = "{stem}.selector.json"\n', encoding="utf-8")
+    for name, f in measured.items():
+        typer.echo(f"{name}: {f}")
+    typer.echo(f"wrote {target / f'{stem}.selector.json'} (threshold {selector.threshold})")

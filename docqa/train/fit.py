@@ -1,0 +1,130 @@
+"""Fit the answer selector: a LambdaRank ranker over each question's
+candidates and an answerability classifier over the best one, with the
+refusal threshold chosen for a target false-answer rate.
+
+Figures are cross-validated: every question (with its negative) is scored
+by models that never saw it.  The answerability model learns from the
+ranker's out-of-fold scores, as it will meet unseen questions' scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from docqa.answer.features import CATEGORICAL, FEATURES
+from docqa.answer.selector import ANSWER_EXTRA, Selector, answerability_row
+from docqa.train.examples import Examples
+
+FOLDS = 5
+SEED = 7
+RANKER = {
+    "objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 50,
+    "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambdarank_truncation_level": 10,
+}  # fmt: skip
+RANKER_ROUNDS = 400
+ANSWERABLE = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 30}
+ANSWERABLE_ROUNDS = 300
+# How much an asking of each set counts in the answerability model: DocQA's own
+# sets are few, but the only ones with report-style near misses and English questions.
+SET_WEIGHTS = {"report-dev": 5.0}
+COMMON = {"verbose": -1, "num_threads": 2, "seed": SEED, "deterministic": True, "force_row_wise": True}
+LEN = FEATURES.index("len")
+
+
+@dataclass
+class Fitted:
+    selector: Selector
+    table: list[dict]  # per asking: set, side, lang, confidence (out of fold), correct, length
+
+
+def _folds(ex: Examples) -> np.ndarray:
+    """A fold per asking; a question and its negative share one."""
+    bases = [a["id"].removesuffix("-neg").removesuffix("-near").removesuffix("-swap") for a in ex.askings]
+    ids = {b: i for i, b in enumerate(dict.fromkeys(bases))}
+    order = np.random.default_rng(SEED).permutation(len(ids))
+    return np.array([order[ids[b]] % FOLDS for b in bases])
+
+
+def _ranker(ex: Examples, rows: np.ndarray):
+    import lightgbm
+
+    # Only questions with something to find teach the ranker; rows are grouped by asking, in order.
+    keep = rows & np.isin(ex.group, np.unique(ex.group[rows & (ex.rel > 0)]))
+    _, sizes = np.unique(ex.group[keep], return_counts=True)
+    data = lightgbm.Dataset(
+        ex.x[keep],
+        (ex.rel[keep] > 0).astype(np.int32),
+        group=sizes,
+        feature_name=list(FEATURES),
+        categorical_feature=list(CATEGORICAL),
+    )
+    return lightgbm.train({**RANKER, **COMMON}, data, RANKER_ROUNDS)
+
+
+def _answerable(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
+    import lightgbm
+
+    names = list(FEATURES) + list(ANSWER_EXTRA)
+    data = lightgbm.Dataset(rows, labels, weight=weights, feature_name=names, categorical_feature=list(CATEGORICAL))
+    return lightgbm.train({**ANSWERABLE, **COMMON}, data, ANSWERABLE_ROUNDS)
+
+
+def _threshold(negatives: np.ndarray, rate: float) -> float:
+    """The lowest confidence that lets at most ``rate`` of the negatives through."""
+    ranked = np.sort(negatives)[::-1]
+    allowed = int(np.floor(rate * len(ranked)))
+    return float(ranked[allowed]) + 1e-6 if allowed < len(ranked) else 0.0
+
+
+def fit(ex: Examples, target_false_answer: float, log=print) -> Fitted:
+    fold_of_asking = _folds(ex)
+    fold = fold_of_asking[ex.group]
+    scores = np.zeros(len(ex.rel))
+    for k in range(FOLDS):
+        log(f"ranker, fold {k + 1} of {FOLDS}")
+        scores[fold == k] = _ranker(ex, fold != k).predict(ex.x[fold == k])
+    starts = np.flatnonzero(np.r_[True, np.diff(ex.group) != 0])
+    ends = np.r_[starts[1:], len(ex.group)]
+    rows, labels, best_rows = [], [], []
+    for s, e, a in zip(starts, ends, ex.askings):
+        best, row = answerability_row(ex.x[s:e], scores[s:e])
+        rows.append(row)
+        labels.append(int(a["side"] == "answerable" and ex.rel[s + best] > 0))
+        best_rows.append(s + best)
+    X, y = np.stack(rows), np.array(labels)
+    w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
+    p = np.zeros(len(y))
+    for k in range(FOLDS):
+        train = fold_of_asking != k
+        p[~train] = _answerable(X[train], y[train], w[train]).predict(X[~train])
+    negative = np.array([a["side"] != "answerable" for a in ex.askings])
+    threshold = _threshold(p[negative], target_false_answer)
+    log("final ranker and answerability model, on everything")
+    selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(X, y, w), threshold)
+    table = [
+        {**a, "confidence": float(c), "correct": bool(yy), "length": int(ex.x[r, LEN])}
+        for a, c, yy, r in zip(ex.askings, p, y, best_rows)
+    ]
+    return Fitted(selector, table)
+
+
+def figures(table: list[dict], threshold: float) -> dict:
+    """Cross-validated figures at ``threshold``, per set and over all."""
+    out = {}
+    for name in ["all"] + sorted({t["set"] for t in table}):
+        rows = [t for t in table if name == "all" or t["set"] == name]
+        pos = [t for t in rows if t["side"] == "answerable"]
+        neg = [t for t in rows if t["side"] != "answerable"]
+        answered = [t for t in pos if t["confidence"] >= threshold]
+        out[name] = {
+            "answerable": len(pos),
+            "negatives": len(neg),
+            "best_span_correct": round(np.mean([t["correct"] for t in pos]), 3) if pos else None,
+            "answered_correctly": round(sum(t["correct"] for t in answered) / len(pos), 3) if pos else None,
+            "false_refusals": round(1 - len(answered) / len(pos), 3) if pos else None,
+            "abstention_recall": round(np.mean([t["confidence"] < threshold for t in neg]), 3) if neg else None,
+            "median_chars": float(np.median([t["length"] for t in answered])) if answered else None,
+        }
+    return out

@@ -1,0 +1,145 @@
+"""The learned answer selector: features, training labels, the selector file,
+and the eval's negatives and risk–coverage figures (no real model needed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from docqa.answer.features import FEATURES, feature_matrix
+from docqa.answer.selector import Selector
+from docqa.errors import DocumentError
+from docqa.eval.metrics import Scores, risk_coverage, summarise
+from docqa.eval.negatives import Exclusions
+from docqa.eval.questions import EvalQuestion
+from docqa.records import Chunk, Hit, Unit
+from docqa.train.examples import Examples, relevance
+from docqa.train.fit import figures, fit
+
+SENTENCE = "纽西兰鸡毛松是罗汉松科的植物，树高可达55米，树干直径可达1.5米。"
+
+
+def _hit(text: str, title: str = "纽西兰鸡毛松", rank: int = 1) -> Hit:
+    units, start = [], 0
+    for part in text.split("，"):
+        units.append(Unit(start, start + len(part.rstrip("。")), part.rstrip("。"), 0))
+        start += len(part) + 1
+    chunk = Chunk("c1", "/d/a.txt", title, (), 0, len(text), None, text, units)
+    return Hit(chunk, 0.03, 0.85, 3.0, rank=rank, row=0, unit_dense=[0.8, 0.9, 0.7])
+
+
+def _question(text: str, kind: str = "number"):
+    from docqa.question import Question, Term
+
+    return Question(text, "zh", kind, [Term("纽西兰鸡毛松", 2.0), Term("高", 1.0)], [])
+
+
+def test_features_say_where_the_asked_unit_and_the_slot_are():
+    from docqa.answer.candidates import candidates
+
+    q = _question("纽西兰鸡毛松有多少米高？")
+    spans = candidates(q, [_hit(SENTENCE)], segmenter=None)
+    x = feature_matrix(q, spans)
+    assert x.shape == (len(spans), len(FEATURES))
+    by_text = {s.text: row for s, row in zip(spans, x)}
+    unit = FEATURES.index("unit_ok")
+    assert by_text["树高可达55米"][unit] == 1.0  # 55米 answers 多少米
+    assert by_text["纽西兰鸡毛松是罗汉松科的植物"][unit] == 0.0
+    whole = [s for s in spans if s.whole][0]
+    assert by_text[whole.text][FEATURES.index("whole")] == 1.0
+    assert all(v == by_text[whole.text][FEATURES.index("q_len")] for v in x[:, FEATURES.index("q_len")])
+
+
+def test_the_spans_holding_a_gold_answer_are_relevant():
+    texts = ["树高可达55米", "纽西兰鸡毛松是罗汉松科的植物，树高可达55米", "树干直径可达1.5米"]
+    assert relevance(texts, [["55米"]]).tolist() == [1, 1, 0]
+    assert relevance(texts, [["80米"]]).tolist() == [0, 0, 0]
+
+
+def _examples(n: int = 60, seed: int = 0) -> Examples:
+    """Askings whose right candidate has a high first feature; negatives have none."""
+    rng = np.random.default_rng(seed)
+    xs, rels, groups, askings = [], [], [], []
+    for i in range(n):
+        for side in ("answerable", "negative"):
+            x = rng.random((6, len(FEATURES))).astype(np.float32) * 0.5
+            rel = np.zeros(6, np.int32)
+            if side == "answerable":
+                x[2, 0] = 1.0 + rng.random()
+                rel[2] = 1
+            xs.append(x), rels.append(rel), groups.append(np.full(6, len(askings)))
+            askings.append({"set": "toy", "id": f"q{i}" + ("-neg" if side == "negative" else ""), "side": side})
+    return Examples(np.concatenate(xs), np.concatenate(rels), np.concatenate(groups), askings)
+
+
+@pytest.fixture(scope="module")
+def toy_selector():
+    fitted = fit(_examples(), target_false_answer=0.1, log=lambda *_: None)
+    return fitted
+
+
+def test_fit_learns_to_pick_and_to_refuse(toy_selector):
+    f = figures(toy_selector.table, toy_selector.selector.threshold)["toy"]
+    assert f["best_span_correct"] > 0.9 and f["abstention_recall"] >= 0.85
+
+
+def test_a_selector_file_round_trips_and_a_foreign_one_is_refused(toy_selector, tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(toy_selector.selector.to_json(), encoding="utf-8")
+    again = Selector.load(path)
+    x = _examples(3, seed=1).x[:6]
+    assert np.allclose(again.choose(x)[0], toy_selector.selector.choose(x)[0])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DocumentError, match="trained for other features.*docqa train-selector"):
+        Selector.load(path)
+    with pytest.raises(DocumentError, match="no answer selector at"):
+        Selector.load(tmp_path / "missing.json")
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(DocumentError, match="cannot read the answer selector"):
+        Selector.load(path)
+
+
+def test_negatives_leave_out_the_evidence_and_the_source_document():
+    chunks = [
+        (1, Chunk("a", "/c/p1.txt", "", (), 0, 9, None, "甲公司成立于1990年。", [])),
+        (2, Chunk("b", "/c/p1.txt", "", (), 9, 20, None, "甲公司总部在上海。", [])),
+        (3, Chunk("c", "/c/p2.txt", "", (), 0, 9, None, "乙公司成立于 1990 年。", [])),
+    ]
+    q = EvalQuestion("q1", "甲公司哪年成立？", [["1990年"]], ["成立于1990年"], True, "t")
+    ex = Exclusions(chunks)
+    assert ex.for_question(q) == frozenset()  # only negatives leave anything out
+    neg = q.as_negative()
+    assert neg.id == "q1-neg" and not neg.answerable and neg.answers == [] and neg.type == "t_negative"
+    assert ex.for_question(neg) == {1, 3}  # evidence compared as the metrics compare text
+    sourced = EvalQuestion("q2", "甲公司在哪？", [["上海"]], ["总部在上海"], True, "t", source="p1.txt").as_negative()
+    assert ex.for_question(sourced) == {1, 2}
+
+
+def _scores(conf, right, answerable, refused):
+    return [
+        Scores("t", a, r, 1.0, exact=bool(g) if a else None, confidence=c, right_if_answered=g)
+        for c, g, a, r in zip(conf, right, answerable, refused)
+    ]
+
+
+def test_risk_coverage_and_false_answer_rate():
+    s = _scores([0.9, 0.8, 0.3, 0.2], [True, False, True, False], [True, True, True, False], [False, False, True, True])
+    rc = risk_coverage(s, points=5)
+    assert rc["operating_point"] == {"coverage": 0.5, "accuracy": 0.5}
+    assert rc["curve"][0] == {"threshold": 0.2, "coverage": 1.0, "accuracy": 0.5}
+    assert rc["curve"][-1]["coverage"] == 0.25 and rc["curve"][-1]["accuracy"] == 1.0
+    assert summarise(s)["abstention"]["false_answer_rate"] == 0.5  # one of the two answers given is wrong
+    assert risk_coverage(_scores([None], [True], [True], [False])) is None
+
+
+def test_training_never_sees_a_question_of_the_evaluation_set():
+    from docqa.eval.metrics import normalize
+    from docqa.train.sets import dev_set, measured_questions
+
+    measured = measured_questions()
+    assert len(measured) == 114
+    assert not {normalize(q.question) for q in dev_set().questions} & measured
