@@ -41,7 +41,7 @@ def bundled_dir() -> Path:
 class Profile:
     model_id: str
     selector_file: Path
-    guard: dict = field(default_factory=dict)  # GuardThresholds fields (docqa/llm/guard.py)
+    guard: dict = field(default_factory=dict)  # GuardThresholds fields (docqa/llm/support.py)
     source: str | None = None  # the profile file; None: borrowed from the default model
 
     @property

@@ -18,115 +18,43 @@ For each sentence of the reply:
 
 Each kept sentence cites the quote (exact document text, with offsets) that
 best supports it; citations are numbered [1..m] in order of appearance.
+
+The reply is read in ``reply.py``; whether a passage supports a sentence is
+decided in ``support.py``.  This module checks a reply sentence by sentence
+and writes what is kept.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from docqa.errors import DocumentError
 from docqa.llm import numbers
+from docqa.llm.reply import MARKER, markers, sentence_body, split_sentences
+from docqa.llm.support import MAX_QUOTE_CHARS, Candidate, GuardThresholds, Passage, best, bigrams, support
 from docqa.records import Citation, Hit
-from docqa.text import CLOSING, HAN_ALL, HAN_EXT, SENTENCE_MARKS, sentence_spans
+from docqa.text import HAN_ALL, HAN_EXT
 
-_MARKER = re.compile(r"[\[［【]\s*(?:passages?|资料|段落|来源)?\s*(\d{1,3}(?:\s*[,，、\-–~]\s*\d{1,3})*)\s*[\]］】]", re.I)
-_BULLET = re.compile(r"(?m)^[ \t]*(?:\d{1,2}[.、)）](?!\d)|[-*•·]|#+)[ \t]*")
-# A reply's sentence ends at a run of end marks, a full stop that is no decimal
-# point, or line breaks; closing quotes and its [n] markers stay with it.
-_END = re.compile(rf"(?:[{SENTENCE_MARKS}]+|\.(?!\d)|\n+)(?:[ \t]*[{CLOSING}\"']|[ \t]*{_MARKER.pattern})*", re.I)
-_TERMINATOR = re.compile(r"[。！？!?；;.，,：:、\s]+$")
+# Names other modules import from here.
+__all__ = [
+    "MAX_QUOTE_CHARS",
+    "Candidate",
+    "Checked",
+    "Guard",
+    "GuardReport",
+    "GuardThresholds",
+    "Passage",
+    "Removed",
+    "bigrams",
+    "markers",
+    "split_sentences",
+]
+
 _CONTENT = re.compile(rf"[{HAN_ALL}]|[A-Za-z0-9]{{2,}}")
-_KEEP = re.compile(rf"[{HAN_ALL}A-Za-z0-9]+")
 _HAN = re.compile(f"[{HAN_EXT}]")
-MAX_QUOTE_CHARS = 360
-# References to the passages themselves ("根据资料中的第3段", "according to passage 2",
-# "(Passage 2)"): not claims, and their numbers would be wrong once citations are renumbered.
-_META = re.compile(
-    r"(?:根据|依据|参考|据|见|如)?(?:以上|上述)?(?:资料|段落|材料)?\s*(?:中的?)?\s*第\s*\d+\s*段(?:资料|段落)?(?:中的?)?(?:的)?(?:描述|内容|信息|所述|记载|所示)?[，,：:]?"
-    r"|(?:根据|依据|参考|据|见|如)(?:以上|上述)?(?:资料|段落|材料)\s*[\[［【]\s*\d+\s*[\]］】]\s*(?:中的?)?(?:的)?(?:描述|内容|信息|所述|记载|所示)?[，,：:]?"
-    r"|^(?:根据|依据)(?:以上|上述)?(?:资料|段落|材料)(?:中的?)?(?:描述|内容|信息)?[，,：:]"
-    r"|(?:according to|as stated in|based on|as shown in|see) (?:the )?passages? ?\[?\d+\]?,? ?"
-    r"|\s*[（(]\s*(?:passages?|sources?|资料|段落|来源)\s*\d{1,3}(?:\s*(?:[,，、]|and)\s*\d{1,3})*\s*[）)]",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class GuardThresholds:
-    """When a sentence counts as supported by a quote.  The semantic thresholds
-    are calibrated per embedding model (its profile)."""
-
-    lexical: float = 0.6  # share of the sentence's character bigrams in the quote: enough alone
-    semantic: float | None = None  # cosine enough alone (None: semantic evidence only with overlap)
-    mixed_lexical: float = 0.35  # … or this much overlap
-    mixed_semantic: float | None = None  # … together with this cosine
-    semantic_en: float | None = None  # an English sentence about Chinese passages shares no bigrams
-
-    @classmethod
-    def from_profile(cls, values: dict, where: str = "the model profile") -> GuardThresholds:
-        """The ``[guard]`` table of a model profile (docqa/answer/profiles/);
-        an empty one (an uncalibrated model) relies on lexical overlap alone."""
-        unknown = sorted(set(values) - {f.name for f in fields(cls)})
-        if unknown:
-            raise DocumentError(f"{where}: unknown guard setting(s) {', '.join(unknown)}")
-        return cls(**values)
-
-
-@dataclass
-class Candidate:
-    """A quote that may support a sentence: consecutive units of one passage."""
-
-    passage: Passage
-    first: int  # index of the first unit
-    last: int  # index after the last unit
-    start: int  # document offsets
-    end: int
-    quote: str  # exact document text[start:end]
-    grams: set[str] = field(default_factory=set)
-    values: set[float] = field(default_factory=set)  # the numbers it holds
-    vec: np.ndarray | None = None
-
-
-@dataclass
-class Passage:
-    """A retrieved passage given to the model as ``[n]``."""
-
-    n: int
-    hit: Hit
-
-    @property
-    def chunk(self):
-        return self.hit.chunk
-
-    def number_text(self) -> str:
-        c = self.chunk
-        return "\n".join((c.title, c.section, c.heading, c.text))
-
-    def candidates(self) -> list[Candidate]:
-        """Each unit, each sentence, and each pair of neighbouring sentences."""
-        c = self.chunk
-        units = c.units
-        spans: set[tuple[int, int]] = {(i, i + 1) for i in range(len(units))}
-        bounds = []
-        i = 0
-        for sent in c.sentences():
-            bounds.append((i, i + len(sent)))
-            i += len(sent)
-        spans |= set(bounds)
-        spans |= {(a[0], b[1]) for a, b in zip(bounds, bounds[1:])}
-        out = []
-        for first, last in sorted(spans):
-            start, end = units[first].start, units[last - 1].end
-            quote = c.text[start - c.start : end - c.start]
-            if (last - first > 1 and len(quote) > MAX_QUOTE_CHARS) or not quote.strip():
-                continue
-            out.append(Candidate(self, first, last, start, end, quote, bigrams(quote), numbers.values(quote)))
-        return out
 
 
 @dataclass
@@ -172,49 +100,6 @@ class Checked:
     report: GuardReport
 
 
-def bigrams(text: str) -> set[str]:
-    t = "".join(_KEEP.findall(unicodedata.normalize("NFKC", text).casefold()))
-    if len(t) == 1:
-        return {t}
-    return {t[i : i + 2] for i in range(len(t) - 1)}
-
-
-def markers(text: str) -> list[int]:
-    out: list[int] = []
-    for m in _MARKER.finditer(text):
-        for part in re.split(r"\s*[,，、]\s*", m.group(1)):
-            if re.search(r"[\-–~]", part):
-                a, b = (int(x) for x in re.split(r"\s*[\-–~]\s*", part)[:2])
-                out.extend(range(a, b + 1) if 0 < b - a < 10 else [a, b])
-            else:
-                out.append(int(part))
-    return out
-
-
-def split_sentences(text: str) -> list[tuple[str, bool]]:
-    """The reply's sentences, each with the markers that follow it, and
-    whether a line break ended it."""
-    text = _BULLET.sub("", text.replace("**", "").replace("__", ""))
-    out: list[tuple[str, bool]] = []
-    for start, end in sentence_spans(text, _END):
-        piece = text[start:end]
-        if piece.strip():
-            out.append((piece.strip(), "\n" in piece))
-        elif out and "\n" in piece:
-            out[-1] = (out[-1][0], True)
-    return out
-
-
-def _body(sentence: str) -> tuple[str, str]:
-    """The sentence without markers (or references to passages), and its closing punctuation."""
-    body = _MARKER.sub("", _META.sub("", sentence.strip())).strip()
-    m = _TERMINATOR.search(body)
-    end = m.group().strip() if m else ""
-    body = body[: m.start()] if m else body
-    closing = end[-1] if end and end[-1] in "。！？!?.；;" else ""
-    return body.strip(), closing
-
-
 class Guard:
     def __init__(
         self,
@@ -230,7 +115,7 @@ class Guard:
     def semantic(self) -> bool:
         return self.t.semantic is not None or self.t.mixed_semantic is not None or self.t.semantic_en is not None
 
-    # -- scoring -------------------------------------------------------------
+    # -- vectors -------------------------------------------------------------
     def _vectors(self, passages: list[Passage], cands: dict[int, list[Candidate]]) -> None:
         """Give every candidate a vector: the length-weighted mean of its units'."""
         missing = []
@@ -257,69 +142,13 @@ class Guard:
                 n = np.linalg.norm(v)
                 c.vec = v / n if n else v
 
-    def _ratio(self, lex: float, sem: float | None, english: bool) -> float:
-        """≥ 1 when (lex, sem) is enough support; how far from it otherwise."""
-        t = self.t
-        r = lex / t.lexical
-        if sem is not None:
-            alone = t.semantic_en if english and t.semantic_en is not None else t.semantic
-            if alone is not None:
-                r = max(r, sem / alone)
-            if t.mixed_semantic is not None:
-                r = max(r, min(lex / t.mixed_lexical, sem / t.mixed_semantic))
-        return r
-
-    def _best(self, grams: set[str], vec, claims, cands: list[Candidate], english: bool):
-        """The candidate of one passage that best supports a sentence: (ratio, lex, candidate)."""
-        best = None
-        for c in cands:
-            lex = len(grams & c.grams) / len(grams) if grams else 0.0
-            sem = float(vec @ c.vec) if vec is not None and c.vec is not None else None
-            ratio = self._ratio(lex, sem, english)
-            held = sum(1 for cl in claims if cl.value in c.values) / len(claims) if claims else 0.0
-            key = (min(ratio, 1.0) + 0.25 * held, ratio, -len(c.quote))
-            if best is None or key > best[0]:
-                best = (key, ratio, lex, c, sem)
-        return best
-
-    def _support(self, grams, vec, claims, group: list[Passage], cands, english: bool):
-        """(supported, [chosen candidates], reason) for a sentence against a group of passages."""
-        picks = [self._best(grams, vec, claims, cands[p.n], english) for p in group]
-        picks = [b for b in picks if b is not None]
-        if not picks:
-            return False, [], "no passage to check against"
-        have: set[float] = set()
-        for p in group:
-            have |= numbers.values(p.number_text())
-        absent = [cl.surface for cl in claims if cl.value not in have]
-        union = set().union(*(b[3].grams for b in picks))
-        union_lex = len(grams & union) / len(grams) if grams else 0.0
-        best_ratio = max(b[1] for b in picks)
-        ok = best_ratio >= 1.0 or union_lex >= self.t.lexical
-        top = max(picks, key=lambda b: b[1])
-        chosen = [
-            b[3]
-            for b in sorted(picks, key=lambda b: -b[1])
-            if b is top or b[1] >= 0.5 or any(cl.value in b[3].values for cl in claims)
-        ]
-        if absent:
-            return False, chosen, f"number {', '.join(absent)} is not in passage {', '.join(f'[{p.n}]' for p in group)}"
-        if not ok:
-            return (
-                False,
-                chosen,
-                f"not supported by passage {', '.join(f'[{p.n}]' for p in group)} "
-                f"(overlap {max(union_lex, max(b[2] for b in picks)):.2f})",
-            )
-        return True, chosen, ""
-
     # -- the check -----------------------------------------------------------
     def check(self, reply: str, passages: list[Passage], lang: str = "zh") -> Checked:
         report = GuardReport()
         given = {p.n: p for p in passages}
         sentences = []
         for raw, newline in split_sentences(reply):
-            body, closing = _body(raw)
+            body, closing = sentence_body(raw)
             if not _CONTENT.search(body):
                 continue  # a stray marker or punctuation
             cited, wrong = [], []
@@ -347,13 +176,13 @@ class Guard:
             claims = numbers.claims(body)
             english = lang == "en" or not _HAN.search(body)
             reason = f"cites {', '.join(f'[{n}]' for n in wrong)}, which was not given" if wrong else "no citation"
-            tops = [self._best(grams, vec, claims, cands[p.n], english) for p in passages]
+            tops = [best(self.t, grams, vec, claims, cands[p.n], english) for p in passages]
             top = max((t for t in tops if t is not None), key=lambda t: t[1], default=None)
             record = {"cited": cited, "lex": round(top[2], 3) if top else None,
                       "sem": round(top[4], 3) if top and top[4] is not None else None}  # fmt: skip
             report.support.append(record)
             if cited:
-                ok, chosen, reason = self._support(grams, vec, claims, [given[n] for n in cited], cands, english)
+                ok, chosen, reason = support(self.t, grams, vec, claims, [given[n] for n in cited], cands, english)
                 if ok:
                     kept.append((body, closing, newline, chosen))
                     record["verdict"] = "kept"
@@ -361,16 +190,16 @@ class Guard:
             # Re-cite: the single given passage that supports the sentence best, if one does.
             options = []
             for p in passages:
-                ok, chosen, _ = self._support(grams, vec, claims, [p], cands, english)
+                ok, chosen, _ = support(self.t, grams, vec, claims, [p], cands, english)
                 if ok:
-                    b = self._best(grams, vec, claims, cands[p.n], english)
+                    b = best(self.t, grams, vec, claims, cands[p.n], english)
                     options.append((b[1], -p.n, chosen))
             if options:
                 kept.append((body, closing, newline, max(options)[2]))
                 report.recited += 1
                 record["verdict"] = "recited"
             else:
-                report.removed.append(Removed(_MARKER.sub("", raw).strip(), reason))
+                report.removed.append(Removed(MARKER.sub("", raw).strip(), reason))
                 record["verdict"] = "removed"
         report.kept = len(kept)
         text, citations = self._compose(kept, lang)
