@@ -47,6 +47,7 @@ class Engine:
         default_mode: str = "extractive",
         top_k: int = 5,
         max_question_chars: int = 1000,
+        min_confidence: float | None = None,
     ):
         if default_mode not in answerers:
             raise BadRequest(NOT_CONFIGURED.get(default_mode, f"no answerer for mode {default_mode!r}"))
@@ -58,6 +59,7 @@ class Engine:
         self.default_mode = default_mode
         self.top_k = top_k
         self.max_question_chars = max_question_chars
+        self.min_confidence = min_confidence  # None: the answer selector's trained threshold
 
     @property
     def collection(self) -> Collection:
@@ -122,8 +124,10 @@ class Engine:
         with the complete, checked answer (citations are final only then).
         ``exclude`` names passages to answer without, as if they were not
         indexed (see ``passages``; the eval's negatives use it);
-        ``min_confidence`` (0 to 1) overrides the answer selector's threshold."""
+        ``min_confidence`` (0 to 1) overrides the answer selector's threshold
+        (default: the engine's, itself the trained one unless set)."""
         q, k, m = self.check(question, top_k, mode)
+        min_confidence = self.min_confidence if min_confidence is None else min_confidence
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise BadRequest(f"min_confidence must be from 0 to 1, got {min_confidence!r}")
         t0 = time.perf_counter()

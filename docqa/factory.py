@@ -71,6 +71,7 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
         default_mode=settings.mode,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
+        min_confidence=settings.min_confidence,
     )
 
 

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     mode: Literal["extractive", "llm"] = "extractive"
     max_question_chars: int = Field(1000, ge=10, le=100_000)
+    # refuse below this confidence instead of the answer selector's trained threshold (docs/selector.md)
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
 
     # LLM backend (OpenAI-compatible)
     llm_base_url: str | None = None

@@ -187,6 +187,7 @@ def run_eval(
         "chunker": chunker_settings(settings.chunk_size, settings.chunk_overlap),
         "mode": mode,
         "top_k": top_k,
+        "min_confidence": engine.min_confidence,  # None: the answer selector's trained threshold
         "questions": {"name": question_source.name, **question_source.detail},
         "corpus": {
             "name": corpus_source.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from docqa.errors import BadRequest
 from docqa.factory import make_engine, make_ingestor
@@ -17,6 +18,7 @@ from docqa.question import (
     organisation_headings,
     satisfies_kind,
 )
+from docqa.settings import Settings
 from tests.fakes import FakeEmbedder
 
 CORPUS = {
@@ -164,6 +166,14 @@ def test_refuses_below_the_confidence_threshold(engine):
     a = engine.ask(q, min_confidence=1.0)
     assert a.refused and a.answer == "文档中没有找到相关信息。" and a.citations == []  # neutral: no collection.toml
     assert a.passages  # still shows what was looked at
+
+
+def test_the_threshold_can_be_set_for_a_deployment(settings, engine):
+    q = "蜘蛛系统完成了什么？"
+    strict = make_engine(settings.model_copy(update={"min_confidence": 1.0}), engine.embedder)
+    assert strict.ask(q).refused and not strict.ask(q, min_confidence=0.0).refused  # a call still overrides it
+    with pytest.raises(ValidationError):
+        Settings(min_confidence=1.5)
 
 
 def test_abstains_in_english_for_english_questions(engine):
