@@ -25,11 +25,11 @@ from docqa.index.ingestion import Ingestor, IngestReport, chunker_settings, pipe
 from docqa.index.store import read_manifest
 from docqa.ingest.discover import Discovery, discover
 from docqa.records import Answer, Chunk, Citation, Hit
-from docqa.settings import BUNDLED_CORPUS, DEFAULT_MODEL, Settings
+from docqa.settings import BUNDLED_CORPUS, DEFAULT_MODEL, Settings, settings_error
 
 __all__ = [
     "Answer", "BadRequest", "Chunk", "BUNDLED_CORPUS", "Citation", "Collection", "DEFAULT_MODEL", "Discovery", "DocQAError",
     "DocumentError", "Engine", "Hit", "IndexCorrupt", "IndexNotFound", "IngestReport", "Ingestor", "LLMError",
     "MAX_TOP_K", "MODES", "ModelMismatch", "ModelUnavailable", "Settings", "StreamEvent", "chunker_settings",
-    "discover", "make_embedder", "make_engine", "make_ingestor", "pipeline_sources", "read_manifest",
+    "discover", "make_embedder", "make_engine", "make_ingestor", "pipeline_sources", "read_manifest", "settings_error",
 ]  # fmt: skip

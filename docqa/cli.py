@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from docqa.errors import DocQAError
-from docqa.settings import BUNDLED_CORPUS, Settings
+from docqa.settings import BUNDLED_CORPUS, Settings, settings_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="DocQA: cited answers from your documents.")
 
@@ -142,6 +143,9 @@ def main() -> None:
     except DocQAError as exc:
         _err(str(exc))
         sys.exit(exc.exit_code)
+    except ValidationError as exc:  # DOCQA_* variables (flags are checked by typer)
+        _err(settings_error(exc))
+        sys.exit(2)
     except KeyboardInterrupt:
         _err("interrupted; the index was not changed")
         sys.exit(130)

