@@ -122,7 +122,7 @@ def collect(
             add(q, "near_miss", analysed, without_answer(hits, q.answers))
             negative = q.as_negative()
             add(negative, "negative", *engine.inspect(q.question, top_k, exclusions.for_question(negative)))
-            swap = swapped(engine, q, top_k) if swaps else None
+            swap = swapped(engine, q, analysed, top_k) if swaps else None
             if swap is not None:
                 add(q, "swapped", swap[1], swap[2])
         if progress:

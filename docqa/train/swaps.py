@@ -17,6 +17,7 @@ from pathlib import Path
 
 from docqa.api import Engine
 from docqa.eval.questions import EvalQuestion
+from docqa.question import Question
 
 _PLACES = sorted(set(tomllib.loads((Path(__file__).parent / "places.toml").read_text("utf-8"))["places"].split()))
 TRIES = 4
@@ -27,11 +28,11 @@ def _order(key: str) -> list[str]:
     return sorted(_PLACES, key=lambda p: hashlib.sha256(f"{key}\t{p}".encode()).hexdigest())
 
 
-def swapped(engine: Engine, q: EvalQuestion, top_k: int):
-    """``(question, analysis, passages)`` for ``q`` with its weightiest place
-    swapped for one the documents never mention, or None when it names no
-    place they mention (or no swap leaves the documents without it)."""
-    analysed, _ = engine.inspect(q.question, top_k)
+def swapped(engine: Engine, q: EvalQuestion, analysed: Question, top_k: int):
+    """``(question, analysis, passages)`` for ``q`` (analysed as ``analysed``)
+    with its weightiest place swapped for one the documents never mention, or
+    None when it names no place they mention (or no swap leaves the documents
+    without it)."""
     places = sorted((t for t in analysed.terms if t.entity and t.seen and t.text in q.question), key=lambda t: -t.weight)
     if not places:
         return None
