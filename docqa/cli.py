@@ -54,13 +54,28 @@ def ingest(
         if "bar" in bar:
             bar["bar"].update(k)
 
+    def ocr_progress(path: str, done: int, total: int) -> None:  # a scanned PDF, page by page
+        if bar.get("ocr_of") != path:
+            if "ocr" in bar:
+                bar["ocr"].close()
+            bar["ocr"] = tqdm(total=total, unit="page", desc=f"OCR {Path(path).name}", file=sys.stderr)
+            bar["ocr_of"] = path
+        bar["ocr"].n = done
+        bar["ocr"].refresh()
+
     try:
         report = make_ingestor(settings).ingest(
-            list(paths or [BUNDLED_CORPUS]), rebuild=rebuild, skip_errors=skip_errors, on_plan=on_plan, progress=progress
+            list(paths or [BUNDLED_CORPUS]),
+            rebuild=rebuild,
+            skip_errors=skip_errors,
+            on_plan=on_plan,
+            progress=progress,
+            ocr_progress=ocr_progress,
         )
     finally:
-        if "bar" in bar:
-            bar["bar"].close()
+        for key in ("ocr", "bar"):
+            if key in bar:
+                bar[key].close()
     for _path, why in report.failed:
         _err(f"skipped {why}")
     typer.echo(report.summary())

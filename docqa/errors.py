@@ -60,6 +60,13 @@ class BadRequest(DocQAError):
     http_status = 422
 
 
+class NotFound(DocQAError):
+    """What was asked for is not in the index (a document, a page)."""
+
+    exit_code = 2
+    http_status = 404
+
+
 class LLMError(DocQAError):
     """The configured LLM backend failed (unreachable, timed out, refused)."""
 

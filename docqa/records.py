@@ -45,6 +45,29 @@ class Document:
     page_starts: list[int] | None = None  # offset in ``text`` where each page begins
     raw_offsets: list[list[int]] = field(default_factory=list)  # runs: [clean_start, raw_start, length]
     meta: dict = field(default_factory=dict)
+    # Laid-out documents (PDF): where runs of ``text`` sit on their pages,
+    # [start, end, page, x0, top, x1, bottom, confidence] in PDF points from the
+    # page's top-left corner (confidence < 1 for OCR'd text), and each page's size.
+    boxes: list[list[float]] = field(default_factory=list)
+    page_sizes: list[list[float]] = field(default_factory=list)
+
+    def boxes_for(self, start: int, end: int) -> tuple[list[list[float]], float]:
+        """Where ``text[start:end]`` is on its pages: ``[page, left, top, right,
+        bottom]`` rectangles as fractions of the page's width and height (a box
+        covering more characters than the span is cut in proportion), and the
+        lowest recognition confidence among them (1.0 for a text layer)."""
+        out: list[list[float]] = []
+        confidence = 1.0
+        for b_start, b_end, page, x0, top, x1, bottom, conf in self.boxes:
+            if b_end <= start or b_start >= end or not 0 < page <= len(self.page_sizes):
+                continue
+            width, height = self.page_sizes[int(page) - 1]
+            n = b_end - b_start
+            left = x0 + (x1 - x0) * (max(start, b_start) - b_start) / n
+            right = x0 + (x1 - x0) * (min(end, b_end) - b_start) / n
+            out.append([int(page), *(round(v, 4) for v in (left / width, top / height, right / width, bottom / height))])
+            confidence = min(confidence, conf)
+        return out, confidence
 
     def page_at(self, offset: int) -> int | None:
         if not self.page_starts:
@@ -140,6 +163,10 @@ class Citation:
     end: int
     page: int | None
     quote: str
+    # Laid-out documents: the quote's rectangles on its pages (see Document.boxes_for),
+    # and whether any of it was recognised by OCR with low confidence.
+    boxes: list[list[float]] = field(default_factory=list)
+    low_confidence: bool = False
 
     @property
     def section(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from docqa.collection import Collection
@@ -134,9 +135,11 @@ class Ingestor:
         skip_errors: bool = False,
         on_plan: Callable[[int], None] | None = None,
         progress: Callable[[int], None] | None = None,
+        ocr_progress: Callable[[str, int, int], None] | None = None,
     ) -> IngestReport:
         """Bring the index in line with ``paths``.  ``on_plan(n)`` is called with
-        the number of chunks about to be embedded, ``progress(k)`` as they are."""
+        the number of chunks about to be embedded, ``progress(k)`` as they are;
+        ``ocr_progress(path, done, total)`` as the pages of a scan are read."""
         t0 = time.perf_counter()
         found = discover(paths)
         report = IngestReport(unsupported=[str(p) for p in found.unsupported])
@@ -153,7 +156,8 @@ class Ingestor:
                     if doc_id in known and known[doc_id].sha256 == sha:
                         report.unchanged.append(doc_id)
                         continue
-                    doc = load_document(path, doc_id=doc_id, sha256=sha)
+                    on_page = None if ocr_progress is None else partial(ocr_progress, str(path))
+                    doc = load_document(path, doc_id=doc_id, sha256=sha, ocr_progress=on_page)
                 except DocumentError as exc:
                     if not skip_errors:
                         raise

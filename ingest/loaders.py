@@ -13,10 +13,13 @@ import hashlib
 import json
 import logging
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
 from docqa.ingest.clean import clean
+from docqa.ingest.markdown import render_markdown, repair_pipe_tables, table_lines
+from docqa.ingest.pages import RawText
 from docqa.records import Document
 
 KINDS = {
@@ -34,6 +37,7 @@ MAX_BYTES = 200 * 1024 * 1024
 PAGE_BREAK = "\n\n"
 
 log = logging.getLogger(__name__)
+PageProgress = Callable[[int, int], None]
 
 
 def kind_of(path: Path) -> str:
@@ -56,11 +60,16 @@ def _decode(data: bytes, path: Path) -> str:
     raise CorruptDocument(f"{path}: text is neither UTF-8 nor GB18030; re-save it as UTF-8")
 
 
-def _read_text(path: Path) -> tuple[str, None, dict]:
-    return _decode(path.read_bytes(), path), None, {}
+def _read_text(path: Path) -> RawText:
+    return RawText(_decode(path.read_bytes(), path))
 
 
-def _read_html(path: Path) -> tuple[str, None, dict]:
+def _read_markdown(path: Path) -> RawText:
+    """The text a reader of the rendered Markdown sees (``markdown.py``); offsets point into it."""
+    return RawText(render_markdown(_decode(path.read_bytes(), path)))
+
+
+def _read_html(path: Path) -> RawText:
     import trafilatura
 
     html = _decode(path.read_bytes(), path)
@@ -74,37 +83,25 @@ def _read_html(path: Path) -> tuple[str, None, dict]:
         include_comments=False,
         favor_precision=True,
     )
-    if not text:
-        text = trafilatura.html2txt(html) or ""
+    if text:
+        # trafilatura writes Markdown: store what a reader sees, its tables as named rows.
+        text = render_markdown(repair_pipe_tables(text))
+    else:
+        text = trafilatura.html2txt(html) or ""  # plain text already
     meta = trafilatura.extract_metadata(html)
-    return text, None, {"title": meta.title} if meta is not None and meta.title else {}
+    return RawText(text, meta={"title": meta.title} if meta is not None and meta.title else {})
 
 
-def _read_pdf(path: Path) -> tuple[str, list[int], dict]:
-    import pypdf
-    from pypdf.errors import PdfReadError
+def _read_pdf(path: Path, progress: PageProgress | None = None) -> RawText:
+    # pdfplumber (and OCR for pages that are images): imported when a PDF is read. read_pdf
+    # raises CorruptDocument for an encrypted or unreadable file, EmptyDocument for a
+    # scan when OCR is not installed.
+    from docqa.ingest.pdf import read_pdf
 
-    # pypdf logs the damage it works around ("EOF marker not found"); what cannot be
-    # read becomes one DocumentError below, so its own lines would only repeat it.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = pypdf.PdfReader(str(path))
-        if reader.is_encrypted:
-            raise CorruptDocument(f"{path}: the PDF is encrypted; save an unprotected copy and ingest that")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata
-        title = info.get("/Title") if info else None
-    except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
-        raise CorruptDocument(f"{path}: cannot read this PDF ({exc}); check the file is a complete, valid PDF") from exc
-    starts, parts, pos = [], [], 0
-    for text in pages:
-        starts.append(pos)
-        parts.append(text)
-        pos += len(text) + len(PAGE_BREAK)
-    return PAGE_BREAK.join(parts), starts, {"title": str(title)} if title else {}
+    return read_pdf(path, progress)
 
 
-def _read_docx(path: Path) -> tuple[str, None, dict]:
+def _read_docx(path: Path) -> RawText:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.text.paragraph import Paragraph
@@ -126,12 +123,14 @@ def _read_docx(path: Path) -> tuple[str, None, dict]:
             lines.append(("#" * level + " " + text) if level else text)
         elif tag == "tbl":
             table = docx.table.Table(block, d)
+            rows = []
             for row in table.rows:
-                cells = [c.text.strip() for c in row.cells if c.text.strip()]
-                if cells:
-                    lines.append(" | ".join(dict.fromkeys(cells)))
+                cells = list(row.cells)  # a merged cell repeats across its columns: keep it once
+                rows.append([c.text.strip() if i == 0 or c._tc is not cells[i - 1]._tc else "" for i, c in enumerate(cells)])
+            if named := table_lines(rows):  # one line per row, values named by the header row
+                lines.append("\n".join(named))
     title = d.core_properties.title
-    return "\n\n".join(lines), None, {"title": title} if title else {}
+    return RawText("\n\n".join(lines), meta={"title": title} if title else {})
 
 
 def _heading_level(style: str) -> int:
@@ -144,7 +143,7 @@ def _heading_level(style: str) -> int:
     return 0
 
 
-_READERS = {"txt": _read_text, "md": _read_text, "html": _read_html, "pdf": _read_pdf, "docx": _read_docx}
+_READERS = {"txt": _read_text, "md": _read_markdown, "html": _read_html, "pdf": _read_pdf, "docx": _read_docx}
 
 
 def _sidecar(path: Path) -> dict:
@@ -175,7 +174,11 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_document(path: Path, doc_id: str | None = None, sha256: str | None = None) -> Document:
+def load_document(
+    path: Path, doc_id: str | None = None, sha256: str | None = None, ocr_progress: PageProgress | None = None
+) -> Document:
+    """Read ``path`` into a cleaned ``Document``; ``ocr_progress(done, total)`` is
+    called as the pages of a scanned PDF are recognised."""
     path = Path(path)
     kind = kind_of(path)
     if not path.exists():
@@ -188,20 +191,36 @@ def load_document(path: Path, doc_id: str | None = None, sha256: str | None = No
     if size > MAX_BYTES:
         raise DocumentError(f"{path}: {size / 2**20:.0f} MB is larger than the {MAX_BYTES / 2**20:.0f} MB limit; split it")
     try:
-        raw, pages, meta = _READERS[kind](path)
+        raw = _read_pdf(path, ocr_progress) if kind == "pdf" else _READERS[kind](path)
     except DocumentError:
         raise
     except (OSError, UnicodeError, zipfile.BadZipFile) as exc:
         raise CorruptDocument(f"{path}: cannot read the file ({exc})") from exc
-    meta = {**meta, **_sidecar(path)}
-    cleaned = clean(raw)
+    meta = {**raw.meta, **_sidecar(path)}
+    cleaned = clean(raw.text)
     if not cleaned.text.strip():
         hint = " (a scanned PDF? run OCR first)" if kind == "pdf" else ""
         raise EmptyDocument(f"{path}: no text found{hint}; nothing to index")
     page_starts = None
-    if pages is not None:
-        page_starts = [_clean_offset(cleaned.runs, p) for p in pages]
-    structural_kind = "md" if kind in ("html", "docx") else kind
+    if raw.page_starts is not None:
+        page_starts = [_clean_offset(cleaned.runs, p) for p in raw.page_starts]
+    boxes = []
+    for b in raw.boxes:
+        start, end = _clean_offset(cleaned.runs, b.start), _clean_offset(cleaned.runs, b.end)
+        if end > start:
+            boxes.append(
+                [
+                    start,
+                    end,
+                    b.page,
+                    round(b.x0, 1),
+                    round(b.top, 1),
+                    round(b.x1, 1),
+                    round(b.bottom, 1),
+                    round(b.confidence, 3),
+                ]
+            )
+    structural_kind = "md" if kind in ("html", "docx") or meta.pop("structure", None) == "md" else kind
     title = str(meta.get("title") or _first_heading(cleaned.text) or path.stem)
     return Document(
         doc_id=doc_id or str(path.resolve()),
@@ -211,6 +230,8 @@ def load_document(path: Path, doc_id: str | None = None, sha256: str | None = No
         sha256=sha256 or file_sha256(path),
         kind=structural_kind,
         page_starts=page_starts,
+        boxes=boxes,
+        page_sizes=[[round(w, 1), round(h, 1)] for w, h in raw.page_sizes],
         raw_offsets=cleaned.runs,
         meta={k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))} | {"format": kind},
     )

@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from docqa.ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
 from docqa.ingest.sentences import split_units
 from docqa.records import Unit
+from docqa.text import HAN
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(?:[.、．]\s*|\s+)(\S.*)$")
+# ``1.5 新型研发机构`` — or ``1.5新型研发机构``, as OCR reads it, when the title is Chinese
+_NUMBERED = re.compile(
+    rf"^(\d{{1,2}}(?:\.\d{{1,2}}){{0,4}})(?:[.、．]\s*|\s+|(?<=\d\.\d)(?=[{HAN}])|(?<=\d\.\d\d)(?=[{HAN}]))(\S.*)$"
+)
 _CN_L1 = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章部篇])\s*\S")
 _CN_L2 = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十百\d]+节)\s*\S")
 MAX_HEADING = 40

@@ -89,7 +89,8 @@ def test_docx_headings_and_tables(tmp_path):
     d.save(str(f))
     doc = load_document(f)
     assert doc.title == "测试文档"
-    assert "# 研发机构" in doc.text and "累计备案36家。" in doc.text and "指标 | 134个" in doc.text
+    # a one-row table has no header row: its cells are joined (tests/test_markdown.py has header rows)
+    assert "# 研发机构" in doc.text and "累计备案36家。" in doc.text and "指标，134个" in doc.text
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,8 @@ en = "The park's documents do not contain this information."
 def write_corpus(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "park.md").write_text(PARK, encoding="utf-8")
-    (root / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    # .txt keeps the hostile markup exactly as written (Markdown is stored as a reader sees it)
+    (root / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
     (root / "collection.toml").write_text(COLLECTION, encoding="utf-8")
     return root
 
