@@ -8,16 +8,19 @@ answerer implements ``docqa.answer.base.Answerer``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from docqa.answer.analyser import QuestionAnalyser
 from docqa.answer.base import Answerer, Delta, Final
 from docqa.collection import Collection
-from docqa.errors import BadRequest
+from docqa.errors import BadRequest, NotFound
 from docqa.index.embedder import Embedder
 from docqa.index.retriever import HybridRetriever
 from docqa.index.store import IndexData
+from docqa.ingest.pages import LOW_CONFIDENCE
+from docqa.ingest.render import PageImages, highlight
 from docqa.question import Question
 from docqa.records import Answer, Chunk, Hit
 
@@ -48,6 +51,7 @@ class Engine:
         top_k: int = 5,
         max_question_chars: int = 1000,
         min_confidence: float | None = None,
+        page_images: PageImages | None = None,
     ):
         if default_mode not in answerers:
             raise BadRequest(NOT_CONFIGURED.get(default_mode, f"no answerer for mode {default_mode!r}"))
@@ -60,6 +64,7 @@ class Engine:
         self.top_k = top_k
         self.max_question_chars = max_question_chars
         self.min_confidence = min_confidence  # None: the answer selector's trained threshold
+        self.page_images = page_images or PageImages()
 
     @property
     def collection(self) -> Collection:
@@ -81,6 +86,22 @@ class Engine:
         self.analyser.warmup()
         for answerer in self.answerers.values():
             getattr(answerer, "warmup", lambda: None)()
+
+    def page_image(self, doc: str, page: int, boxes: Sequence[tuple[float, float, float, float]] = ()) -> bytes:
+        """Page ``page`` of an indexed PDF as PNG bytes, with ``boxes`` (a
+        citation's, without the page number) highlighted; ``NotFound`` for
+        anything that is not a page of an indexed PDF."""
+        d = self.index.docs.get(doc)
+        if d is None:
+            raise NotFound(f"no indexed document {doc!r}; use a citation's doc field")
+        if d.meta.get("format") != "pdf" or not d.page_starts:
+            raise NotFound(f"{d.title!r} is not a PDF; its citations have no page image")
+        if not isinstance(page, int) or not 1 <= page <= len(d.page_starts):
+            raise NotFound(f"{d.title!r} has pages 1 to {len(d.page_starts)}, not {page}")
+        for box in boxes:
+            if len(box) != 4 or not all(0.0 <= v <= 1.0 for v in box):
+                raise BadRequest(f"a box is four fractions of the page (left, top, right, bottom), got {list(box)}")
+        return highlight(self.page_images.png(Path(d.path), d.sha256, page), list(boxes))
 
     def info(self) -> dict:
         return {
@@ -149,6 +170,8 @@ class Engine:
             doc = self.index.docs.get(c.doc)
             if doc is not None:
                 c.page = doc.page_at(c.start)
+                c.boxes, confidence = doc.boxes_for(c.start, c.end)
+                c.low_confidence = confidence < LOW_CONFIDENCE
         t3 = time.perf_counter()
         answer = Answer(
             question=q,

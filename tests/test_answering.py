@@ -184,7 +184,18 @@ def test_abstains_in_english_for_english_questions(engine):
 def test_answer_contract_shape(engine):
     d = engine.ask("累计备案上海市新型研发机构多少家？").to_dict()
     assert set(d) >= {"question", "answer", "refused", "citations", "passages", "timings_ms"}
-    assert set(d["citations"][0]) == {"n", "doc", "title", "section", "start", "end", "page", "quote"}
+    assert set(d["citations"][0]) == {
+        "n",
+        "doc",
+        "title",
+        "section",
+        "start",
+        "end",
+        "page",
+        "quote",
+        "boxes",
+        "low_confidence",
+    }
     assert set(d["passages"][0]) >= {"chunk_id", "doc", "section", "text", "score"}
     assert set(d["timings_ms"]) == {"embed", "search", "answer"}
     scores = [p["score"] for p in d["passages"]]

@@ -245,6 +245,37 @@ def test_chat_ui_answers_and_opens_sources(browser, report_server):
         assert guard.dialogs == []
 
 
+def test_a_pdf_source_shows_the_quote_highlighted_on_its_page(browser, tmp_path):
+    from tests.test_page_images import QUESTION, build_pdf_engine
+
+    engine, _ = build_pdf_engine(tmp_path)
+    with running_server(engine, Settings()) as url, guarded_page(browser) as (page, guard):
+        page.goto(url + "/")
+        ask_in_chat(page, QUESTION)
+        page.locator("#dq-chat .dq-cite").first.wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"^来源 \(1\)$")).click()
+        page.get_by_text("在页面上查看").first.click()
+        image = page.locator("#dq-chat img.dq-page").first
+        image.wait_for(state="visible", timeout=10_000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=10_000)
+        assert "page=2" in image.get_attribute("src")
+        image.scroll_into_view_if_needed()
+        shot(page, "chat-pdf-page.png")
+
+        page.goto(url + "/widget")
+        page.locator("#dqw-input").fill(QUESTION)
+        page.locator("#dqw-input").press("Enter")
+        answer = page.locator(".dqw-bot").last
+        answer.locator(".dqw-cite").first.wait_for(timeout=30_000)
+        answer.locator("summary").first.click()
+        answer.locator(".dqw-pages summary").click()
+        image = answer.locator("img.dqw-page")
+        image.wait_for(state="visible", timeout=10_000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=10_000)
+        shot(page, "widget-pdf-page.png")
+        assert any("/api/page?" in u for u in guard.requests) and not guard.foreign
+
+
 def test_hostile_document_is_shown_as_text_in_chat_and_widget(browser, tiny_engine, tiny_ui):
     expected = tiny_engine.ask(HOSTILE_Q).answer  # whatever the answerer quotes, it is shown verbatim
     assert "7788" in expected and "[1]" in expected

@@ -67,7 +67,18 @@ def test_openapi_documents_the_request_and_the_answer_contract(tiny_server):
     assert set(answer["properties"]) == CONTRACT | {"llm"}
     assert set(answer["required"]) == CONTRACT  # llm: LLM mode only
     citation = spec["components"]["schemas"]["Citation"]
-    assert set(citation["properties"]) == {"n", "doc", "title", "section", "start", "end", "page", "quote"}
+    assert set(citation["properties"]) == {
+        "n",
+        "doc",
+        "title",
+        "section",
+        "start",
+        "end",
+        "page",
+        "quote",
+        "boxes",
+        "low_confidence",
+    }
     assert "score" in spec["components"]["schemas"]["Passage"]["properties"]
     error_ref = ask["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
     assert set(spec["components"]["schemas"][error_ref.rsplit("/", 1)[1]]["properties"]) == {"error"}

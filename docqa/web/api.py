@@ -1,4 +1,5 @@
-"""The JSON API: ``POST /api/ask`` (the answer contract) and ``GET /healthz``.
+"""The JSON API: ``POST /api/ask`` (the answer contract), ``GET /api/page``
+(a cited PDF page as an image) and ``GET /healthz``.
 
 The request is an ``AskRequest`` and the answer an ``AnswerContract``
 (docqa/web/schema.py), which is how ``/api/openapi.json`` documents them.
@@ -13,7 +14,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from docqa.engine import Engine
@@ -68,6 +69,18 @@ def _shape_problem(exc: ValidationError) -> str | None:
     return "; ".join(missing) or None
 
 
+def _boxes(text: str) -> list[tuple[float, float, float, float]]:
+    """``"l,t,r,b;l,t,r,b"`` -> rectangles (the engine checks their range)."""
+    out = []
+    for part in filter(None, text.split(";")[:64]):
+        try:
+            left, top, right, bottom = (float(v) for v in part.split(","))
+        except ValueError:
+            raise BadRequest(f"boxes: {part[:40]!r} is not four numbers left,top,right,bottom") from None
+        out.append((left, top, right, bottom))
+    return out
+
+
 def api_router(engine: Engine, concurrency: int) -> APIRouter:
     router = APIRouter()
     limiter = anyio.CapacityLimiter(concurrency)
@@ -89,6 +102,24 @@ def api_router(engine: Engine, concurrency: int) -> APIRouter:
         except DocQAError as exc:
             return error_response(exc)
         return JSONResponse(answer.to_dict(), headers=NO_STORE)  # exactly the contract (the model documents it)
+
+    @router.get(
+        "/api/page",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorMessage, "description": "No such page"}},
+    )
+    async def page(doc: str = "", page: str = "", boxes: str = "") -> Response:
+        """Page ``page`` of an indexed PDF (a citation's ``doc`` and ``page``) as a PNG,
+        with ``boxes`` highlighted: "left,top,right,bottom;…" as fractions of the
+        page (a citation's boxes on that page, without the page number)."""
+        try:
+            if not doc or not page.isdigit() or len(page) > 6:
+                raise BadRequest("give a citation's doc and page: /api/page?doc=<doc>&page=<number>[&boxes=l,t,r,b;…]")
+            rects = _boxes(boxes)
+            png = await anyio.to_thread.run_sync(lambda: engine.page_image(doc, int(page), rects), limiter=limiter)
+        except DocQAError as exc:
+            return error_response(exc)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
     @router.get("/healthz")
     async def healthz() -> JSONResponse:

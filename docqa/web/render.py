@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
+from urllib.parse import urlencode
 
 from docqa.records import Answer, Citation, Hit
 from docqa.web.labels import labels
@@ -114,8 +115,32 @@ def source_html(citation: Citation, passages: list[Hit], lang: str = "zh") -> st
     return (
         f'<div class="dq-source" data-n="{citation.n}">'
         f'<div class="dq-source-head">{_source_head(citation, lang)}</div>'
-        f'<div class="dq-passage">{body}</div></div>'
+        f'<div class="dq-passage">{body}</div>{_page_figures(citation, lang)}</div>'
     )
+
+
+def page_images(citation: Citation) -> list[tuple[int, str]]:
+    """(page, image URL) for each page the quote is on, its boxes highlighted;
+    the URL is relative to the page showing it (``api/page?…``)."""
+    by_page: dict[int, list[str]] = {}
+    for page, *rect in citation.boxes:
+        by_page.setdefault(int(page), []).append(",".join(f"{v:.4f}" for v in rect))
+    return [
+        (page, "api/page?" + urlencode({"doc": citation.doc, "page": page, "boxes": ";".join(rects)}))
+        for page, rects in by_page.items()
+    ]
+
+
+def _page_figures(citation: Citation, lang: str) -> str:
+    t = labels(lang)
+    figures = []
+    for page, url in page_images(citation):
+        alt = escape_text(t["page"].format(page=page))
+        figures.append(f'<img class="dq-page" src="{url.replace("&", "&amp;")}" alt="{alt}" loading="lazy">')
+    if not figures:
+        return ""
+    warn = f'<div class="dq-hint">{escape_text(t["low_confidence"])}</div>' if citation.low_confidence else ""
+    return f'<details class="dq-pages"><summary>{escape_text(t["on_page"])}</summary>{warn}{"".join(figures)}</details>'
 
 
 def sources_title(answer: Answer, lang: str = "zh") -> str:

@@ -37,6 +37,11 @@ class Citation(Contract):
     end: int
     page: int | None
     quote: str = Field(description="exactly the document's text between start and end")
+    boxes: list[list[float]] = Field(
+        description="PDF documents: where the quote is, [page, left, top, right, bottom] with the edges as fractions "
+        "of the page's width and height from its top-left corner; GET /api/page?doc=…&page=… shows the page"
+    )
+    low_confidence: bool = Field(description="part of the quote was read by OCR with low confidence: check the page")
 
 
 class Passage(Contract):

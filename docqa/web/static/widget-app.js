@@ -12,6 +12,8 @@
       send: "提问",
       sources: "来源",
       page: "第 {page} 页",
+      onPage: "在页面上查看",
+      lowConfidence: "部分文字由扫描件识别，置信度较低，请对照页面核实。",
       refusedHint: "可以换一种问法，或询问文档中涉及的内容。",
       error: "出错了：",
       network: "无法连接 DocQA 服务器。",
@@ -24,6 +26,8 @@
       send: "Ask",
       sources: "Sources",
       page: "page {page}",
+      onPage: "Show on the page",
+      lowConfidence: "Part of this quote was read from a scan with low confidence: check it against the page.",
       refusedHint: "Try rephrasing, or ask about something the documents cover.",
       error: "Error: ",
       network: "Cannot reach the DocQA server.",
@@ -123,7 +127,37 @@
       body.appendChild(el("mark", null, c.quote));
     }
     node.appendChild(body);
+    var pages = pageNodes(c);
+    if (pages) node.appendChild(pages);
     return node;
+  }
+
+  /* PDF sources: each page the quote is on, as an image with the quote's
+     boxes highlighted by the server (api/page). */
+  function pageNodes(c) {
+    var byPage = {};
+    var order = [];
+    (c.boxes || []).forEach(function (b) {
+      var key = String(b[0]);
+      if (!byPage[key]) {
+        byPage[key] = [];
+        order.push(key);
+      }
+      byPage[key].push(b.slice(1).map(function (v) { return v.toFixed(4); }).join(","));
+    });
+    if (!order.length) return null;
+    var details = el("details", "dqw-pages");
+    details.appendChild(el("summary", null, t.onPage));
+    if (c.low_confidence) details.appendChild(el("div", "dqw-hint", t.lowConfidence));
+    order.forEach(function (page) {
+      var img = el("img", "dqw-page");
+      img.alt = t.page.replace("{page}", page);
+      img.loading = "lazy";
+      img.src = "api/page?doc=" + encodeURIComponent(c.doc) + "&page=" + page +
+        "&boxes=" + encodeURIComponent(byPage[page].join(";"));
+      details.appendChild(img);
+    });
+    return details;
   }
 
   function showAnswer(node, answer) {
