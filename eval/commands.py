@@ -1,5 +1,8 @@
 """``docqa eval`` (and ``python -m docqa.eval``): parse flags, run the eval, print the
-figures and the paths written.  Heavy imports happen inside the command."""
+figures and the paths written.  Heavy imports happen inside the command.
+
+``--gate`` and ``--write-thresholds`` also run the bundled set over the bundled
+report typeset as a PDF and as a scan of it (``typeset.py``), one line each."""
 
 from __future__ import annotations
 
@@ -121,6 +124,54 @@ def _print_result(result, question_name: str, corpus_name: str, baseline: Path |
         typer.echo(f"wrote {path}")
 
 
+def _rendering_line(name: str, summary: dict, text: dict) -> str:
+    """A rendering's figures beside the plain text's."""
+    from docqa.eval.metrics import metric
+    from docqa.eval.table import fmt
+
+    parts = []
+    for figure in ("answer.fact_recall", "abstention.recall", "answer.median_chars"):
+        section, key = figure.split(".", 1)
+        parts.append(f"{figure} {fmt(metric(summary, section, key), figure)} (text {fmt(metric(text, section, key), figure)})")
+    return f"{name}: {summary['questions']} questions; " + ", ".join(parts)
+
+
+def _run_renderings(corpus: list[Path], home: Path, out_dir: Path, text_summary: dict, limits: dict, gate: bool, run) -> dict:
+    """The question set over each rendering of ``corpus`` that has thresholds (every
+    one when writing them), ``run(corpus_dir, out_dir, source, thresholds)``, a line
+    printed for each.  {name: (summary, gate lines outside their thresholds)};
+    (None, None) for a rendering that could not be evaluated."""
+    from docqa.api import DocQAError
+    from docqa.eval import gate as gating
+    from docqa.eval.runner import Source
+    from docqa.eval.table import fmt
+    from docqa.eval.typeset import corpus_rendering
+
+    done: dict = {}
+    for name, what in gating.RENDERINGS.items():
+        if gate and name not in limits:
+            typer.echo(f"{name}: skipped; no [{name}.min] / [{name}.max] thresholds yet (measure them with --write-thresholds)")
+            continue
+        try:
+            corpus_dir = corpus_rendering(corpus, home / "eval-corpora", name)
+            source = Source(f"bundled report {what}", {"paths": [str(corpus_dir)], "rendering": name})
+            summary = run(corpus_dir, out_dir / name, source, limits.get(name)).summary
+        except DocQAError as exc:
+            typer.echo(f"{name}: could not be evaluated: {exc}")
+            done[name] = (None, None)
+            continue
+        failed = [g for g in gating.check(summary, limits[name]) if not g.ok] if gate else []
+        verdict = ""
+        if gate:
+            outside = ", ".join(
+                f"{g.name} {fmt(g.value, g.name)} (threshold {g.op} {fmt(g.threshold, g.name)})" for g in failed
+            )
+            verdict = f"; FAILED {outside}" if failed else "; ok"
+        typer.echo(f"{_rendering_line(name, summary, text_summary)}{verdict} ({out_dir / name})")
+        done[name] = (summary, failed)
+    return done
+
+
 def eval_command(
     questions: QuestionsOpt = None,
     corpus: CorpusOpt = None,
@@ -160,23 +211,48 @@ def eval_command(
     threshold_file = thresholds or gating.THRESHOLDS
     bundled_run = not (questions or corpus or benchmark or limit or negatives)
     limits = gating.load_thresholds(threshold_file) if gate or (bundled_run and threshold_file.exists()) else None
-    result = run_eval(
-        settings, qs, paths, out or default_out_dir(), q_source, c_source,
-        mode=mode, top_k=top_k, baseline=baseline, rebuild_index=rebuild_index, show_progress=progress,
-        gate_thresholds=limits,
-    )  # fmt: skip
-    _print_result(result, q_source.name, c_source.name, baseline)
+    rendering_limits = gating.load_rendering_thresholds(threshold_file) if gate else {}
+    out_dir = out or default_out_dir()
 
-    if write_thresholds:
-        new = gating.thresholds_from(result.summary, rate_margin=margin)
-        text = gating.render_thresholds(result.summary, new, margin, gating.CHARS_MARGIN)
-        threshold_file.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {threshold_file}")
+    def run(corpus_paths, run_out, corpus_source, gate_thresholds, baseline=None):
+        return run_eval(
+            settings, qs, corpus_paths, run_out, q_source, corpus_source,
+            mode=mode, top_k=top_k, baseline=baseline, rebuild_index=rebuild_index, show_progress=progress,
+            gate_thresholds=gate_thresholds,
+        )  # fmt: skip
+
+    result = run(paths, out_dir, c_source, limits, baseline)
+    _print_result(result, q_source.name, c_source.name, baseline)
+    if not (gate or write_thresholds):
+        return
+    failed = []
     if gate:
         assert limits is not None  # loaded above whenever gate is set
         lines = gating.check(result.summary, limits)
         typer.echo("\n" + table.gate_table(lines))
         failed = [g.name for g in lines if not g.ok]
-        if failed:
-            raise gating.GateFailed(f"eval gate FAILED: {', '.join(failed)} outside the thresholds in {threshold_file}")
+
+    # The same questions over the bundled report typeset as a PDF and scanned.
+    typer.echo("")
+    renderings = _run_renderings(
+        paths, settings.home, out_dir, result.summary, rendering_limits, gate,
+        lambda corpus_dir, run_out, source, lim: run([corpus_dir], run_out, source, lim),
+    )  # fmt: skip
+    if write_thresholds:
+        new = gating.thresholds_from(result.summary, rate_margin=margin)
+        measured = {
+            name: (summary, gating.thresholds_from(summary, rate_margin=margin))
+            for name, (summary, _) in renderings.items()
+            if summary is not None
+        }
+        text = gating.render_thresholds(result.summary, new, margin, gating.CHARS_MARGIN, measured)
+        threshold_file.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {threshold_file}")
+    if gate:
+        failed += [f"{name} {g.name}" for name, (_, lines) in renderings.items() for g in lines or []]
+        missing = [name for name, (summary, _) in renderings.items() if summary is None]
+        if failed or missing:
+            why = [f"{', '.join(failed)} outside the thresholds in {threshold_file}"] if failed else []
+            why += [f"{' and '.join(missing)} could not be evaluated"] if missing else []
+            raise gating.GateFailed(f"eval gate FAILED: {'; '.join(why)}")
         typer.echo("eval gate passed")

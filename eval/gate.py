@@ -2,8 +2,11 @@
 
 The file has a ``[min]`` table (the figure must be at least this) and a
 ``[max]`` table (at most this), keyed by ``"section.key"`` as in summary.json.
-``docqa eval --write-thresholds`` rewrites it from a run of the bundled
-set, minus a margin, with a comment saying when and how.
+``[pdf.min]`` / ``[pdf.max]`` and ``[scan.min]`` / ``[scan.max]`` hold the same
+for the bundled report typeset as a PDF and as a scan of it (``typeset.py``);
+the gate skips a rendering whose tables are absent.  ``docqa eval
+--write-thresholds`` rewrites the file from a run of the bundled set, minus a
+margin, with a comment saying when and how.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ GATED = {
 }
 RATE_MARGIN = 0.02
 CHARS_MARGIN = 10
+# The bundled report as the gate also reads it: thresholds table -> what it is.
+RENDERINGS = {"pdf": "typeset as a 2-column PDF", "scan": "typeset and scanned (page images, no text layer)"}
 
 
 class GateFailed(DocQAError):
@@ -56,21 +61,43 @@ class GateLine:
         return self.value >= self.threshold - 1e-9 if self.op == ">=" else self.value <= self.threshold + 1e-9
 
 
-def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+def _read(path: Path) -> dict:
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise DocumentError(f"{path}: no thresholds file; create it with `docqa eval --write-thresholds`") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DocumentError(f"{path}: invalid TOML ({exc}); fix it or rewrite it with `docqa eval --write-thresholds`") from exc
+
+
+def _tables(data: dict, path: Path, prefix: str = "") -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {"min": {}, "max": {}}
     for table in out:
         for name, value in (data.get(table) or {}).items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise DocumentError(f"{path}: [{table}] {name} must be a number")
+                raise DocumentError(f"{path}: [{prefix}{table}] {name} must be a number")
             if "." not in name:
-                raise DocumentError(f'{path}: [{table}] {name!r} must be a summary figure like "answer.fact_recall"')
+                raise DocumentError(f'{path}: [{prefix}{table}] {name!r} must be a summary figure like "answer.fact_recall"')
             out[table][name] = float(value)
+    return out
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, float]]:
+    """The plain-text report's thresholds: ``[min]`` and ``[max]``."""
+    return _tables(_read(path), path)
+
+
+def load_rendering_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, dict[str, float]]]:
+    """The renderings that have thresholds (``[pdf.min]``, ``[pdf.max]``, …), by name."""
+    data = _read(path)
+    out = {}
+    for name in RENDERINGS:
+        section = data.get(name)
+        if section is None:
+            continue
+        if not isinstance(section, dict) or set(section) - {"min", "max"}:
+            raise DocumentError(f"{path}: [{name}] may hold only [{name}.min] and [{name}.max] tables")
+        out[name] = _tables(section, path, f"{name}.")
     return out
 
 
@@ -103,7 +130,28 @@ def thresholds_from(
     return out
 
 
-def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], rate_margin: float, chars_margin: int) -> str:
+def _measured(summary: dict) -> list[str]:
+    return [f"#   {name} = {metric(summary, *name.split('.', 1))}" for table in ("min", "max") for name in GATED[table]]
+
+
+def _toml_tables(thresholds: dict[str, dict[str, float]], prefix: str = "") -> list[str]:
+    lines = []
+    for table in ("min", "max"):
+        lines += ["", f"[{prefix}{table}]"]
+        lines += [f'"{name}" = {value:g}' for name, value in thresholds[table].items()]
+    return lines
+
+
+def render_thresholds(
+    summary: dict,
+    thresholds: dict[str, dict[str, float]],
+    rate_margin: float,
+    chars_margin: int,
+    renderings: dict[str, tuple[dict, dict[str, dict[str, float]]]] | None = None,
+) -> str:
+    """The thresholds file: how it was measured, the figures, the tables; ``renderings``
+    maps a rendering's name to its (summary, thresholds)."""
+    renderings = renderings or {}
     cfg = summary.get("config", {})
     chunker = ", ".join(f"{k} {v}" for k, v in (cfg.get("chunker") or {}).items())
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -116,12 +164,17 @@ def render_thresholds(summary: dict, thresholds: dict[str, dict[str, float]], ra
         f"# Thresholds = measured figure minus {rate_margin} (rates; plus for false_rate) "
         f"or plus {chars_margin} characters (median_chars).",
         "# Measured figures:",
+        *_measured(summary),
     ]
-    for table in ("min", "max"):
-        for name in GATED[table]:
-            lines.append(f"#   {name} = {metric(summary, *name.split('.', 1))}")
+    for name, what in RENDERINGS.items():
+        if name in renderings:
+            lines += [f"# [{name}.min] / [{name}.max]: the bundled report {what} (docqa.eval.typeset); measured figures:"]
+            lines += _measured(renderings[name][0])
+        else:
+            lines += [f"# [{name}.min] / [{name}.max]: the bundled report {what}: not measured; the gate skips it."]
     lines.append("# Re-measure after engine changes with `docqa eval --write-thresholds` and commit this file.")
-    for table in ("min", "max"):
-        lines += ["", f"[{table}]"]
-        lines += [f'"{name}" = {value:g}' for name, value in thresholds[table].items()]
+    lines += _toml_tables(thresholds)
+    for name in RENDERINGS:
+        if name in renderings:
+            lines += _toml_tables(renderings[name][1], f"{name}.")
     return "\n".join(lines) + "\n"
