@@ -25,23 +25,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docqa.errors import CorruptDocument, DocumentError, ModelUnavailable
-from docqa.ingest.pages import PageLine
+from docqa.ingest.pages import LOW_CONFIDENCE, PageLine  # noqa: F401  (LOW_CONFIDENCE: read here by bench/bench_ocr.py)
 
 if TYPE_CHECKING:
     from rapidocr_onnxruntime import RapidOCR
 
-# Render scale, pixels per point: 2.0 is 144 dpi, an A4 page 1191 x 1684 px. Chosen
-# with bench/bench_ocr.py (a two-column A4 page of the bundled report, 10.5 pt,
-# scanned at 300 dpi and 0.5 degrees askew): 1.5 reads 10.5 pt text worse (lines of
-# both columns run together: 88% of characters right), 1.75, 2.0 and 2.5 read 99.7-99.8%;
-# 2.0 keeps a margin for smaller print at about 0.1 s more per page than 1.75.
+# Render scale, pixels per point: 2.0 is 144 dpi, an A4 page 1191 x 1684 px. Measured
+# with bench/bench_ocr.py (two-column A4 pages of the bundled report, scanned at 300
+# dpi, 0.5 degrees askew): 10.5 pt text is read 99.60% right at 1.5, 99.70-99.77% at
+# 1.75, 2.0 and 2.5; 7.5 pt 99.65-99.77% at all four. The scale only changes the
+# detector's share of the time (the recogniser reads every line at 48 px high),
+# a few tenths of a second per page between 1.5 and 2.0.
 RENDER_SCALE = 2.0
 # Longest side of a rendered page, in pixels: a larger page (A3, a poster) is
 # rendered at a smaller scale, so its bitmap and the detector's input stay bounded.
 MAX_SIDE_PX = 2400
-# Lines recognised with a lower confidence are "low confidence" (see bench/bench_ocr.py
-# --degrade for the figures behind it).
-LOW_CONFIDENCE = 0.8
+# Lines recognised with a lower confidence are "low confidence". From bench/bench_ocr.py
+# --degrade (one page scanned ever worse: 300 dpi down to 96 dpi, blurred, noisy): no
+# line of the clean scans (300, 150 dpi) is below 0.9; of all lines read right 4% are,
+# of those with more than 10% of their characters wrong 85% are (at 0.8: 1% and 52%).
+# The value lives in pages.py, beside the records it marks (the engine reads it there).
 # Lines read with a lower confidence are dropped as noise (RapidOCR's default).
 MIN_SCORE = 0.5
 # onnxruntime threads for one page (the target machine has 2 cores).

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# OCR'd text recognised with less confidence than this is marked in citations.
-LOW_CONFIDENCE = 0.8
+# OCR'd text recognised with less confidence than this is marked in citations (chosen with
+# bench/bench_ocr.py --degrade: see the comment above its import in ingest/ocr.py).
+LOW_CONFIDENCE = 0.9
 
 
 @dataclass
