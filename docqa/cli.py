@@ -62,6 +62,8 @@ def ingest(
             bar["ocr_of"] = path
         bar["ocr"].n = done
         bar["ocr"].refresh()
+        if done == total:
+            bar.pop("ocr").close()
 
     try:
         report = make_ingestor(settings).ingest(
