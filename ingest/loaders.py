@@ -9,6 +9,7 @@ only, via trafilatura), ``.pdf`` (pypdf, page numbers kept) and ``.docx``
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -202,11 +203,12 @@ def load_document(
         hint = " (a scanned PDF? run OCR first)" if kind == "pdf" else ""
         raise EmptyDocument(f"{path}: no text found{hint}; nothing to index")
     page_starts = None
+    to_clean = _clean_offsets(cleaned.runs)
     if raw.page_starts is not None:
-        page_starts = [_clean_offset(cleaned.runs, p) for p in raw.page_starts]
+        page_starts = [to_clean(p) for p in raw.page_starts]
     boxes = []
     for b in raw.boxes:
-        start, end = _clean_offset(cleaned.runs, b.start), _clean_offset(cleaned.runs, b.end)
+        start, end = to_clean(b.start), to_clean(b.end)
         if end > start:
             boxes.append(
                 [
@@ -237,9 +239,17 @@ def load_document(
     )
 
 
-def _clean_offset(runs: list[list[int]], raw_pos: int) -> int:
-    """First cleaned offset whose raw position is at or after ``raw_pos``."""
-    for cs, rs, n in runs:
-        if rs + n > raw_pos:
-            return cs + max(0, raw_pos - rs)
-    return runs[-1][0] + runs[-1][2] if runs else 0
+def _clean_offsets(runs: list[list[int]]) -> Callable[[int], int]:
+    """raw position -> the first cleaned offset whose raw position is at or after it
+    (a binary search over the runs: a long PDF maps thousands of line boxes)."""
+    ends = [rs + n for _, rs, n in runs]
+    last = runs[-1][0] + runs[-1][2] if runs else 0
+
+    def at(raw_pos: int) -> int:
+        k = bisect.bisect_right(ends, raw_pos)  # the first run ending after raw_pos
+        if k == len(runs):
+            return last
+        cs, rs, _ = runs[k]
+        return cs + max(0, raw_pos - rs)
+
+    return at
