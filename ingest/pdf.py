@@ -113,12 +113,11 @@ def _scanned_tables(path: Path, pages: list[LaidOutPage]) -> None:
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(str(path))
         try:
-            images = {p.number: pdf[p.number - 1].render(scale=TABLE_SCALE, grayscale=True).to_pil() for p in pages}
+            for page in pages:  # one page image at a time: a long scan's images would not fit in memory at once
+                grey = np.asarray(pdf[page.number - 1].render(scale=TABLE_SCALE, grayscale=True).to_pil().convert("L"))
+                page.tables, page.lines = scanned_tables(grey, TABLE_SCALE, page.number, page.lines)
         finally:
             pdf.close()
-    for page in pages:
-        grey = np.asarray(images[page.number].convert("L"))
-        page.tables, page.lines = scanned_tables(grey, TABLE_SCALE, page.number, page.lines)
 
 
 def assemble(pages: Sequence[LaidOutPage], meta: dict | None = None) -> RawText:
