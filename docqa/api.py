@@ -9,6 +9,7 @@ programs build on.  Everything else is internal and may change.
 from __future__ import annotations
 
 from docqa.collection import Collection
+from docqa.conversation import Resolution, Turn, parse_history
 from docqa.engine import MAX_TOP_K, MODES, Engine, StreamEvent
 from docqa.errors import (
     BadRequest,
@@ -30,6 +31,7 @@ from docqa.settings import BUNDLED_CORPUS, DEFAULT_MODEL, Settings, settings_err
 __all__ = [
     "Answer", "BadRequest", "Chunk", "BUNDLED_CORPUS", "Citation", "Collection", "DEFAULT_MODEL", "Discovery", "DocQAError",
     "DocumentError", "Engine", "Hit", "IndexCorrupt", "IndexNotFound", "IngestReport", "Ingestor", "LLMError",
-    "MAX_TOP_K", "MODES", "ModelMismatch", "ModelUnavailable", "Settings", "StreamEvent", "chunker_settings",
+    "MAX_TOP_K", "MODES", "ModelMismatch", "ModelUnavailable", "Resolution", "Settings", "StreamEvent", "Turn",
+    "chunker_settings", "parse_history",
     "discover", "make_embedder", "make_engine", "make_ingestor", "pipeline_sources", "read_manifest", "settings_error",
 ]  # fmt: skip

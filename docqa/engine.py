@@ -15,6 +15,8 @@ from pathlib import Path
 from docqa.answer.analyser import QuestionAnalyser
 from docqa.answer.base import Answerer, Delta, Final
 from docqa.collection import Collection
+from docqa.conversation import Resolution, Turn, parse_history
+from docqa.conversation.base import Rewriter, Standalone
 from docqa.errors import BadRequest, NotFound
 from docqa.index.embedder import Embedder
 from docqa.index.retriever import HybridRetriever
@@ -52,6 +54,7 @@ class Engine:
         max_question_chars: int = 1000,
         min_confidence: float | None = None,
         page_images: PageImages | None = None,
+        rewriters: Mapping[str, Rewriter] | None = None,
     ):
         if default_mode not in answerers:
             raise BadRequest(NOT_CONFIGURED.get(default_mode, f"no answerer for mode {default_mode!r}"))
@@ -65,6 +68,8 @@ class Engine:
         self.max_question_chars = max_question_chars
         self.min_confidence = min_confidence  # None: the answer selector's trained threshold
         self.page_images = page_images or PageImages()
+        # follow-up resolution per answer mode; a mode without one uses the extractive one's
+        self.rewriters = dict(rewriters or {})
 
     @property
     def collection(self) -> Collection:
@@ -133,6 +138,16 @@ class Engine:
             raise BadRequest(NOT_CONFIGURED.get(m, f"mode {m!r} is not configured"))
         return q, k, m
 
+    def resolve(self, question: str, history: object = (), mode: str | None = None) -> Resolution:
+        """The standalone question a follow-up asks, given the earlier turns
+        (``Turn``s or ``{"role", "content"}`` dicts, oldest first)."""
+        q, _, m = self.check(question, None, mode)
+        turns = parse_history(history)
+        if not turns:
+            return Resolution(q, q)
+        rewriter = self.rewriters.get(m) or self.rewriters.get("extractive") or Standalone()
+        return rewriter.rewrite(q, turns)
+
     def stream(
         self,
         question: str,
@@ -140,17 +155,24 @@ class Engine:
         mode: str | None = None,
         exclude: frozenset[int] = frozenset(),
         min_confidence: float | None = None,
+        history: Sequence[Turn] | object = (),
     ) -> Iterator[StreamEvent]:
         """The answer as it is produced: "delta" events, then one "final" event
         with the complete, checked answer (citations are final only then).
         ``exclude`` names passages to answer without, as if they were not
         indexed (see ``passages``; the eval's negatives use it);
         ``min_confidence`` (0 to 1) overrides the answer selector's threshold
-        (default: the engine's, itself the trained one unless set)."""
+        (default: the engine's, itself the trained one unless set).
+        ``history`` holds the conversation's earlier turns, oldest first: a
+        follow-up is answered as the standalone question it asks
+        (``Answer.resolved_question``)."""
         q, k, m = self.check(question, top_k, mode)
         min_confidence = self.min_confidence if min_confidence is None else min_confidence
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise BadRequest(f"min_confidence must be from 0 to 1, got {min_confidence!r}")
+        t_resolve = time.perf_counter()
+        resolution = self.resolve(q, history, m)
+        q = resolution.resolved
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([q])[0]
         t1 = time.perf_counter()
@@ -174,12 +196,13 @@ class Engine:
                 c.low_confidence = confidence < LOW_CONFIDENCE
         t3 = time.perf_counter()
         answer = Answer(
-            question=q,
+            question=resolution.question,
+            resolved_question=q,
             answer=final.text,
             refused=final.refused,
             citations=final.citations,
             passages=hits,
-            timings_ms={"embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3},
+            timings_ms={"resolve": (t0 - t_resolve) * 1e3, "embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3},
             mode=m,
             notice=final.notice,
             llm=final.llm,
@@ -203,9 +226,10 @@ class Engine:
         mode: str | None = None,
         exclude: frozenset[int] = frozenset(),
         min_confidence: float | None = None,
+        history: Sequence[Turn] | object = (),
     ) -> Answer:
         """The complete answer (see ``stream`` for the same, as it is produced)."""
-        for event in self.stream(question, top_k, mode, exclude, min_confidence):
+        for event in self.stream(question, top_k, mode, exclude, min_confidence, history):
             if event.kind == "final" and event.answer is not None:
                 return event.answer
         raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover

@@ -190,10 +190,12 @@ class Answer:
     notice: str | None = None
     llm: dict | None = None  # LLM mode only: model, tokens, timings, the grounding guard's report
     confidence: float | None = None  # the answer selector's probability that the best evidence answers
+    resolved_question: str = ""  # the standalone question answered (a follow-up rewritten); "" = question
 
     def to_dict(self) -> dict:
         d = {
             "question": self.question,
+            "resolved_question": self.resolved_question or self.question,
             "answer": self.answer,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],

@@ -32,7 +32,7 @@ QUESTIONS = [
     {"id": "q4", "question": "<script>alert(1)</script>新型研发机构累计备案多少家？", "answers": ["<i>不存在</i>"],
      "evidence": ["上海累计备案新型研发机构36家"], "answerable": True, "type": "numeric"},
 ]  # fmt: skip
-CONTRACT = {"question", "answer", "refused", "citations", "passages", "timings_ms", "mode", "notice"}
+CONTRACT = {"question", "resolved_question", "answer", "refused", "citations", "passages", "timings_ms", "mode", "notice"}
 
 
 @pytest.fixture

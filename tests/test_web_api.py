@@ -18,7 +18,7 @@ from tests.test_web_support import (  # noqa: F401  (fixtures)
     tiny_server,
 )
 
-CONTRACT = {"question", "answer", "refused", "citations", "passages", "timings_ms", "mode", "notice", "confidence"}
+CONTRACT = {"question", "resolved_question", "answer", "refused", "citations", "passages", "timings_ms", "mode", "notice", "confidence"}
 
 
 def test_healthz_reports_the_index(tiny_server):
@@ -60,7 +60,7 @@ def test_openapi_documents_the_request_and_the_answer_contract(tiny_server):
     spec = httpx.get(f"{tiny_server}/api/openapi.json").json()
     ask = spec["paths"]["/api/ask"]["post"]
     request = ask["requestBody"]["content"]["application/json"]["schema"]
-    assert set(request["properties"]) == {"question", "top_k", "mode"}
+    assert set(request["properties"]) == {"question", "top_k", "mode", "history"}
     assert request["required"] == ["question"] and request["additionalProperties"] is False
     answer_ref = ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     answer = spec["components"]["schemas"][answer_ref.rsplit("/", 1)[1]]

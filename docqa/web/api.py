@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from docqa.conversation import Turn, parse_history
 from docqa.engine import Engine
 from docqa.errors import BadRequest, DocQAError
 from docqa.web.schema import AnswerContract, AskRequest, ErrorMessage
@@ -35,8 +36,8 @@ def error_response(exc: DocQAError) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=exc.http_status, headers=NO_STORE)
 
 
-def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str]:
-    """The checked question, top_k and mode of an ask request; raises
+def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str, list[Turn]]:
+    """The checked question, top_k, mode and history of an ask request; raises
     ``BadRequest`` saying what to change.  The body is read as JSON whatever
     its Content-Type."""
     if len(body) > MAX_BODY_BYTES:
@@ -45,6 +46,10 @@ def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str]:
         payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"request body is not JSON ({exc}); send {EXAMPLE}") from exc
+    history: list[Turn] = []
+    if isinstance(payload, dict) and "history" in payload:
+        payload = dict(payload)
+        history = parse_history(payload.pop("history"))  # its own messages say which turn is wrong
     try:
         request = AskRequest.model_validate(payload)
     except ValidationError as exc:
@@ -53,7 +58,7 @@ def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str]:
             engine.check(payload["question"], payload.get("top_k"), payload.get("mode"))
             problem = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
         raise BadRequest(problem) from None
-    return engine.check(request.question, request.top_k, request.mode)
+    return (*engine.check(request.question, request.top_k, request.mode), history)
 
 
 def _shape_problem(exc: ValidationError) -> str | None:
@@ -94,11 +99,13 @@ def api_router(engine: Engine, concurrency: int) -> APIRouter:
         },
     )
     async def ask(request: Request) -> JSONResponse:
-        """Answer a question: ``{"question": str, "top_k": int?, "mode": str?}``
+        """Answer a question: ``{"question": str, "top_k": int?, "mode": str?, "history": [{"role", "content"}]?}``
         -> the answer contract; 4xx ``{"error": message}`` for a bad request."""
         try:
-            q, k, m = parse_ask(await request.body(), engine)
-            answer = await anyio.to_thread.run_sync(lambda: engine.ask(q, top_k=k, mode=m), limiter=limiter)
+            q, k, m, history = parse_ask(await request.body(), engine)
+            answer = await anyio.to_thread.run_sync(
+                lambda: engine.ask(q, top_k=k, mode=m, history=history), limiter=limiter
+            )
         except DocQAError as exc:
             return error_response(exc)
         return JSONResponse(answer.to_dict(), headers=NO_STORE)  # exactly the contract (the model documents it)

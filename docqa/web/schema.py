@@ -7,9 +7,21 @@ authority on the values' limits.  ``AnswerContract`` describes what
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from docqa.conversation.records import MAX_TURN_CHARS, MAX_TURNS
 from docqa.engine import MAX_TOP_K, MODES
+
+
+class HistoryTurn(BaseModel):
+    """An earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: Literal["user", "assistant"]
+    content: str = Field(description=f"the message's text, at most {MAX_TURN_CHARS} characters")
 
 
 class AskRequest(BaseModel):
@@ -20,6 +32,11 @@ class AskRequest(BaseModel):
     question: str = Field(description="the question; not empty, at most the server's limit (1000 characters by default)")
     top_k: int | None = Field(None, description=f"passages to retrieve, 1 to {MAX_TOP_K}; default: the server's setting")
     mode: str | None = Field(None, description=f"one of {', '.join(MODES)}; default: extractive")
+    history: list[HistoryTurn] | None = Field(
+        None,
+        description=f"the conversation's earlier turns, oldest first (the last {MAX_TURNS} are read): a follow-up "
+        "(「它…」, 「那X呢？」, \"what about X\") is answered as the standalone question it asks (resolved_question)",
+    )
 
 
 class Contract(BaseModel):
@@ -63,6 +80,10 @@ class AnswerContract(Contract):
     ``--json``, the chat UI's ``/ask`` and the eval."""
 
     question: str
+    resolved_question: str = Field(
+        description="the standalone question answered: the question itself on a first turn, a follow-up rewritten "
+        "with what it refers to (show it as 「理解为：…」 when it differs)"
+    )
     answer: str
     refused: bool = Field(description="true when the documents do not answer the question (the answer says so)")
     citations: list[Citation] = Field(description="the answer's [n] markers: each quote is exact document text")

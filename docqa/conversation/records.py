@@ -1,0 +1,78 @@
+"""What crosses the conversation's borders: the earlier turns a client sends,
+and how a follow-up question was understood."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from docqa.errors import BadRequest
+
+ROLES = ("user", "assistant")
+MAX_TURNS = 12  # the last turns read; older ones are dropped (a follow-up refers to what was just said)
+MAX_HISTORY_ITEMS = 200  # more than this is not a conversation: a clear 4xx
+MAX_TURN_CHARS = 8000  # an answer with its quotes fits; a document pasted as a turn does not
+HISTORY_EXAMPLE = '"history": [{"role": "user", "content": "…"}, {"role": "assistant", "content": "…"}]'
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier message of the conversation, oldest first."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The question actually answered.  ``resolved`` equals ``question`` on a
+    first turn and for a question that stands alone; ``carried`` is the entity
+    taken from the conversation (the answer must be about it), ``how`` says
+    which rule or backend rewrote the question."""
+
+    question: str
+    resolved: str
+    carried: tuple[str, ...] = field(default_factory=tuple)
+    how: str = ""
+
+    @property
+    def rewritten(self) -> bool:
+        return self.resolved != self.question
+
+
+def parse_history(value: object, max_turns: int = MAX_TURNS) -> list[Turn]:
+    """Earlier turns from a request (``None`` or a list of ``{"role", "content"}``
+    objects, oldest first) -> the last ``max_turns`` of them; ``BadRequest``
+    saying what to change for anything else."""
+    if value is None:
+        return []
+    if isinstance(value, tuple) and all(isinstance(t, Turn) for t in value):
+        value = list(value)
+    if not isinstance(value, list):
+        raise BadRequest(f"history must be a list of turns, oldest first: {HISTORY_EXAMPLE}")
+    if len(value) > MAX_HISTORY_ITEMS:
+        raise BadRequest(f"history has {len(value)} turns; send at most {MAX_HISTORY_ITEMS} (only the last {max_turns} are read)")
+    turns = []
+    for i, item in enumerate(value):
+        if isinstance(item, Turn):
+            role, content = item.role, item.content
+        elif isinstance(item, dict):
+            extra = sorted(set(item) - {"role", "content"})
+            if extra:
+                raise BadRequest(f"history[{i}] has unknown field(s) {', '.join(map(str, extra))}; a turn is {{\"role\", \"content\"}}")
+            role, content = item.get("role"), item.get("content")
+        else:
+            raise BadRequest(f"history[{i}] must be an object {{\"role\": \"user\" | \"assistant\", \"content\": \"…\"}}")
+        if role not in ROLES:
+            raise BadRequest(f"history[{i}].role must be \"user\" or \"assistant\", got {role!r}")
+        if not isinstance(content, str):
+            raise BadRequest(f"history[{i}].content must be a string")
+        if len(content) > MAX_TURN_CHARS:
+            raise BadRequest(f"history[{i}].content is {len(content)} characters long; the limit is {MAX_TURN_CHARS}")
+        turns.append(Turn(role, content))
+    return turns[-max_turns:] if max_turns else []
+
+
+def last_user_questions(history: Sequence[Turn]) -> list[str]:
+    """The user's earlier questions, most recent first."""
+    return [t.content for t in reversed(history) if t.role == "user" and t.content.strip()]
