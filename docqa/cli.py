@@ -141,6 +141,7 @@ def remove(
 def _register_client_commands() -> None:
     """Commands whose code lives with the client they start (kept light to import)."""
     from docqa.eval.commands import eval_command
+    from docqa.feedback.commands import feedback_app
     from docqa.llm.commands import llm_server
     from docqa.train.commands import train_selector
     from docqa.web.commands import serve
@@ -149,6 +150,7 @@ def _register_client_commands() -> None:
     app.command("eval")(eval_command)
     app.command("llm-server")(llm_server)
     app.command("train-selector")(train_selector)
+    app.add_typer(feedback_app, name="feedback")
 
 
 _register_client_commands()

@@ -178,7 +178,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(q, qvec, k, exclude)
         t2 = time.perf_counter()
-        analysed = self.analyser.analyse(q, hits)
+        analysed = self.analyser.analyse(q, hits, resolution.carried)
         final: Final | None = None
         refusal = self.collection.refusal_for(analysed.lang)
         for event in self.answerers[m].answer(analysed, hits, refusal, min_confidence):
@@ -202,7 +202,12 @@ class Engine:
             refused=final.refused,
             citations=final.citations,
             passages=hits,
-            timings_ms={"resolve": (t0 - t_resolve) * 1e3, "embed": (t1 - t0) * 1e3, "search": (t2 - t1) * 1e3, "answer": (t3 - t2) * 1e3},
+            timings_ms={
+                "resolve": (t0 - t_resolve) * 1e3,
+                "embed": (t1 - t0) * 1e3,
+                "search": (t2 - t1) * 1e3,
+                "answer": (t3 - t2) * 1e3,
+            },
             mode=m,
             notice=final.notice,
             llm=final.llm,

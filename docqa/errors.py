@@ -76,3 +76,10 @@ class LLMError(DocQAError):
 
 class TemplateError(DocQAError):
     exit_code = 2
+
+
+class FeedbackStoreError(DocQAError):
+    """The feedback database cannot be read or written (damaged, locked, no permission)."""
+
+    exit_code = 3
+    http_status = 503

@@ -4,6 +4,7 @@ knows which concrete collaborators DocQA uses)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -11,6 +12,9 @@ from docqa.answer.analyser import QuestionAnalyser
 from docqa.answer.base import Answerer
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.answer.profile import Profile, load_profile
+from docqa.conversation.base import Rewriter
+from docqa.conversation.entities import EntityFinder
+from docqa.conversation.extractive import ExtractiveRewriter
 from docqa.crosslingual import Glossary
 from docqa.engine import Engine
 from docqa.index import store
@@ -20,6 +24,9 @@ from docqa.index.retriever import HybridRetriever
 from docqa.index.store import IndexData, IndexSpec
 from docqa.index.tokenize import Segmenter
 from docqa.settings import Settings
+
+if TYPE_CHECKING:
+    from docqa.llm.generator import LLMGenerator
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -54,14 +61,15 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     extractive = ExtractiveAnswerer(profile.selector, segmenter)
     answerers: dict[str, Answerer] = {"extractive": extractive}
     llm = make_llm_answerer(settings, embedder, extractive, profile, data)
+    titles = lambda: (t for c in data.chunks.values() for t in c.section_path)
+    analyser = QuestionAnalyser(segmenter, retriever.knows, titles, Glossary(word_freq=segmenter.word_frequencies()))
+    rewriter = ExtractiveRewriter(EntityFinder(titles, segmenter), lambda text: quoted_sections(data, text))
+    rewriters: dict[str, Rewriter] = {"extractive": rewriter}
     if llm is not None:
+        from docqa.llm.rewriter import LLMRewriter
+
         answerers["llm"] = llm
-    analyser = QuestionAnalyser(
-        segmenter,
-        retriever.knows,
-        lambda: (t for c in data.chunks.values() for t in c.section_path),
-        Glossary(word_freq=segmenter.word_frequencies()),
-    )
+        rewriters["llm"] = LLMRewriter(llm.client, rewriter, settings.llm_prompts_dir)
     return Engine(
         embedder=embedder,
         index=data,
@@ -72,12 +80,25 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
         min_confidence=settings.min_confidence,
+        rewriters=rewriters,
     )
+
+
+def quoted_sections(data: IndexData, answer: str) -> tuple[str, ...]:
+    """The section path of the passage an earlier answer quotes (its first
+    sentence, found verbatim), or () when it quotes none."""
+    first = answer.strip().split("[", 1)[0][:40]
+    if len(first) < 6:
+        return ()
+    for chunk in data.chunks.values():
+        if first in chunk.text:
+            return chunk.section_path
+    return ()
 
 
 def make_llm_answerer(
     settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer, profile: Profile, data: IndexData | None = None
-) -> Answerer | None:
+) -> LLMGenerator | None:
     """The LLM answerer when ``DOCQA_LLM_BASE_URL`` and ``DOCQA_LLM_MODEL`` are
     set, else None.  Nothing is contacted here; a malformed URL fails now."""
     if not (settings.llm_base_url and settings.llm_model):

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     root_path: str = ""
     allowed_origins: list[str] = Field(default_factory=list)  # extra origins allowed to embed / call the API
     concurrency: int = Field(4, ge=1, le=64)
+    # store the client's IP with each 👍/👎 (POST /api/feedback); off: nothing identifies the user (docs/feedback.md)
+    feedback_client_ip: bool = False
 
     @field_validator("home", "index_dir", "llm_prompts_dir", mode="after")
     @classmethod

@@ -2,7 +2,9 @@
 figures and the paths written.  Heavy imports happen inside the command.
 
 ``--gate`` and ``--write-thresholds`` also run the bundled set over the bundled
-report typeset as a PDF and as a scan of it (``typeset.py``), one line each."""
+report typeset as a PDF and as a scan of it (``typeset.py``), one line each, and
+the bundled dialogue set (``dialogues.py``) when there is one.  ``--dialogues
+FILE`` runs a dialogue set instead of a question set."""
 
 from __future__ import annotations
 
@@ -14,6 +16,14 @@ import typer
 BENCHMARKS = ("cmrc2018",)
 
 QuestionsOpt = Annotated[Path | None, typer.Option("--questions", help="Question set, JSONL (default: the bundled set).")]
+DialoguesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dialogues",
+        help="Dialogue set, JSONL, instead of a question set: each conversation asked turn by turn "
+        "(the bundled one, eval/data/dialogues.jsonl, is also run by --gate).",
+    ),
+]
 CorpusOpt = Annotated[
     list[Path] | None,
     typer.Option("--corpus", help="Files or directories to answer from (default: the bundled report)."),
@@ -70,6 +80,51 @@ def _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limi
             "--gate and --write-thresholds always run the whole bundled set; "
             "drop --questions, --corpus, --benchmark and --limit"
         )
+
+
+def _check_dialogue_flags(questions, benchmark, benchmark_path, limit, negatives, baseline, gate, write_thresholds) -> None:
+    given = {
+        "--questions": questions, "--benchmark": benchmark, "--benchmark-path": benchmark_path, "--limit": limit,
+        "--negatives": negatives, "--baseline": baseline, "--gate": gate, "--write-thresholds": write_thresholds,
+    }  # fmt: skip
+    clash = [flag for flag, value in given.items() if value]
+    if clash:
+        raise _usage(
+            f"--dialogues runs a dialogue set on its own; drop {', '.join(clash)} "
+            "(--gate and --write-thresholds run the bundled dialogue set themselves)"
+        )
+
+
+def _bundled_dialogues(gate: bool, threshold_file: Path) -> tuple[list | None, dict | None, Path, str]:
+    """The bundled dialogue set for --gate / --write-thresholds, validated before any
+    work: (dialogues, the gate's [dialogues] thresholds, file, why it is skipped or "")."""
+    from docqa.eval import gate as gating
+    from docqa.eval.dialogues import BUNDLED_DIALOGUES, load_dialogues
+
+    if not BUNDLED_DIALOGUES.is_file():
+        return None, None, BUNDLED_DIALOGUES, f"dialogues: skipped; no dialogue set at {BUNDLED_DIALOGUES}"
+    limits = gating.load_dialogue_thresholds(threshold_file) if gate else None
+    if gate and limits is None:
+        why = "dialogues: skipped; no [dialogues] thresholds yet (measure them with --write-thresholds)"
+        return None, None, BUNDLED_DIALOGUES, why
+    return load_dialogues(BUNDLED_DIALOGUES), limits, BUNDLED_DIALOGUES, ""
+
+
+def _print_dialogues(summary: dict, paths: dict[str, Path], corpus_name: str) -> None:
+    from docqa.eval.dialogues import failure_lines, summary_lines
+
+    cfg = summary["config"]
+    typer.echo(
+        f"{cfg['dialogues']['name']}: {summary['dialogues']} dialogues, {summary['turns']} turns over {corpus_name}; "
+        f"model {cfg['model']}, mode {cfg['mode']}, top_k {cfg['top_k']}; {summary['run']['wall_s']} s"
+    )
+    typer.echo("\n" + "\n".join(summary_lines(summary)))
+    if summary["failures"]:
+        typer.echo(f"\nwrong turns, in {len(summary['failures'])} dialogues:")
+        typer.echo("\n".join(failure_lines(summary)))
+    typer.echo("")
+    for path in paths.values():
+        typer.echo(f"wrote {path}")
 
 
 def _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit):
@@ -174,6 +229,7 @@ def _run_renderings(corpus: list[Path], home: Path, out_dir: Path, text_summary:
 
 def eval_command(
     questions: QuestionsOpt = None,
+    dialogues: DialoguesOpt = None,
     corpus: CorpusOpt = None,
     more_corpus: MoreCorpusArg = None,
     benchmark: BenchmarkOpt = None,
@@ -191,17 +247,30 @@ def eval_command(
     rebuild_index: RebuildOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Evaluate answers on a question set: retrieval, facts, citations, refusals."""
+    """Evaluate answers on a question set (or a dialogue set): retrieval, facts, citations, refusals."""
     from docqa.eval import gate as gating
     from docqa.eval import table
-    from docqa.eval.runner import default_out_dir, run_eval
-    from docqa.settings import Settings
+    from docqa.eval.dialogues import load_dialogues, run_dialogues
+    from docqa.eval.runner import Source, default_out_dir, file_detail, run_eval
+    from docqa.settings import BUNDLED_CORPUS, Settings
 
+    if dialogues is not None:
+        _check_dialogue_flags(questions, benchmark, benchmark_path, limit, negatives, baseline, gate, write_thresholds)
     _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limit, gate, write_thresholds)
     if negatives and (gate or write_thresholds):
         raise _usage("--gate and --write-thresholds run the bundled set as it is; drop --negatives")
     corpus = list(corpus or []) + list(more_corpus or [])
     settings = Settings()
+    if dialogues is not None:  # a dialogue set instead of a question set
+        paths = corpus or [BUNDLED_CORPUS]
+        corpus_name = ", ".join(p.name for p in corpus) if corpus else "bundled report"
+        summary, written = run_dialogues(
+            settings, load_dialogues(dialogues), paths, out or default_out_dir(),
+            Source(dialogues.stem, file_detail(dialogues)), Source(corpus_name, {"paths": [str(p.resolve()) for p in paths]}),
+            mode=mode, top_k=top_k, rebuild_index=rebuild_index, show_progress=progress,
+        )  # fmt: skip
+        _print_dialogues(summary, written, corpus_name)
+        return
     qs, paths, q_source, c_source = _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit)
     if negatives:
         qs = qs + [q.as_negative() for q in qs if q.answerable]
@@ -212,6 +281,9 @@ def eval_command(
     bundled_run = not (questions or corpus or benchmark or limit or negatives)
     limits = gating.load_thresholds(threshold_file) if gate or (bundled_run and threshold_file.exists()) else None
     rendering_limits = gating.load_rendering_thresholds(threshold_file) if gate else {}
+    dialogue_set, dialogue_limits, dialogue_file, dialogue_skip = (
+        _bundled_dialogues(gate, threshold_file) if gate or write_thresholds else (None, None, None, "")
+    )
     out_dir = out or default_out_dir()
 
     def run(corpus_paths, run_out, corpus_source, gate_thresholds, baseline=None):
@@ -232,6 +304,23 @@ def eval_command(
         typer.echo("\n" + table.gate_table(lines))
         failed = [g.name for g in lines if not g.ok]
 
+    # The bundled dialogue set over the same (cached) index.
+    typer.echo("")
+    dialogue_summary = None
+    if dialogue_set is None or dialogue_file is None:
+        typer.echo(dialogue_skip)
+    else:
+        dialogue_summary, written = run_dialogues(
+            settings, dialogue_set, paths, out_dir / "dialogues", Source(dialogue_file.stem, file_detail(dialogue_file)),
+            c_source, mode=mode, top_k=top_k, show_progress=progress, gate_thresholds=dialogue_limits,
+        )  # fmt: skip
+        _print_dialogues(dialogue_summary, written, c_source.name)
+        if gate:
+            assert dialogue_limits is not None  # loaded whenever the set runs in the gate
+            lines = gating.check_dialogues(dialogue_summary, dialogue_limits)
+            typer.echo("\n" + table.gate_table(lines))
+            failed += [g.name for g in lines if not g.ok]
+
     # The same questions over the bundled report typeset as a PDF and scanned.
     typer.echo("")
     renderings = _run_renderings(
@@ -245,7 +334,12 @@ def eval_command(
             for name, (summary, _) in renderings.items()
             if summary is not None
         }
-        text = gating.render_thresholds(result.summary, new, margin, gating.CHARS_MARGIN, measured)
+        dialogue_measured = (
+            (dialogue_summary, gating.dialogue_thresholds_from(dialogue_summary, rate_margin=margin))
+            if dialogue_summary is not None
+            else None
+        )
+        text = gating.render_thresholds(result.summary, new, margin, gating.CHARS_MARGIN, measured, dialogue_measured)
         threshold_file.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {threshold_file}")
     if gate:

@@ -4,9 +4,11 @@ The file has a ``[min]`` table (the figure must be at least this) and a
 ``[max]`` table (at most this), keyed by ``"section.key"`` as in summary.json.
 ``[pdf.min]`` / ``[pdf.max]`` and ``[scan.min]`` / ``[scan.max]`` hold the same
 for the bundled report typeset as a PDF and as a scan of it (``typeset.py``);
-the gate skips a rendering whose tables are absent.  ``docqa eval
---write-thresholds`` rewrites the file from a run of the bundled set, minus a
-margin, with a comment saying when and how.
+the gate skips a rendering whose tables are absent.  ``[dialogues]`` holds
+the bundled dialogue set's figures (``dialogues.py``), each with its own
+direction (``DIALOGUE_GATED``); the gate skips the set when the table is
+absent.  ``docqa eval --write-thresholds`` rewrites the file from a run of the
+bundled sets, minus a margin, with a comment saying when and how.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ RATE_MARGIN = 0.02
 CHARS_MARGIN = 10
 # The bundled report as the gate also reads it: thresholds table -> what it is.
 RENDERINGS = {"pdf": "typeset as a 2-column PDF", "scan": "typeset and scanned (page images, no text layer)"}
+# The dialogue set's figures (summary["figures"] of dialogues.py) the gate checks, and how.
+DIALOGUE_GATED = {"turn_accuracy": ">=", "follow_up_accuracy": ">=", "traps_answered": "<="}
 
 
 class GateFailed(DocQAError):
@@ -101,6 +105,41 @@ def load_rendering_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, di
     return out
 
 
+def load_dialogue_thresholds(path: Path = THRESHOLDS) -> dict[str, float] | None:
+    """The ``[dialogues]`` table (None when there is none: the gate skips the dialogue set)."""
+    section = _read(path).get("dialogues")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise DocumentError(f"{path}: [dialogues] must be a table")
+    out: dict[str, float] = {}
+    for name, value in section.items():
+        if name not in DIALOGUE_GATED:
+            raise DocumentError(f"{path}: [dialogues] {name!r} is not a dialogue figure; use {', '.join(DIALOGUE_GATED)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DocumentError(f"{path}: [dialogues] {name} must be a number")
+        out[name] = value
+    return out
+
+
+def check_dialogues(summary: dict, thresholds: dict[str, float]) -> list[GateLine]:
+    """A dialogue run's figures against the ``[dialogues]`` table."""
+    figures = summary.get("figures") or {}
+    return [GateLine(f"dialogues.{name}", figures.get(name), DIALOGUE_GATED[name], t) for name, t in thresholds.items()]
+
+
+def dialogue_thresholds_from(summary: dict, rate_margin: float = RATE_MARGIN) -> dict[str, float]:
+    """Measured dialogue figures, the rates loosened by the margin; the count of
+    traps answered as measured (the target is 0)."""
+    out: dict[str, float] = {}
+    for name, op in DIALOGUE_GATED.items():
+        v = (summary.get("figures") or {}).get(name)
+        if v is None:
+            continue
+        out[name] = max(0.0, math.floor((v - rate_margin) * 100 + 1e-9) / 100) if op == ">=" else v
+    return out
+
+
 def check(summary: dict, thresholds: dict[str, dict[str, float]]) -> list[GateLine]:
     lines = []
     for table, op in (("min", ">="), ("max", "<=")):
@@ -148,9 +187,11 @@ def render_thresholds(
     rate_margin: float,
     chars_margin: int,
     renderings: dict[str, tuple[dict, dict[str, dict[str, float]]]] | None = None,
+    dialogues: tuple[dict, dict[str, float]] | None = None,
 ) -> str:
     """The thresholds file: how it was measured, the figures, the tables; ``renderings``
-    maps a rendering's name to its (summary, thresholds)."""
+    maps a rendering's name to its (summary, thresholds), ``dialogues`` is the dialogue
+    set's (summary, thresholds)."""
     renderings = renderings or {}
     cfg = summary.get("config", {})
     chunker = ", ".join(f"{k} {v}" for k, v in (cfg.get("chunker") or {}).items())
@@ -172,9 +213,21 @@ def render_thresholds(
             lines += _measured(renderings[name][0])
         else:
             lines += [f"# [{name}.min] / [{name}.max]: the bundled report {what}: not measured; the gate skips it."]
+    if dialogues is not None:
+        d = dialogues[0]
+        name = Path(d.get("config", {}).get("dialogues", {}).get("path", "?")).name
+        lines += [
+            f"# [dialogues]: {d.get('dialogues')} dialogues ({d.get('turns')} turns) from {name} over the plain text; "
+            "turn_accuracy and follow_up_accuracy at least, traps_answered at most (the target is 0); measured figures:",
+            *[f"#   {k} = {(d.get('figures') or {}).get(k)}" for k in DIALOGUE_GATED],
+        ]
+    else:
+        lines += ["# [dialogues]: the dialogue set: not measured (no dialogue file); the gate skips it."]
     lines.append("# Re-measure after engine changes with `docqa eval --write-thresholds` and commit this file.")
     lines += _toml_tables(thresholds)
     for name in RENDERINGS:
         if name in renderings:
             lines += _toml_tables(renderings[name][1], f"{name}.")
+    if dialogues is not None:
+        lines += ["", "[dialogues]", *[f"{k} = {v:g}" for k, v in dialogues[1].items()]]
     return "\n".join(lines) + "\n"

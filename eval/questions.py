@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from docqa.errors import DocumentError
+
+T = TypeVar("T")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BUNDLED_QUESTIONS = DATA_DIR / "report_questions.jsonl"
@@ -105,16 +109,17 @@ def parse_question(obj: object, where: str) -> EvalQuestion:
     )
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
-    """Read and validate a question file (ids must be unique)."""
+def load_records(path: Path, kind: str, flag: str, parse: Callable[[object, str], T]) -> list[T]:
+    """Read and validate a JSONL file of ``kind`` records (one per line, each
+    with a unique ``id``), each read by ``parse(obj, "file:line")``."""
     path = Path(path)
     if not path.is_file():
-        raise DocumentError(f"{path}: no such question file; pass a JSONL file with --questions")
+        raise DocumentError(f"{path}: no such {kind} file; pass a JSONL file with {flag}")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise DocumentError(f"{path}: cannot read the question file ({exc}); save it as UTF-8 JSONL") from exc
-    questions: list[EvalQuestion] = []
+        raise DocumentError(f"{path}: cannot read the {kind} file ({exc}); save it as UTF-8 JSONL") from exc
+    records: list[T] = []
     seen: set[str] = set()
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -124,14 +129,20 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise _bad(where, f"invalid JSON ({exc.msg})") from exc
-        q = parse_question(obj, where)
-        if q.id in seen:
-            raise _bad(where, f"duplicate id {q.id!r}")
-        seen.add(q.id)
-        questions.append(q)
-    if not questions:
-        raise DocumentError(f"{path}: the question file is empty")
-    return questions
+        record = parse(obj, where)
+        record_id = getattr(record, "id")  # noqa: B009 -- every record type has one
+        if record_id in seen:
+            raise _bad(where, f"duplicate id {record_id!r}")
+        seen.add(record_id)
+        records.append(record)
+    if not records:
+        raise DocumentError(f"{path}: the {kind} file is empty")
+    return records
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read and validate a question file (ids must be unique)."""
+    return load_records(path, "question", "--questions", parse_question)
 
 
 def sample(questions: list[EvalQuestion], limit: int | None, seed: int = 2018) -> list[EvalQuestion]:

@@ -197,7 +197,7 @@ def test_answer_contract_shape(engine):
         "low_confidence",
     }
     assert set(d["passages"][0]) >= {"chunk_id", "doc", "section", "text", "score"}
-    assert set(d["timings_ms"]) == {"embed", "search", "answer"}
+    assert set(d["timings_ms"]) == {"resolve", "embed", "search", "answer"}
     scores = [p["score"] for p in d["passages"]]
     assert scores == sorted(scores, reverse=True)
 

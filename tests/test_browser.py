@@ -5,6 +5,10 @@
   answer with a visible citation (real model, bundled report).
 - The full chat window: ask, see the answer, open its sources.
 - Hostile documents are shown as text; nothing runs.
+- A conversation in the widget and in the chat window: follow-ups sent with
+  the earlier turns, 「理解为」 under a rewritten one, kept across a reload of
+  the widget, cleared by 「新对话」 / the clear button; 👍 / 👎 (with a
+  comment) recorded.
 Every page must make no request to any host but the local servers.
 Screenshots go to test-artifacts/."""
 
@@ -20,6 +24,7 @@ from urllib.parse import urlparse
 import pytest
 
 from docqa.settings import REPO_ROOT, Settings
+from tests.test_web_app import FIRST_Q, FOLLOW_UP_Q, THIRD_Q, with_rewriter
 from tests.test_web_support import (  # noqa: F401  (fixtures)
     FACT_Q,
     HOSTILE_LINE,
@@ -350,3 +355,165 @@ def test_chat_and_widget_behind_a_reverse_proxy_sub_path(browser, tiny_engine):
             assert not any(urlparse(u).port == upstream_port for u in guard.requests)  # all through the proxy
             assert any(urlparse(u).path == "/docqa/api/ask" for u in guard.requests)
             assert any(urlparse(u).path.startswith("/docqa/gradio_api/") for u in guard.requests)
+
+
+RESOLVED_2 = "星河科技园累计引进了多少家高新技术企业？"
+RESOLVED_3 = "星河科技园累计备案了多少家新型研发机构？"
+
+
+def _asks(guard_requests: list) -> list[dict]:
+    import json
+
+    return [json.loads(r.post_data) for r in guard_requests if r.url.endswith("/api/ask")]
+
+
+def widget_ask(page, question: str, answers: int) -> None:
+    """Ask in the widget and wait for its ``answers``-th answer."""
+    page.fill("#dqw-input", question)
+    page.press("#dqw-input", "Enter")
+    page.locator(".dqw-bot .dqw-feedback").nth(answers - 1).wait_for(timeout=30_000)
+
+
+def test_widget_holds_a_conversation_keeps_it_across_a_reload_and_starts_over(browser, tiny_engine):
+    from docqa.feedback import FeedbackStore
+
+    settings = Settings()
+    store = FeedbackStore.beside_index(settings.index_path)  # where the server keeps ratings
+    engine = with_rewriter(tiny_engine)
+    with running_server(engine, settings) as url, guarded_page(browser) as (page, guard):
+        page.set_viewport_size({"width": 400, "height": 720})
+        posted = []
+        page.on("request", lambda r: posted.append(r) if r.method == "POST" else None)
+        page.goto(url + "/widget")
+        assert page.locator("#dqw-reset").inner_text() == "新对话"
+        widget_ask(page, FIRST_Q, 1)
+        widget_ask(page, FOLLOW_UP_Q, 2)
+        widget_ask(page, THIRD_Q, 3)
+        answers = page.locator(".dqw-bot:has(.dqw-feedback)")
+        assert "120公顷" in answers.nth(0).inner_text() and answers.nth(0).locator(".dqw-resolved").count() == 0
+        assert "58家" in answers.nth(1).inner_text() and "42家" in answers.nth(2).inner_text()
+        assert answers.nth(1).locator(".dqw-resolved").inner_text() == "理解为：" + RESOLVED_2
+        assert answers.nth(2).locator(".dqw-resolved").inner_text() == "理解为：" + RESOLVED_3
+        # each question went with the conversation so far: questions as asked, answers' text
+        first_text = engine.ask(FIRST_Q).answer
+        bodies = _asks(posted)
+        assert [len(b["history"]) for b in bodies] == [0, 2, 4]
+        assert bodies[1]["history"] == [
+            {"role": "user", "content": FIRST_Q},
+            {"role": "assistant", "content": first_text},
+        ]
+        assert bodies[2]["history"][2]["content"] == FOLLOW_UP_Q
+        shot(page, "widget-conversation.png")
+
+        # a reload of the widget (the iframe) brings the conversation back, and it goes on
+        page.reload()
+        page.locator(".dqw-bot .dqw-feedback").nth(2).wait_for(timeout=10_000)
+        assert page.locator(".dqw-user").all_inner_texts() == [FIRST_Q, FOLLOW_UP_Q, THIRD_Q]
+        assert page.locator(".dqw-resolved").all_inner_texts() == ["理解为：" + RESOLVED_2, "理解为：" + RESOLVED_3]
+        assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('docqa:')).length") == 1
+
+        # 👎 with a comment on the follow-up: it lands in the feedback store
+        second = page.locator(".dqw-bot:has(.dqw-feedback)").nth(1)
+        second.get_by_role("button", name="没有帮助").click()
+        comment = second.get_by_role("textbox", name="哪里不对？（可选）")
+        playwright_api.expect(comment).to_be_focused()
+        comment.fill("应该是园区的数字，请核对")
+        second.get_by_role("button", name="发送", exact=True).click()
+        playwright_api.expect(second.locator(".dqw-feedback-status")).to_have_text("已记录，谢谢", timeout=10_000)
+        assert second.get_by_role("button", name="没有帮助").is_disabled()
+        assert second.get_by_role("button", name="有帮助", exact=True).is_disabled()
+        [record] = store.records()
+        assert (record.rating, record.question, record.resolved_question) == ("down", FOLLOW_UP_Q, RESOLVED_2)
+        assert record.comment == "应该是园区的数字，请核对" and "58家" in record.answer and record.mode == "extractive"
+        assert [c["n"] for c in record.citations] == [1] and "58家" in record.citations[0]["quote"]
+
+        # a failure says so and leaves the buttons to try again; 👍 works from the keyboard
+        third = page.locator(".dqw-bot:has(.dqw-feedback)").nth(2)
+        page.route("**/api/feedback", lambda route: route.fulfill(status=503, json={"error": "数据库暂时不可写"}))
+        third.get_by_role("button", name="有帮助", exact=True).focus()
+        page.keyboard.press("Enter")
+        playwright_api.expect(third.locator(".dqw-feedback-status")).to_have_text("反馈未能发送：数据库暂时不可写")
+        page.unroute("**/api/feedback")
+        playwright_api.expect(third.get_by_role("button", name="有帮助", exact=True)).to_be_enabled()
+        third.get_by_role("button", name="有帮助", exact=True).focus()
+        page.keyboard.press("Enter")
+        playwright_api.expect(third.locator(".dqw-feedback-status")).to_have_text("已记录，谢谢")
+        assert [r.rating for r in store.records()] == ["down", "up"]
+
+        # the ratings survive a reload too (no second rating of the same answer)
+        page.reload()
+        page.locator(".dqw-bot .dqw-feedback").nth(2).wait_for(timeout=10_000)
+        assert page.locator(".dqw-rate:disabled").count() == 4 and page.locator(".dqw-rate:enabled").count() == 2
+
+        # 「新对话」 clears the conversation and the storage: the follow-up now stands alone
+        page.get_by_role("button", name="新对话").click()
+        assert page.locator(".dqw-user").count() == 0 and page.locator(".dqw-bot").count() == 1  # the greeting
+        assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('docqa:')).length") == 0
+        widget_ask(page, FOLLOW_UP_Q, 1)
+        assert page.locator(".dqw-resolved").count() == 0
+        assert _asks(posted)[-1]["history"] == []
+        page.reload()
+        page.locator(".dqw-bot .dqw-feedback").first.wait_for(timeout=10_000)
+        assert page.locator(".dqw-user").all_inner_texts() == [FOLLOW_UP_Q]
+        assert guard.dialogs == []
+
+
+def test_widget_conversations_do_not_mix_between_two_embeddings(browser, tiny_engine):
+    """The inline iframe and the bubble on one page (one tab, one origin) keep
+    a conversation each."""
+    with running_server(tiny_engine, Settings()) as url, guarded_page(browser) as (page, _):
+        page.goto(url + "/widget")
+        widget_ask(page, FACT_Q, 1)
+        page.goto(url + "/widget?embed=bubble")
+        page.locator("#dqw-input").wait_for()
+        assert page.locator(".dqw-user").count() == 0
+        page.goto(url + "/widget?lang=en")
+        assert page.locator(".dqw-user").all_inner_texts() == [FACT_Q]
+        assert page.locator("#dqw-reset").inner_text() == "New conversation"
+        assert page.get_by_role("button", name="Not helpful").count() == 1
+
+
+def test_chat_window_holds_a_conversation_and_takes_feedback(browser, tiny_engine, monkeypatch):
+    import docqa.web.ui
+
+    sent = []
+    real_build_app = docqa.web.ui.build_app
+
+    def build_app(*args, **kwargs):  # a feedback recorder of our own (the server passes the store's)
+        return real_build_app(*args, **{**kwargs, "feedback": lambda body: sent.append(body) or len(sent)})
+
+    monkeypatch.setattr(docqa.web.ui, "build_app", build_app)
+    with running_server(with_rewriter(tiny_engine), Settings()) as url, guarded_page(browser) as (page, guard):
+        page.goto(url + "/")
+        page.locator("#dq-question textarea").wait_for(timeout=30_000)
+        ask_in_chat(page, FIRST_Q)
+        page.locator("#dq-chat .dq-answer").first.wait_for(timeout=30_000)
+        playwright_api.expect(page.locator("#dq-chat .dq-cite")).to_have_count(1, timeout=30_000)
+        ask_in_chat(page, FOLLOW_UP_Q)
+        resolved = page.locator("#dq-chat .dq-resolved")
+        resolved.wait_for(timeout=30_000)
+        assert resolved.inner_text() == "理解为：" + RESOLVED_2
+        playwright_api.expect(page.locator("#dq-chat .dq-cite")).to_have_count(2, timeout=30_000)
+        # 👎 on the follow-up opens the comment box; sending records the rating with the comment
+        page.locator("#dq-chat [data-testid='bot']").last.hover()
+        page.get_by_role("button", name=re.compile("^(Dislike|踩)$")).last.click()
+        box = page.locator("#dq-feedback-comment textarea")
+        box.wait_for(state="visible", timeout=10_000)
+        box.fill("数字不对")
+        page.click("#dq-feedback-send")
+        page.get_by_text("已记录：没有帮助。谢谢！").wait_for(timeout=10_000)
+        playwright_api.expect(box).to_be_hidden()
+        assert [(b["rating"], b["question"], b["resolved_question"], b["comment"]) for b in sent] == [
+            ("down", FOLLOW_UP_Q, RESOLVED_2, "数字不对")
+        ]
+        assert "58家" in sent[0]["answer"] and sent[0]["citations"][0]["n"] == 1
+        shot(page, "chat-conversation.png")
+        # the clear button forgets the conversation: the same follow-up now stands alone
+        page.click("#dq-settings button")
+        page.get_by_role("button", name="清空对话").click()
+        playwright_api.expect(page.locator("#dq-chat .dq-answer")).to_have_count(0)
+        ask_in_chat(page, FOLLOW_UP_Q)
+        page.locator("#dq-chat .dq-answer").first.wait_for(timeout=30_000)
+        playwright_api.expect(page.locator("#dq-chat .dq-cite")).to_have_count(1, timeout=30_000)
+        assert page.locator("#dq-chat .dq-resolved").count() == 0
+        assert guard.dialogs == []

@@ -5,6 +5,7 @@ the eval (which counts what the guard changed)."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from typer.testing import CliRunner
 
@@ -89,7 +90,7 @@ def test_chat_window_replaces_streamed_text_with_the_checked_answer(llm_engine, 
     n = _n(llm_engine, llm_server, CHAIN_Q, "147家")
     chunks = ["浦芯研究院", f"累计接入链主企业147家[{n}]。", f"还接入了500家银行[{n}]。"]
     llm_server.script(Reply("".join(chunks), chunks=chunks))
-    frames = list(ChatHandlers(llm_engine).respond(CHAIN_Q, [], 5, "llm"))
+    frames = list(ChatHandlers(llm_engine).respond(CHAIN_Q, [], 5, "llm", SimpleNamespace(session_hash="s1")))
     contents = [[m["content"] for m in history] for history, _ in frames]
     streamed = [c[-1] for c in contents[1:-1]]
     # the raw reply as the engine streamed it, one frame per delta …

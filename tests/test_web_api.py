@@ -18,7 +18,18 @@ from tests.test_web_support import (  # noqa: F401  (fixtures)
     tiny_server,
 )
 
-CONTRACT = {"question", "resolved_question", "answer", "refused", "citations", "passages", "timings_ms", "mode", "notice", "confidence"}
+CONTRACT = {
+    "question",
+    "resolved_question",
+    "answer",
+    "refused",
+    "citations",
+    "passages",
+    "timings_ms",
+    "mode",
+    "notice",
+    "confidence",
+}
 
 
 def test_healthz_reports_the_index(tiny_server):

@@ -82,3 +82,24 @@ def test_abstention_is_shown_as_an_abstention_not_an_error():
     assert "可以换一种问法" in _visible(out)
     assert "Try rephrasing" in _visible(answer_html(a, "en"))
     assert sources_html(a) == ""
+
+
+def test_a_rewritten_follow_up_says_how_it_was_understood():
+    from dataclasses import replace
+
+    from docqa.web.render import rated_html, resolved_html
+
+    a = _answer("累计备案36家。[1]", "累计备案36家。", 10, "累计备案36家。", 10)
+    assert resolved_html(a) == "" and "理解为" not in answer_html(a)  # a first turn
+    assert resolved_html(replace(a, resolved_question=a.question)) == ""  # not rewritten
+    hostile = replace(a, resolved_question="<b>它</b>累计备案了[多少](javascript:x)家？")
+    out = answer_html(hostile)
+    assert out.count('<div class="dq-resolved">') == 1 and "<b>" not in out and "javascript:" not in out
+    assert _visible(resolved_html(hostile)) == "理解为：<b>它</b>累计备案了[多少](javascript:x)家？"
+    assert _visible(resolved_html(hostile, "en")).startswith("Understood as: <b>")
+    refused = replace(_answer("报告中没有找到相关信息。", "x", 0, "x", 0, refused=True), resolved_question="某机构有多少家？")
+    assert "理解为：某机构有多少家？" in _visible(answer_html(refused))  # a refused follow-up says it too
+    assert (
+        _visible(rated_html("down")) == "已记录：没有帮助。谢谢！"
+        and _visible(rated_html("up", "en")) == "Recorded as helpful. Thanks!"
+    )

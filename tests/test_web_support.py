@@ -102,13 +102,13 @@ class SlowEngine:
             with self._lock:
                 self.running -= 1
 
-    def ask(self, question, top_k=None, mode=None):
+    def ask(self, question, top_k=None, mode=None, history=()):
         self._maybe_sleep(question)
-        return self._engine.ask(question.replace(SLOW_MARK, ""), top_k=top_k, mode=mode)
+        return self._engine.ask(question.replace(SLOW_MARK, ""), top_k=top_k, mode=mode, history=history)
 
-    def stream(self, question, top_k=None, mode=None):
+    def stream(self, question, top_k=None, mode=None, history=()):
         self._maybe_sleep(question)
-        yield from self._engine.stream(question.replace(SLOW_MARK, ""), top_k=top_k, mode=mode)
+        yield from self._engine.stream(question.replace(SLOW_MARK, ""), top_k=top_k, mode=mode, history=history)
 
 
 @contextlib.contextmanager

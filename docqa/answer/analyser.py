@@ -3,12 +3,13 @@ the vocabulary and the section headings of the documents it is asked of."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from docqa.crosslingual import Glossary, pinyin_syllables
 from docqa.index.tokenize import Segmenter
 from docqa.question import Question, analyse, normalize, organisation_headings
 from docqa.records import Hit
+from docqa.text import HAN_CHAR
 
 
 class QuestionAnalyser:
@@ -37,9 +38,14 @@ class QuestionAnalyser:
             self._organisations = organisation_headings(self._section_titles(), self.segmenter)
         return self._organisations
 
-    def analyse(self, question: str, hits: list[Hit]) -> Question:
+    def analyse(self, question: str, hits: list[Hit], carried: Sequence[str] = ()) -> Question:
+        """``carried``: entities a follow-up took from the conversation; the
+        answer must be about one of them (names the documents do not spell
+        that way, such as an English name, are not required)."""
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
-        return analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations)
+        q = analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations)
+        q.carried = [c for c in map(normalize, carried) if HAN_CHAR.search(c)]
+        return q
 
     def warmup(self) -> None:
         """Load what the first question would otherwise wait for: jieba's

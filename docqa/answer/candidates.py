@@ -106,11 +106,17 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
     return out
 
 
-def candidates(q: Question, hits: list[Hit], segmenter) -> list[Span]:
-    """The candidates of every passage that may answer: a question naming an
-    organisation that heads a section is answered only from passages about it."""
+def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], list[bool]]:
+    """The candidates of every passage, and which of them may answer: a question
+    naming an organisation that heads a section is answered only from passages
+    about it, a follow-up only from sentences about the entity it carried.  The
+    others stay candidates: the selector reads how far the best one allowed is
+    from the best one overall."""
     out: list[Span] = []
+    allowed: list[bool] = []
     for hit in hits:
-        if q.about_named(hit.chunk.section, hit.chunk.text):
-            out.extend(passage_candidates(q, hit, segmenter))
-    return out
+        named = q.about_named(hit.chunk.section, hit.chunk.text)
+        for s in passage_candidates(q, hit, segmenter):
+            out.append(s)
+            allowed.append(named and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text))
+    return out, allowed

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf
 from docqa.answer.features import feature_matrix
@@ -59,17 +61,18 @@ class ExtractiveAnswerer:
     def extract(self, q: Question, hits: list[Hit], min_confidence: float | None = None) -> Extract:
         if not hits:
             return Extract([], True, "nothing retrieved")
-        spans = candidates(q, hits, self.segmenter)
-        if not spans:
-            return Extract([], True, f"no passage about {' / '.join(f[0] for f in q.organisations)}")
-        scores, best_at, confidence = self.selector.choose(feature_matrix(q, spans))
+        spans, allowed = candidates(q, hits, self.segmenter)
+        if not any(allowed):
+            return Extract([], True, f"no passage about {' / '.join([f[0] for f in q.organisations] + q.carried)}")
+        scores, best_at, confidence = self.selector.choose(feature_matrix(q, spans), np.array(allowed))
         for span, score in zip(spans, scores):
             span.score = float(score)
         best = spans[best_at]
         threshold = self.selector.threshold if min_confidence is None else min_confidence
         if confidence < threshold:
             return Extract([], True, f"confidence {confidence:.2f} < {threshold:.2f}", best, confidence)
-        chosen = [best] + (self._complements(q, best, spans) if q.kind in COMPLEMENT_KINDS else [])
+        pool = [s for s, ok in zip(spans, allowed) if ok]
+        chosen = [best] + (self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else [])
         chosen.sort(key=lambda s: (s.hit.rank, s.start))
         return Extract(chosen, False, "", best, confidence)
 

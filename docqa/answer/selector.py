@@ -32,10 +32,13 @@ ANSWER_EXTRA = ("score", "margin")  # what the answerability model reads besides
 RETRAIN = "retrain it with `docqa train-selector` (docs/selector.md)"
 
 
-def answerability_row(x: np.ndarray, scores: np.ndarray) -> tuple[int, np.ndarray]:
-    """The best candidate and the answerability model's input for it."""
-    best = int(np.argmax(scores))
-    runner_up = np.partition(scores, -2)[-2] if len(scores) > 1 else scores[best] - 10.0
+def answerability_row(x: np.ndarray, scores: np.ndarray, allowed: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+    """The best candidate (among the ``allowed`` ones) and the answerability
+    model's input for it: its features, its score and its margin over the best
+    other candidate (allowed or not)."""
+    best = int(np.argmax(scores if allowed is None else np.where(allowed, scores, -np.inf)))
+    others = np.delete(scores, best)
+    runner_up = others.max() if len(others) else scores[best] - 10.0
     return best, np.concatenate([x[best], [scores[best], scores[best] - runner_up]]).astype(np.float32)
 
 
@@ -55,13 +58,13 @@ class Selector:
     source: str = ""
     card: dict | None = None  # what it was trained on and how it measured
 
-    def choose(self, x: np.ndarray) -> tuple[np.ndarray, int, float]:
-        """Ranking scores for the candidates' features ``x``, the best one, and
-        the probability that it answers the question."""
+    def choose(self, x: np.ndarray, allowed: np.ndarray | None = None) -> tuple[np.ndarray, int, float]:
+        """Ranking scores for the candidates' features ``x``, the best one (of
+        the ``allowed`` ones), and the probability that it answers the question."""
         # One thread: a question has a few hundred candidates, and OpenMP threads
         # spinning against other requests (or other processes) cost far more.
         scores = np.asarray(self.ranker.predict(x, num_threads=1), dtype=np.float64)
-        best, row = answerability_row(x, scores)
+        best, row = answerability_row(x, scores, allowed)
         confidence = float(self.answerable.predict(row.reshape(1, -1), num_threads=1)[0])
         return scores, best, confidence
 

@@ -46,25 +46,31 @@ def parse_history(value: object, max_turns: int = MAX_TURNS) -> list[Turn]:
     saying what to change for anything else."""
     if value is None:
         return []
-    if isinstance(value, tuple) and all(isinstance(t, Turn) for t in value):
+    if isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, list):
         raise BadRequest(f"history must be a list of turns, oldest first: {HISTORY_EXAMPLE}")
     if len(value) > MAX_HISTORY_ITEMS:
-        raise BadRequest(f"history has {len(value)} turns; send at most {MAX_HISTORY_ITEMS} (only the last {max_turns} are read)")
+        raise BadRequest(
+            f"history has {len(value)} turns; send at most {MAX_HISTORY_ITEMS} (only the last {max_turns} are read)"
+        )
     turns = []
     for i, item in enumerate(value):
+        role: object
+        content: object
         if isinstance(item, Turn):
             role, content = item.role, item.content
         elif isinstance(item, dict):
             extra = sorted(set(item) - {"role", "content"})
             if extra:
-                raise BadRequest(f"history[{i}] has unknown field(s) {', '.join(map(str, extra))}; a turn is {{\"role\", \"content\"}}")
+                raise BadRequest(
+                    f'history[{i}] has unknown field(s) {", ".join(map(str, extra))}; a turn is {{"role", "content"}}'
+                )
             role, content = item.get("role"), item.get("content")
         else:
-            raise BadRequest(f"history[{i}] must be an object {{\"role\": \"user\" | \"assistant\", \"content\": \"…\"}}")
+            raise BadRequest(f'history[{i}] must be an object {{"role": "user" | "assistant", "content": "…"}}')
         if role not in ROLES:
-            raise BadRequest(f"history[{i}].role must be \"user\" or \"assistant\", got {role!r}")
+            raise BadRequest(f'history[{i}].role must be "user" or "assistant", got {role!r}')
         if not isinstance(content, str):
             raise BadRequest(f"history[{i}].content must be a string")
         if len(content) > MAX_TURN_CHARS:

@@ -35,6 +35,17 @@ class Question:
     # organisations the question names that head sections of the documents, each as the
     # spellings that count (上海期智研究院, 期智研究院): the answer must be about one of them
     organisations: list[tuple[str, ...]] = field(default_factory=list)
+    # entities a follow-up carried from the conversation (它 -> 上海期智研究院), normalised:
+    # an answer must be about one of them (its heading or its own sentence names it)
+    carried: list[str] = field(default_factory=list)
+
+    def about_carried(self, section: str, text: str) -> bool:
+        """Is a candidate (its passage's section path and its normalised sentence
+        with the one before it) about an entity the conversation carried?"""
+        if not self.carried:
+            return True
+        where = normalize(section) + "\n" + text
+        return any(c in where for c in self.carried)
 
     def about_named(self, section: str, text: str) -> bool:
         """Is a passage (its section path and text) about an organisation the question names?"""

@@ -103,7 +103,7 @@ def collect(
     askings: list[dict] = []
 
     def add(asked: EvalQuestion, side: str, analysed, hits: list[Hit]) -> None:
-        spans = candidates(analysed, hits, segmenter)
+        spans = [s for s, ok in zip(*candidates(analysed, hits, segmenter)) if ok]
         if not spans:
             return
         xs.append(feature_matrix(analysed, spans))

@@ -53,7 +53,7 @@ def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str, list[Turn]]:
     try:
         request = AskRequest.model_validate(payload)
     except ValidationError as exc:
-        problem = _shape_problem(exc)
+        problem = shape_problem(exc)
         if problem is None:  # a value of the wrong type: the engine says what it takes
             engine.check(payload["question"], payload.get("top_k"), payload.get("mode"))
             problem = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
@@ -61,15 +61,15 @@ def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str, list[Turn]]:
     return (*engine.check(request.question, request.top_k, request.mode), history)
 
 
-def _shape_problem(exc: ValidationError) -> str | None:
-    """What is wrong with the request's shape (not an object, unknown or
+def shape_problem(exc: ValidationError, example: str = EXAMPLE, fields: tuple[str, ...] = FIELDS) -> str | None:
+    """What is wrong with a request's shape (not an object, unknown or
     missing fields); None when only values are wrong."""
     errors = exc.errors()
     if any(e["type"] == "model_type" for e in errors):
-        return f"request body must be a JSON object: {EXAMPLE}"
+        return f"request body must be a JSON object: {example}"
     unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        return f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(FIELDS)}"
+        return f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(fields)}"
     missing = [f'"{e["loc"][0]}" is required' for e in errors if e["type"] == "missing"]
     return "; ".join(missing) or None
 
@@ -103,9 +103,7 @@ def api_router(engine: Engine, concurrency: int) -> APIRouter:
         -> the answer contract; 4xx ``{"error": message}`` for a bad request."""
         try:
             q, k, m, history = parse_ask(await request.body(), engine)
-            answer = await anyio.to_thread.run_sync(
-                lambda: engine.ask(q, top_k=k, mode=m, history=history), limiter=limiter
-            )
+            answer = await anyio.to_thread.run_sync(lambda: engine.ask(q, top_k=k, mode=m, history=history), limiter=limiter)
         except DocQAError as exc:
             return error_response(exc)
         return JSONResponse(answer.to_dict(), headers=NO_STORE)  # exactly the contract (the model documents it)

@@ -73,7 +73,21 @@ def answer_html(answer: Answer, lang: str = "zh") -> str:
         body = f'<div class="dq-answer">{_with_markers(answer.answer, numbers)}</div>'
     if answer.notice:
         body += f'<div class="dq-notice">{escape_text(t["notice"])}: {escape_text(answer.notice)}</div>'
-    return body
+    return body + resolved_html(answer, lang)
+
+
+def resolved_html(answer: Answer, lang: str = "zh") -> str:
+    """「理解为：…」 under an answer whose question was rewritten (a follow-up
+    answered as a standalone question); nothing otherwise."""
+    resolved = answer.resolved_question
+    if not resolved or resolved == answer.question:
+        return ""
+    return f'<div class="dq-resolved">{escape_text(labels(lang)["understood_as"].format(question=resolved))}</div>'
+
+
+def rated_html(rating: str, lang: str = "zh") -> str:
+    """The note under an answer whose 👍 / 👎 was recorded."""
+    return f'<div class="dq-rated">{escape_text(labels(lang)["feedback_recorded_" + rating])}</div>'
 
 
 def quoted_passage(citation: Citation, passages: list[Hit]) -> tuple[Hit | None, int]:

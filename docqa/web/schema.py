@@ -35,7 +35,7 @@ class AskRequest(BaseModel):
     history: list[HistoryTurn] | None = Field(
         None,
         description=f"the conversation's earlier turns, oldest first (the last {MAX_TURNS} are read): a follow-up "
-        "(「它…」, 「那X呢？」, \"what about X\") is answered as the standalone question it asks (resolved_question)",
+        '(「它…」, 「那X呢？」, "what about X") is answered as the standalone question it asks (resolved_question)',
     )
 
 

@@ -20,9 +20,12 @@ from fastapi.staticfiles import StaticFiles
 
 from docqa.collection import Collection
 from docqa.engine import Engine
+from docqa.feedback import FeedbackStore
 from docqa.settings import Settings
 from docqa.web.api import api_router
+from docqa.web.feedback_api import feedback_recorder, feedback_router
 from docqa.web.labels import labels
+from docqa.web.openai_api import openai_router
 from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins
 from docqa.web.theme import STATIC_DIR, mount_options
 
@@ -52,11 +55,14 @@ def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastA
         allow_origins=[o for o in origins if o != "*"] or [],
         allow_origin_regex=".*" if "*" in origins else LOCAL_ORIGIN_REGEX,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Authorization"],
         max_age=600,
     )
     server.add_middleware(SecurityHeaders, origins=origins)
     server.include_router(api_router(engine, settings.concurrency))
+    feedback = FeedbackStore.beside_index(settings.index_path)
+    server.include_router(feedback_router(engine, settings, feedback))
+    server.include_router(openai_router(engine, settings.concurrency))
 
     widget_html = _widget_page(lang, engine.collection)
 
@@ -73,7 +79,7 @@ def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastA
         )
 
     server.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="docqa-static")
-    blocks = build_app(engine, lang=lang, concurrency=settings.concurrency)
+    blocks = build_app(engine, lang=lang, concurrency=settings.concurrency, feedback=feedback_recorder(engine, feedback))
     return gr.mount_gradio_app(
         server,
         blocks,

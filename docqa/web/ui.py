@@ -9,18 +9,20 @@ from __future__ import annotations
 import gradio as gr
 
 from docqa.engine import MAX_TOP_K, Engine
-from docqa.web.chat import ChatHandlers
+from docqa.web.chat import MAX_COMMENT_CHARS, ChatHandlers, Feedback
 from docqa.web.labels import labels
 
 ENGINE_CONCURRENCY_ID = "docqa-engine"  # every event that calls the engine shares one limit
 
 
-def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Blocks:
+def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4, feedback: Feedback | None = None) -> gr.Blocks:
     """The chat UI over ``engine``.  Gradio endpoints (stable ``api_name``s):
-    ``/ask`` (question, top_k, mode) -> answer contract, and ``/chat`` (the
-    window's own streaming event)."""
+    ``/ask`` (question, top_k, mode, history) -> answer contract, and
+    ``/chat`` (the window's own streaming event).  With ``feedback`` (records
+    the body of ``POST /api/feedback``, returns its id) every answer gets
+    👍 / 👎 buttons; without it, none."""
     t = labels(lang)
-    handlers = ChatHandlers(engine, lang)
+    handlers = ChatHandlers(engine, lang, feedback)
     info = engine.info()
     collection = engine.collection
     examples = list(collection.examples)
@@ -35,10 +37,22 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
             latex_delimiters=[],
             allow_tags=False,
             sanitize_html=True,
-            feedback_options=None,
+            feedback_options=("Like", "Dislike") if feedback is not None else None,
             buttons=["copy"],
             placeholder=t["empty"],
         )
+        with gr.Row(visible=False, elem_id="dq-feedback", equal_height=True) as feedback_row:
+            comment = gr.Textbox(
+                label=t["feedback_comment"],
+                placeholder=t["feedback_comment_placeholder"],
+                max_length=MAX_COMMENT_CHARS,
+                lines=1,
+                max_lines=3,
+                scale=8,
+                elem_id="dq-feedback-comment",
+            )
+            send_comment = gr.Button(t["feedback_send"], size="sm", scale=1, min_width=80, elem_id="dq-feedback-send")
+            cancel_comment = gr.Button(t["feedback_cancel"], size="sm", scale=1, min_width=60, elem_id="dq-feedback-cancel")
         with gr.Row(equal_height=True):
             question = gr.Textbox(
                 placeholder=t["placeholder_example"].format(example=examples[0]) if examples else t["placeholder"],
@@ -73,11 +87,23 @@ def build_app(engine: Engine, lang: str = "zh", concurrency: int = 4) -> gr.Bloc
         }
         send.click(**chat_event, api_name="chat")
         question.submit(**chat_event, api_visibility="private")
-        clear.click(lambda: ([], ""), None, [chatbot, question], api_visibility="private", queue=False)
+        # the clear button and the chatbot's own trash button forget the conversation
+        reset = {"fn": handlers.reset, "outputs": [chatbot, question, feedback_row, comment], "api_visibility": "private"}
+        clear.click(**reset)
+        chatbot.clear(**reset)
+        if feedback is not None:
+            rated = [chatbot, feedback_row, comment]
+            chatbot.like(handlers.rate, [chatbot], rated, api_visibility="private")
+            send_comment.click(handlers.send_comment, [chatbot, comment], rated, api_visibility="private")
+            comment.submit(handlers.send_comment, [chatbot, comment], rated, api_visibility="private")
+            cancel_comment.click(handlers.cancel_comment, None, [feedback_row, comment], api_visibility="private")
 
-        def ask(question: str, top_k: int | None = None, mode: str | None = None) -> dict:
-            """Answer one question from the indexed documents; returns the answer contract."""
-            return handlers.ask(question, top_k, mode)
+        def ask(question: str, top_k: int | None = None, mode: str | None = None, history: list[dict] | None = None) -> dict:
+            """Answer one question from the indexed documents, asked after the
+            conversation's earlier turns (``history``: ``{"role": "user" |
+            "assistant", "content": str}`` objects, oldest first); returns the
+            answer contract."""
+            return handlers.ask(question, top_k, mode, history)
 
         gr.api(ask, api_name="ask", concurrency_id=ENGINE_CONCURRENCY_ID, concurrency_limit=concurrency)
     demo.queue(default_concurrency_limit=concurrency, max_size=None)

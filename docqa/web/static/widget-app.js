@@ -1,6 +1,12 @@
-/* DocQA compact chat (the page at /widget).  Talks to POST api/ask on its own
- * server.  Document text is untrusted: everything from the server is put into
- * the page with textContent / createTextNode, never as HTML. */
+/* DocQA compact chat (the page at /widget).  Talks to POST api/ask and
+ * POST api/feedback on its own server.  Document text is untrusted: everything
+ * from the server is put into the page with textContent / createTextNode,
+ * never as HTML.
+ *
+ * The conversation (each question and its answer) is sent with every question
+ * (the last MAX_TURNS turns: the questions and the answers' text) and kept per
+ * browser tab in sessionStorage, so reloading the widget restores it; the
+ * 「新对话」 button starts over. */
 (function () {
   "use strict";
 
@@ -18,6 +24,15 @@
       error: "出错了：",
       network: "无法连接 DocQA 服务器。",
       close: "关闭",
+      newChat: "新对话",
+      newChatHint: "清空对话，开始新的对话",
+      understoodAs: "理解为：",
+      up: "有帮助",
+      down: "没有帮助",
+      comment: "哪里不对？（可选）",
+      sendFeedback: "发送",
+      recorded: "已记录，谢谢",
+      feedbackFailed: "反馈未能发送：",
     },
     en: {
       title: "DocQA",
@@ -32,8 +47,22 @@
       error: "Error: ",
       network: "Cannot reach the DocQA server.",
       close: "Close",
+      newChat: "New conversation",
+      newChatHint: "Clear the conversation and start a new one",
+      understoodAs: "Understood as: ",
+      up: "Helpful",
+      down: "Not helpful",
+      comment: "What is wrong? (optional)",
+      sendFeedback: "Send",
+      recorded: "Thanks, recorded",
+      feedbackFailed: "Feedback not sent: ",
     },
   };
+
+  var MAX_TURNS = 12; // turns sent with a question (the server reads no more)
+  var MAX_TURN_CHARS = 8000; // the server's limit for one turn
+  var MAX_KEPT = 30; // answers kept in sessionStorage (and shown again on reload)
+  var MAX_COMMENT = 1000;
 
   var params = new URLSearchParams(window.location.search);
   var lang = params.get("lang") || document.documentElement.getAttribute("data-lang") || "zh";
@@ -52,12 +81,56 @@
   var input = document.getElementById("dqw-input");
   var send = document.getElementById("dqw-send");
   var closeBtn = document.getElementById("dqw-close");
+  var resetBtn = document.getElementById("dqw-reset");
+
+  /* One conversation per tab, per server path (root path included), per
+     collection and per embedding (the inline iframe and the bubble on one
+     portal page are two conversations). */
+  var storeKey = "docqa:conversation:" + window.location.pathname + ":" +
+    (document.documentElement.getAttribute("data-collection") || "") + ":" + (embedded ? "bubble" : "frame");
+  var conversation = []; // {question, answer (the contract), rating}, oldest first
+  var epoch = 0; // bumped by 「新对话」: answers to older questions are dropped
+
+  function loadConversation() {
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(storeKey) || "[]");
+      return Array.isArray(kept) ? kept.filter(function (x) {
+        return x && typeof x.question === "string" && x.answer && typeof x.answer.answer === "string";
+      }) : [];
+    } catch (e) {
+      return []; // storage blocked or unreadable: a conversation that is not kept
+    }
+  }
+
+  function saveConversation() {
+    try {
+      if (conversation.length) {
+        window.sessionStorage.setItem(storeKey, JSON.stringify(conversation.slice(-MAX_KEPT)));
+      } else {
+        window.sessionStorage.removeItem(storeKey);
+      }
+    } catch (e) {
+      /* storage blocked or full: the conversation still works in this page */
+    }
+  }
+
+  /* The earlier turns sent with a question: questions as asked, answers' text. */
+  function historyTurns() {
+    var turns = [];
+    conversation.forEach(function (x) {
+      turns.push({ role: "user", content: x.question.slice(0, MAX_TURN_CHARS) });
+      turns.push({ role: "assistant", content: x.answer.answer.slice(0, MAX_TURN_CHARS) });
+    });
+    return turns.slice(-MAX_TURNS);
+  }
 
   document.documentElement.lang = lang;
   document.getElementById("dqw-title").textContent = t.title;
   input.placeholder = t.placeholder;
   input.setAttribute("aria-label", t.placeholder);
   send.textContent = t.send;
+  resetBtn.textContent = t.newChat;
+  resetBtn.title = t.newChatHint;
   if (embedded) {
     closeBtn.hidden = false;
     closeBtn.setAttribute("aria-label", t.close);
@@ -160,23 +233,26 @@
     return details;
   }
 
-  function showAnswer(node, answer) {
+  function showAnswer(node, entry) {
+    var answer = entry.answer;
     node.textContent = "";
     node.classList.remove("dqw-pending");
     if (answer.refused) {
       node.classList.add("dqw-refused");
       node.appendChild(document.createTextNode(answer.answer));
       node.appendChild(el("div", "dqw-hint", t.refusedHint));
-      return;
+    } else {
+      var numbers = answer.citations.map(function (c) {
+        return c.n;
+      });
+      var text = el("div", "dqw-answer");
+      answerNodes(text, answer.answer, numbers);
+      node.appendChild(text);
+      if (answer.notice) node.appendChild(el("div", "dqw-hint", answer.notice));
     }
-    var numbers = answer.citations.map(function (c) {
-      return c.n;
-    });
-    var text = el("div", "dqw-answer");
-    answerNodes(text, answer.answer, numbers);
-    node.appendChild(text);
-    if (answer.notice) node.appendChild(el("div", "dqw-hint", answer.notice));
-    if (answer.citations.length) {
+    var resolved = answer.resolved_question;
+    if (resolved && resolved !== answer.question) node.appendChild(el("div", "dqw-resolved", t.understoodAs + resolved));
+    if (!answer.refused && answer.citations.length) {
       var details = el("details", "dqw-sources");
       details.appendChild(el("summary", null, t.sources + " (" + answer.citations.length + ")"));
       answer.citations.forEach(function (c) {
@@ -184,7 +260,126 @@
       });
       node.appendChild(details);
     }
+    node.appendChild(feedbackNode(entry));
     scrollDown();
+  }
+
+  /* Thumb icons as inline SVG (emoji fonts are missing on many intranet machines). */
+  var THUMB_UP = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+  var THUMB_DOWN = "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 " +
+    "4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z";
+
+  function icon(d) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "14");
+    svg.setAttribute("height", "14");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /* 👍 / 👎 under an answer.  👍 is sent at once; 👎 opens a comment field
+     (optional) with its own send button.  Once recorded, the buttons are
+     disabled and say so. */
+  function feedbackNode(entry) {
+    var box = el("div", "dqw-feedback");
+    var up = el("button", "dqw-rate dqw-up");
+    var down = el("button", "dqw-rate dqw-down");
+    up.appendChild(icon(THUMB_UP));
+    down.appendChild(icon(THUMB_DOWN));
+    var status = el("span", "dqw-feedback-status");
+    status.setAttribute("role", "status");
+    [[up, t.up], [down, t.down]].forEach(function (pair) {
+      pair[0].type = "button";
+      pair[0].title = pair[1];
+      pair[0].setAttribute("aria-label", pair[1]);
+      pair[0].setAttribute("aria-pressed", "false");
+      box.appendChild(pair[0]);
+    });
+    down.setAttribute("aria-expanded", "false");
+    box.appendChild(status);
+    var commentBox = null;
+
+    function recorded(rating) {
+      up.disabled = true;
+      down.disabled = true;
+      (rating === "up" ? up : down).setAttribute("aria-pressed", "true");
+      status.className = "dqw-feedback-status";
+      status.textContent = t.recorded;
+      if (commentBox) commentBox.remove();
+      commentBox = null;
+    }
+
+    function submit(rating, comment, controls) {
+      controls.forEach(function (c) { c.disabled = true; });
+      status.textContent = "";
+      var body = {
+        rating: rating,
+        question: entry.answer.question,
+        resolved_question: entry.answer.resolved_question || entry.answer.question,
+        answer: entry.answer.answer,
+        citations: entry.answer.citations,
+        mode: entry.answer.mode,
+      };
+      if (comment) body.comment = comment.slice(0, MAX_COMMENT);
+      postJSON("api/feedback", body)
+        .then(function () {
+          entry.rating = rating;
+          saveConversation();
+          recorded(rating);
+        })
+        .catch(function (err) {
+          controls.forEach(function (c) { c.disabled = false; });
+          status.className = "dqw-feedback-status dqw-feedback-error";
+          status.textContent = t.feedbackFailed + errorText(err);
+        });
+    }
+
+    if (entry.rating) {
+      recorded(entry.rating);
+      return box;
+    }
+    up.addEventListener("click", function () {
+      submit("up", "", [up, down]);
+    });
+    down.addEventListener("click", function () {
+      if (commentBox) {
+        commentBox.querySelector("input").focus();
+        return;
+      }
+      down.setAttribute("aria-expanded", "true");
+      commentBox = el("div", "dqw-comment");
+      var field = el("input", "dqw-comment-input");
+      field.type = "text";
+      field.maxLength = MAX_COMMENT;
+      field.placeholder = t.comment;
+      field.setAttribute("aria-label", t.comment);
+      var go = el("button", "dqw-comment-send", t.sendFeedback);
+      go.type = "button";
+      function sendDown() {
+        submit("down", field.value.trim(), [up, down, field, go]);
+      }
+      go.addEventListener("click", sendDown);
+      field.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" && !ev.isComposing) {
+          ev.preventDefault();
+          sendDown();
+        }
+      });
+      commentBox.appendChild(field);
+      commentBox.appendChild(go);
+      box.appendChild(commentBox);
+      field.focus();
+      scrollDown();
+    });
+    return box;
   }
 
   function showError(node, message) {
@@ -193,28 +388,43 @@
     node.setAttribute("role", "alert");
   }
 
+  function errorText(err) {
+    return err && err.message && err.message !== "Failed to fetch" ? err.message : t.network;
+  }
+
+  function postJSON(url, payload) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+    }).then(function (resp) {
+      return resp.json().catch(function () {
+        return null;
+      }).then(function (body) {
+        if (!resp.ok) throw new Error(body && body.error ? body.error : "HTTP " + resp.status);
+        return body;
+      });
+    });
+  }
+
   function ask(question) {
     bubble("dqw-user", question);
     var pending = bubble("dqw-bot dqw-pending", "…");
+    var asked = epoch;
     send.disabled = true;
-    fetch("api/ask", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: question }),
-    })
-      .then(function (resp) {
-        return resp.json().then(function (body) {
-          if (!resp.ok) throw new Error(body && body.error ? body.error : "HTTP " + resp.status);
-          return body;
-        });
-      })
+    postJSON("api/ask", { question: question, history: historyTurns() })
       .then(function (answer) {
-        showAnswer(pending, answer);
+        if (asked !== epoch) return; // the conversation was reset meanwhile
+        var entry = { question: question, answer: answer, rating: null };
+        conversation.push(entry);
+        saveConversation();
+        showAnswer(pending, entry);
       })
       .catch(function (err) {
-        showError(pending, err && err.message && err.message !== "Failed to fetch" ? err.message : t.network);
+        if (asked === epoch) showError(pending, errorText(err));
       })
       .then(function () {
+        if (asked !== epoch) return;
         send.disabled = false;
         scrollDown();
       });
@@ -234,18 +444,39 @@
     }
   });
 
-  var hello = bubble("dqw-bot", t.greeting);
-  if (examples.length) {
-    var box = el("div", "dqw-examples");
-    examples.forEach(function (q) {
-      var b = el("button", "dqw-example", q);
-      b.type = "button";
-      b.addEventListener("click", function () {
-        if (!send.disabled) ask(q);
+  function greet() {
+    var hello = bubble("dqw-bot", t.greeting);
+    if (examples.length) {
+      var box = el("div", "dqw-examples");
+      examples.forEach(function (q) {
+        var b = el("button", "dqw-example", q);
+        b.type = "button";
+        b.addEventListener("click", function () {
+          if (!send.disabled) ask(q);
+        });
+        box.appendChild(b);
       });
-      box.appendChild(b);
-    });
-    hello.appendChild(box);
+      hello.appendChild(box);
+    }
   }
+
+  /* 「新对话」: forget the conversation (here and in sessionStorage). */
+  resetBtn.addEventListener("click", function () {
+    epoch += 1;
+    conversation = [];
+    saveConversation();
+    log.textContent = "";
+    send.disabled = false;
+    input.value = "";
+    greet();
+    input.focus();
+  });
+
+  greet();
+  conversation = loadConversation();
+  conversation.forEach(function (entry) {
+    bubble("dqw-user", entry.question);
+    showAnswer(bubble("dqw-bot", ""), entry);
+  });
   input.focus();
 })();

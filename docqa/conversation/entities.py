@@ -1,0 +1,105 @@
+"""What a question or an answer is about: the entities it names.
+
+Three sources, strongest first: the section headings of the indexed documents
+(上海期智研究院, and the short form a question may use, 期智研究院), names by
+their ending (上海御渡半导体科技有限公司, the Shanghai Qi Zhi Institute) and
+place names (静安区).  The patterns are data (docqa/lang/*.toml)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from docqa import lang
+from docqa.index.tokenize import Segmenter
+from docqa.question import MIN_ORG_CHARS, organisation_headings
+
+_ZH = lang.load("zh")
+_EN = lang.load("en")
+_SECTION_NUMBER = _ZH.pattern("section_number")
+_ORG_NAME = _ZH.pattern("org_name")
+_EN_NAME = _EN.pattern("entity_name")
+_PLACE_TAGS = _ZH.wordset("place_tags")
+_GENERIC_PLACES = _ZH.wordset("generic_places")
+_NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
+MAX_HEADING_CHARS = 30
+# What kind of mention, strongest first: the one a follow-up most likely refers to.
+KINDS = ("org", "heading", "name", "place")
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str  # as written in the text
+    start: int
+    end: int
+    kind: str  # one of KINDS
+    canonical: str = ""  # the heading it is a short form of (期智研究院 -> 上海期智研究院)
+
+    @property
+    def name(self) -> str:
+        return self.canonical or self.text
+
+
+def main_mention(mentions: Iterable[Mention]) -> Mention | None:
+    """The mention a follow-up most likely refers to: the strongest kind, then the first."""
+    ranked = sorted(mentions, key=lambda m: (KINDS.index(m.kind), m.start))
+    return ranked[0] if ranked else None
+
+
+class EntityFinder:
+    """``find(text)`` -> the entities ``text`` names, in order.  ``titles`` are
+    the indexed documents' section headings (read once, when first needed)."""
+
+    def __init__(self, titles: Callable[[], Iterable[str]], segmenter: Segmenter):
+        self._titles = titles
+        self.segmenter = segmenter
+        self._lexicon: list[tuple[str, str, str]] | None = None  # (form, kind, canonical), longest first
+        self._lock = threading.Lock()
+
+    def lexicon(self) -> list[tuple[str, str, str]]:
+        if self._lexicon is None:
+            with self._lock:
+                if self._lexicon is None:
+                    self._lexicon = self._build()
+        return self._lexicon
+
+    def _build(self) -> list[tuple[str, str, str]]:
+        titles = [_SECTION_NUMBER.sub("", t).strip() for t in dict.fromkeys(self._titles())]
+        entries: dict[str, tuple[str, str]] = {}
+        for forms in organisation_headings(titles, self.segmenter):
+            for form in forms:
+                entries.setdefault(form, ("org", forms[0]))
+        for t in titles:
+            if MIN_ORG_CHARS <= len(t) <= MAX_HEADING_CHARS and t not in entries:
+                entries[t] = ("heading", t)
+        return sorted(((f, k, c) for f, (k, c) in entries.items()), key=lambda e: -len(e[0]))
+
+    def find(self, text: str) -> list[Mention]:
+        taken = [False] * len(text)
+        found: list[Mention] = []
+
+        def add(start: int, end: int, kind: str, canonical: str = "") -> None:
+            if end > start and not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                found.append(Mention(text[start:end], start, end, kind, canonical))
+
+        for form, kind, canonical in self.lexicon():
+            at = text.find(form)
+            while at >= 0:
+                add(at, at + len(form), kind, canonical if canonical != form else "")
+                at = text.find(form, at + len(form))
+        for m in _ORG_NAME.finditer(text):
+            if not any(w in m.group() for w in _NAME_BREAKERS):
+                add(m.start(), m.end(), "org")
+        for m in _EN_NAME.finditer(text):
+            add(m.start(), m.end(), "name")
+        at = 0
+        for word in self.segmenter.coarse_words(text):
+            start = text.find(word, at)
+            if start < 0:
+                continue
+            at = start + len(word)
+            if len(word) >= 2 and word not in _GENERIC_PLACES and (self.segmenter.tag(word) or "") in _PLACE_TAGS:
+                add(start, at, "place")
+        return sorted(found, key=lambda m: m.start)

@@ -1,0 +1,171 @@
+"""Follow-up resolution: the history a client sends, the extractive rewriter
+(pronouns, demonstratives, ellipsis, topic switches, an answer that names the
+topic), the LLM rewriter and its fallback, and the engine refusing a follow-up
+whose carried entity lacks the fact.  No model: the report's section titles
+and jieba are all the rewriter reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from docqa.conversation import Resolution, Turn, parse_history
+from docqa.conversation.entities import EntityFinder
+from docqa.conversation.extractive import ExtractiveRewriter
+from docqa.errors import BadRequest, LLMError
+from docqa.index.tokenize import Segmenter
+from docqa.question import analyse
+
+TITLES = [
+    "构建紧密合作的创新联合体",
+    "1.5 新型研发机构高质量发展",
+    "上海梧桐岛生命科学研究院",
+    "上海浦芯未来互联网技术研究院",
+    "上海期智研究院",
+    "李政道研究所",
+    "硬X射线自由电子激光装置",
+]
+WUTONG = "上海梧桐岛生命科学研究院"
+PUXIN = "上海浦芯未来互联网技术研究院"
+
+
+@pytest.fixture(scope="module")
+def rewriter() -> ExtractiveRewriter:
+    sections = {"累计接入链主企业147家": ("1.5 新型研发机构高质量发展", PUXIN)}
+    locate = lambda text: next((v for k, v in sections.items() if k in text), ())
+    return ExtractiveRewriter(EntityFinder(lambda: TITLES, Segmenter()), locate)
+
+
+def talk(rewriter, *turns: str) -> Resolution:
+    """The last of ``turns`` asked after the others (user, assistant, user, …)."""
+    history = [Turn("user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(turns[:-1])]
+    return rewriter.rewrite(turns[-1], history)
+
+
+# -- the history a client sends
+
+
+def test_history_is_read_oldest_first_and_bounded():
+    raw = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"t{i}"} for i in range(30)]
+    turns = parse_history(raw)
+    assert len(turns) == 12 and turns[0] == Turn("user", "t18") and turns[-1] == Turn("assistant", "t29")
+    assert parse_history(None) == [] and parse_history([]) == []
+
+
+@pytest.mark.parametrize(
+    "history, says",
+    [
+        ("not a list", "history must be a list"),
+        ([{"role": "system", "content": "x"}], "history[0].role"),
+        ([{"role": "user"}], "history[0].content must be a string"),
+        ([{"role": "user", "content": "x", "name": "me"}], "unknown field(s) name"),
+        (["plain text"], "history[0] must be an object"),
+        ([{"role": "user", "content": "长" * 9000}], "the limit is 8000"),
+        ([{"role": "user", "content": "x"}] * 201, "send at most 200"),
+    ],
+)
+def test_a_malformed_history_is_one_clear_error(history, says):
+    with pytest.raises(BadRequest, match=None) as err:
+        parse_history(history)
+    assert says in str(err.value)
+
+
+# -- the extractive rewriter
+
+
+def test_a_first_question_and_a_standalone_one_are_not_rewritten(rewriter):
+    assert rewriter.rewrite("它累计接入了多少家链主企业？", []).resolved == "它累计接入了多少家链主企业？"
+    r = talk(rewriter, f"{WUTONG}主要研究哪些方向？", "围绕细胞命运调控…", "上海期智研究院与哪些企业合作？")
+    assert not r.rewritten and r.carried == ()
+
+
+@pytest.mark.parametrize(
+    "follow_up, resolved",
+    [
+        ("它累计接入了多少家链主企业？", f"{WUTONG}累计接入了多少家链主企业？"),
+        ("该研究院发表了多少篇论文？", f"{WUTONG}发表了多少篇论文？"),
+        ("这家机构搭建了什么网络？", f"{WUTONG}搭建了什么网络？"),
+        ("其主要研究方向有哪些？", f"{WUTONG}的主要研究方向有哪些？"),
+        ("其在哪些期刊发表论文？", f"{WUTONG}在哪些期刊发表论文？"),
+        ("还建设了什么平台？", f"{WUTONG}还建设了什么平台？"),
+    ],
+)
+def test_a_reference_becomes_the_entity_talked_about(rewriter, follow_up, resolved):
+    r = talk(rewriter, f"{WUTONG}主要研究哪些方向？", "围绕细胞命运调控新机制…[1]", follow_up)
+    assert r.resolved == resolved and r.carried == (WUTONG,) and r.rewritten
+
+
+def test_other_uses_of_qi_and_ta_are_left_alone(rewriter):
+    for q in ("其他研究院呢有哪些？", "其中有几家在上海？"):
+        assert not talk(rewriter, f"{WUTONG}主要研究哪些方向？", "…", q).rewritten
+
+
+def test_ellipsis_asks_the_previous_question_about_the_new_entity(rewriter):
+    r = talk(rewriter, f"{WUTONG}累计接入了多少家链主企业？", "报告中没有找到相关信息。", "那上海浦芯未来互联网技术研究院呢？")
+    assert r.resolved == f"{PUXIN}累计接入了多少家链主企业？" and r.how == "ellipsis"
+    r = talk(rewriter, "静安区首批链主企业有几家？", "8家[1]", "那宝山区呢？")
+    assert r.resolved == "宝山区首批链主企业有几家？" and r.carried == ("宝山区",)
+
+
+def test_a_follow_up_of_a_follow_up_carries_the_switched_topic(rewriter):
+    r = talk(
+        rewriter,
+        f"{WUTONG}主要研究哪些方向？", "…",
+        "那上海期智研究院呢？", "…",
+        "它和哪些企业合作？",
+    )  # fmt: skip
+    assert r.resolved == "上海期智研究院和哪些企业合作？"
+
+
+def test_the_answer_to_a_which_question_becomes_the_topic(rewriter):
+    r = talk(rewriter, "哪个研究院累计接入了147家链主企业？", "累计接入链主企业147家[1]", "它的上链企业有多少家？")
+    assert r.resolved == f"{PUXIN}的上链企业有多少家？"  # found through the quoted passage's section
+    r = talk(rewriter, "哪个研究所在做蜘蛛系统？", "李政道研究所[1]：国际首创…", "它还启动建设了什么？")
+    assert r.resolved == "李政道研究所还启动建设了什么？"
+
+
+def test_english_follow_ups(rewriter):
+    r = talk(rewriter, f"How many chain-leader companies has {PUXIN} connected?", "147…", "How many scenarios does it have?")
+    assert r.resolved == f"How many scenarios does {PUXIN} have?"
+    r = talk(rewriter, "What are the research directions of the Shanghai Qi Zhi Institute?", "…", "What are its partners?")
+    assert r.resolved == "What are the Shanghai Qi Zhi Institute's partners?"
+    r = talk(rewriter, f"How many papers did {WUTONG} publish?", "…", "What about 上海期智研究院?")
+    assert r.resolved == "How many papers did 上海期智研究院 publish?"
+    r = talk(rewriter, "How many teams did 李政道研究所 form?", "…", "And how many papers did it publish?")
+    assert r.resolved == "And how many papers did 李政道研究所 publish?"  # "and how…" is no ellipsis
+
+
+def test_a_carried_entity_must_be_what_the_answer_is_about():
+    q = analyse("宝山区首批链主企业有几家？", Segmenter(), lambda w: True)
+    q.carried = ["宝山区"]
+    assert not q.about_carried("构建紧密合作的创新联合体", "静安区发布链主企业创新伙伴计划，8家…成为首批链主企业")
+    assert q.about_carried("构建紧密合作的创新联合体", "宝山区发布创新联合体备案工作指引2.0版")
+    assert q.about_carried("宝山区", "新备案…创新联合体4个")  # the heading names it
+
+
+# -- the LLM rewriter
+
+
+class FakeClient:
+    def __init__(self, reply: str | Exception):
+        self.reply = reply
+        self.messages: list[dict] = []
+
+    def complete(self, messages, **kwargs) -> str:
+        self.messages = messages
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return self.reply
+
+
+def test_the_llm_rewrites_with_the_prompt_files_and_falls_back_when_it_cannot(rewriter):
+    from docqa.llm.rewriter import LLMRewriter
+
+    history = [Turn("user", f"{WUTONG}主要研究哪些方向？"), Turn("assistant", "围绕细胞命运调控新机制…")]
+    client = FakeClient(f"改写后的独立问题：{WUTONG}累计接入了多少家链主企业？")
+    r = LLMRewriter(client, rewriter).rewrite("它累计接入了多少家链主企业？", history)
+    assert r.resolved == f"{WUTONG}累计接入了多少家链主企业？" and r.how == "llm" and r.carried == (WUTONG,)
+    prompt = client.messages[-1]["content"]
+    assert "用户：" in prompt and "追问：它累计接入了多少家链主企业？" in prompt
+    for bad in (LLMError("backend down"), "第一行\n第二行", ""):
+        r = LLMRewriter(FakeClient(bad), rewriter).rewrite("它累计接入了多少家链主企业？", history)
+        assert r.how == "reference" and r.resolved == f"{WUTONG}累计接入了多少家链主企业？"
