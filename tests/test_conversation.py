@@ -123,6 +123,11 @@ def test_the_answer_to_a_which_question_becomes_the_topic(rewriter):
     assert r.resolved == "李政道研究所还启动建设了什么？"
 
 
+def test_a_demonstrative_for_a_group_becomes_the_noun_phrase_said_before(rewriter):
+    r = talk(rewriter, "上海累计备案了多少家新型研发机构？", "累计备案上海市新型研发机构36家[1]", "对这些机构是怎么评价的？")
+    assert r.resolved == "对新型研发机构是怎么评价的？" and r.how == "concept" and r.carried == ()
+
+
 def test_english_follow_ups(rewriter):
     r = talk(rewriter, f"How many chain-leader companies has {PUXIN} connected?", "147…", "How many scenarios does it have?")
     assert r.resolved == f"How many scenarios does {PUXIN} have?"
@@ -169,3 +174,32 @@ def test_the_llm_rewrites_with_the_prompt_files_and_falls_back_when_it_cannot(re
     for bad in (LLMError("backend down"), "第一行\n第二行", ""):
         r = LLMRewriter(FakeClient(bad), rewriter).rewrite("它累计接入了多少家链主企业？", history)
         assert r.how == "reference" and r.resolved == f"{WUTONG}累计接入了多少家链主企业？"
+
+
+# -- the real engine over the bundled report
+
+
+@pytest.mark.model
+def test_the_issues_follow_up_is_refused_and_the_ellipsis_answered(report_engine):
+    """After a question about 梧桐岛, 「它累计接入了多少家链主企业？」 asks 梧桐岛 for a
+    figure only 浦芯 has: refused, never 147家; then 「那…浦芯…呢？」 gets 147家."""
+    first = report_engine.ask(f"{WUTONG}主要研究哪些方向？")
+    history = [Turn("user", first.question), Turn("assistant", first.answer)]
+    trap = report_engine.ask("它累计接入了多少家链主企业？", history=history)
+    assert trap.resolved_question == f"{WUTONG}累计接入了多少家链主企业？"
+    assert trap.refused and "147" not in trap.answer
+    history += [Turn("user", trap.question), Turn("assistant", trap.answer)]
+    switch = report_engine.ask(f"那{PUXIN}呢？", history=history)
+    assert switch.resolved_question == f"{PUXIN}累计接入了多少家链主企业？"
+    assert not switch.refused and "147家" in switch.answer
+    d = switch.to_dict()
+    assert d["question"] == f"那{PUXIN}呢？" and d["resolved_question"] == switch.resolved_question
+
+
+@pytest.mark.model
+def test_a_district_follow_up_is_answered_only_from_that_district(report_engine):
+    first = report_engine.ask("静安区首批链主企业有几家？")
+    assert "8家" in first.answer
+    history = [Turn("user", first.question), Turn("assistant", first.answer)]
+    other = report_engine.ask("那宝山区呢？", history=history)
+    assert other.resolved_question == "宝山区首批链主企业有几家？" and other.refused

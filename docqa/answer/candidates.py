@@ -107,15 +107,21 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
 
 
 def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], list[bool]]:
-    """The candidates of every passage, and which of them may answer: a question
-    naming an organisation that heads a section is answered only from passages
-    about it, a follow-up only from sentences about the entity it carried.  The
-    others stay candidates: the selector reads how far the best one allowed is
-    from the best one overall."""
+    """The candidates of the retrieved passages, and which of them may answer.
+
+    A question naming an organisation that heads a section is answered only
+    from passages about it (the others are left out).  A follow-up that
+    carried an entity from the conversation is answered only from sentences
+    about that entity (its heading, its sentence or the one before names it)
+    and about any organisation it names; there the other candidates stay, not
+    allowed: the selector reads how far the best allowed one is from the best
+    one overall, so a fact that belongs to another entity is refused."""
     out: list[Span] = []
     allowed: list[bool] = []
     for hit in hits:
         named = q.about_named(hit.chunk.section, hit.chunk.text)
+        if not named and not q.carried:
+            continue
         for s in passage_candidates(q, hit, segmenter):
             out.append(s)
             allowed.append(named and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text))

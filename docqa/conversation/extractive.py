@@ -9,6 +9,8 @@ topic.  Then the new question is rewritten:
 - a pronoun or demonstrative (它, 其, 该研究院, this institute, its) becomes the
   topic entity;
 - an ellipsis (那X呢？, what about X?) asks the previous question about X;
+- a demonstrative pointing at a thing or group said before (这些机构) becomes
+  the noun phrase it points at (新型研发机构, see concepts.py);
 - a question that starts with a verb or an adverb and names nothing
   (还发布了什么？) is asked about the topic entity;
 - a question that names its own entity stands alone (a topic switch).
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from docqa import lang
+from docqa.conversation.concepts import resolve_concept
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 
@@ -37,6 +40,7 @@ class _Topic:
     entity: Mention | None = None  # what the conversation is about
     previous: str = ""  # the previous question, resolved
     previous_mentions: tuple[Mention, ...] = ()
+    previous_answer: str = ""
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
 
 
@@ -73,9 +77,10 @@ class ExtractiveRewriter:
         topic.asked_which = bool(rules.pattern("asks_entity").search(resolved)) or main is None
 
     def _after_answer(self, answer: str, topic: _Topic) -> None:
+        text = _CITATION.sub("", answer)
+        topic.previous_answer = text
         if not topic.asked_which:
             return
-        text = _CITATION.sub("", answer)
         named = main_mention(m for m in self.finder.find(text) if m.kind in _STRONG)
         if named is None and self.locate is not None:
             named = main_mention(m for t in reversed(list(self.locate(text))) for m in self.finder.find(t) if m.kind == "org")
@@ -94,13 +99,16 @@ class ExtractiveRewriter:
                 done = self._ellipsis(ellipsis, mentions, topic, rules is _EN)
                 if done is not None:
                     return done
-        if any(m.kind in _STRONG for m in mentions) or topic.entity is None:
-            return question, (), ""  # names its own subject (or there is nothing to carry)
-        entity = topic.entity.name
-        rewritten = _replace_references(question, entity)
+        if any(m.kind in _STRONG for m in mentions):
+            return question, (), ""  # names its own subject: a topic switch
+        entity = topic.entity.name if topic.entity is not None else ""
+        rewritten = _replace_references(question, entity) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
-        if not mentions and _ZH.pattern("followup_start").match(question):
+        concept = resolve_concept(question, (topic.previous, topic.previous_answer), self.finder.segmenter)
+        if concept is not None:
+            return concept, (), "concept"
+        if entity and not mentions and _ZH.pattern("followup_start").match(question):
             return entity + question, (entity,), "subject"
         return question, (), ""
 
