@@ -62,8 +62,9 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     answerers: dict[str, Answerer] = {"extractive": extractive}
     llm = make_llm_answerer(settings, embedder, extractive, profile, data)
     titles = lambda: (t for c in data.chunks.values() for t in c.section_path)
-    analyser = QuestionAnalyser(segmenter, retriever.knows, titles, Glossary(word_freq=segmenter.word_frequencies()))
-    rewriter = ExtractiveRewriter(EntityFinder(titles, segmenter), lambda text: quoted_sections(data, text))
+    glossary = Glossary(word_freq=segmenter.word_frequencies())
+    analyser = QuestionAnalyser(segmenter, retriever.knows, titles, glossary)
+    rewriter = ExtractiveRewriter(EntityFinder(titles, segmenter, glossary), lambda text: quoted_sections(data, text))
     rewriters: dict[str, Rewriter] = {"extractive": rewriter}
     if llm is not None:
         from docqa.llm.rewriter import LLMRewriter

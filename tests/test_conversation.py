@@ -139,6 +139,20 @@ def test_english_follow_ups(rewriter):
     assert r.resolved == "And how many papers did 李政道研究所 publish?"  # "and how…" is no ellipsis
 
 
+def test_an_english_name_maps_to_the_heading_it_translates():
+    from docqa.crosslingual import Glossary
+
+    finder = EntityFinder(lambda: TITLES, Segmenter(), Glossary())
+    assert finder.translate("the Shanghai Wutong Island Life Science Institute") == WUTONG
+    assert finder.translate("the Beijing Quantum Institute") is None
+    r = ExtractiveRewriter(finder).rewrite(
+        "How many papers did it publish?",
+        [Turn("user", "What does the Shanghai Wutong Island Life Science Institute study?"), Turn("assistant", "…")],
+    )
+    assert r.resolved == "How many papers did the Shanghai Wutong Island Life Science Institute publish?"
+    assert r.carried == (WUTONG,)  # the answer must be about the heading it names
+
+
 def test_a_carried_entity_must_be_what_the_answer_is_about():
     q = analyse("宝山区首批链主企业有几家？", Segmenter(), lambda w: True)
     q.carried = ["宝山区"]

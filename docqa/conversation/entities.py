@@ -7,11 +7,13 @@ place names (静安区).  The patterns are data (docqa/lang/*.toml)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from docqa import lang
+from docqa.crosslingual import Glossary, PinyinFinder
 from docqa.index.tokenize import Segmenter
 from docqa.question import MIN_ORG_CHARS, organisation_headings
 
@@ -20,10 +22,12 @@ _EN = lang.load("en")
 _SECTION_NUMBER = _ZH.pattern("section_number")
 _ORG_NAME = _ZH.pattern("org_name")
 _EN_NAME = _EN.pattern("entity_name")
+_WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
 _GENERIC_PLACES = _ZH.wordset("generic_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
 MAX_HEADING_CHARS = 30
+MIN_TRANSLATED = 0.55  # share of a heading's characters an English name must account for
 # What kind of mention, strongest first: the one a follow-up most likely refers to.
 KINDS = ("org", "heading", "name", "place")
 
@@ -51,9 +55,11 @@ class EntityFinder:
     """``find(text)`` -> the entities ``text`` names, in order.  ``titles`` are
     the indexed documents' section headings (read once, when first needed)."""
 
-    def __init__(self, titles: Callable[[], Iterable[str]], segmenter: Segmenter):
+    def __init__(self, titles: Callable[[], Iterable[str]], segmenter: Segmenter, glossary: Glossary | None = None):
         self._titles = titles
         self.segmenter = segmenter
+        self.glossary = glossary  # English names -> the headings they translate (None: not mapped)
+        self._pinyin: PinyinFinder | None = None
         self._lexicon: list[tuple[str, str, str]] | None = None  # (form, kind, canonical), longest first
         self._lock = threading.Lock()
 
@@ -93,7 +99,7 @@ class EntityFinder:
             if not any(w in m.group() for w in _NAME_BREAKERS):
                 add(m.start(), m.end(), "org")
         for m in _EN_NAME.finditer(text):
-            add(m.start(), m.end(), "name")
+            add(m.start(), m.end(), "name", self.translate(m.group()) or "")
         at = 0
         for word in self.segmenter.coarse_words(text):
             start = text.find(word, at)
@@ -103,3 +109,34 @@ class EntityFinder:
             if len(word) >= 2 and word not in _GENERIC_PLACES and (self.segmenter.tag(word) or "") in _PLACE_TAGS:
                 add(start, at, "place")
         return sorted(found, key=lambda m: m.start)
+
+    def translate(self, name: str) -> str | None:
+        """The heading an English name translates (the Shanghai Qi Zhi Institute
+        -> 上海期智研究院): the one whose characters the dictionary translations
+        and pinyin spellings of its words cover best, if they cover most of it."""
+        if self.glossary is None:
+            return None
+        headings = [c for _, kind, c in self.lexicon() if kind in ("org", "heading")]
+        if not headings:
+            return None
+        if self._pinyin is None:
+            self._pinyin = PinyinFinder(list(dict.fromkeys(headings)))
+        pieces = {c for _, found in self.glossary.terms(name) for c in found}
+        words = _WORD.findall(name)
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + 3) + 1):
+                pieces.update(self._pinyin.find(words[i:j]))
+        scored = sorted(((_covered(h, pieces), h) for h in set(headings)), reverse=True)
+        best_share, best = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        return best if best_share >= MIN_TRANSLATED and best_share > runner_up else None
+
+
+def _covered(heading: str, pieces: Iterable[str]) -> float:
+    hit = [False] * len(heading)
+    for p in pieces:
+        at = heading.find(p) if len(p) >= 1 else -1
+        while at >= 0:
+            hit[at : at + len(p)] = [True] * len(p)
+            at = heading.find(p, at + 1)
+    return sum(hit) / len(heading)

@@ -33,6 +33,10 @@ _EN = lang.load("en")
 _CITATION = re.compile(r"\[\d+\]")
 _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|和|为|曾|一共|总共)")
 _STRONG = ("org", "heading", "name")
+_SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
+_DIGIT = re.compile(r"\d")
+MAX_ASPECT_CHARS = 10
+MAX_ASPECT_WORDS = 5
 
 
 @dataclass
@@ -74,7 +78,7 @@ class ExtractiveRewriter:
             topic.entity = main
         topic.previous, topic.previous_mentions = resolved, tuple(mentions)
         rules = _EN if lang.detect(resolved) == "en" else _ZH
-        topic.asked_which = bool(rules.pattern("asks_entity").search(resolved)) or main is None
+        topic.asked_which = bool(rules.pattern("asks_entity").search(resolved))
 
     def _after_answer(self, answer: str, topic: _Topic) -> None:
         text = _CITATION.sub("", answer)
@@ -102,7 +106,7 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG for m in mentions):
             return question, (), ""  # names its own subject: a topic switch
         entity = topic.entity.name if topic.entity is not None else ""
-        rewritten = _replace_references(question, entity) if entity else question
+        rewritten = _replace_references(question, _spelled(topic.entity, question)) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
         concept = resolve_concept(question, (topic.previous, topic.previous_answer), self.finder.segmenter)
@@ -116,19 +120,34 @@ class ExtractiveRewriter:
         self, match: re.Match, mentions: list[Mention], topic: _Topic, english: bool
     ) -> tuple[str, tuple[str, ...], str] | None:
         start, end = match.span(1)
+        x = match.group(1).strip()
+        parts = _SEPARATOR.split(x, maxsplit=1)
+        if len(parts) == 2 and len(parts[1].split()) >= 2 and _replace_references(parts[0], "@") == parts[0]:
+            # "What about Baoshan — how many consortia did it register?": a switch, then a question about it
+            subject = parts[0].strip()
+            asked = _replace_references(parts[1].strip(), subject)
+            return f"{asked[:1].upper()}{asked[1:]}", _carried(subject), "switch"
+        if _replace_references(x, "@") != x:
+            return None  # 「它的X呢？」: a reference, not a new subject
         new = main_mention(m for m in mentions if m.start >= start and m.end <= end)
         if new is None:
-            aspect = match.group(1).strip()
-            if topic.entity is None or not aspect:
-                return None
-            entity = topic.entity.name
-            asked = f"What about {aspect} of {entity}?" if english else f"{entity}的{aspect}是什么？"
-            return asked, (entity,), "ellipsis"
+            return self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
         if old is None:
             return None
         previous = topic.previous
         return previous[: old.start] + new.text + previous[old.end :], (new.name,), "ellipsis"
+
+    def _aspect(self, aspect: str, topic: _Topic, english: bool) -> tuple[str, tuple[str, ...], str] | None:
+        """「上链企业呢？」 after a question about 浦芯: the same entity, another aspect
+        (a short noun phrase only; anything longer is left as asked)."""
+        entity = topic.entity
+        if entity is None or entity.kind not in _STRONG or not aspect or _DIGIT.search(aspect):
+            return None
+        if len(aspect.split()) > MAX_ASPECT_WORDS if english else len(aspect) > MAX_ASPECT_CHARS:
+            return None
+        asked = f"What about {aspect} of {entity.name}?" if english else f"{entity.name}的{aspect}是什么？"
+        return asked, (entity.name,), "ellipsis"
 
 
 def _replace_references(question: str, entity: str) -> str:
@@ -137,6 +156,21 @@ def _replace_references(question: str, entity: str) -> str:
     out = _ZH.pattern("followup_qi").sub(lambda m: entity if _QI_VERB.match(out[m.end() :]) else entity + "的", out)
     out = _EN.pattern("followup_demonstrative").sub(lambda m: entity, out)
     return _EN.pattern("followup_pronoun").sub(lambda m: _english_pronoun(m.group(), entity), out)
+
+
+def _spelled(entity: Mention | None, question: str) -> str:
+    """The entity as the question should name it: an English question keeps the
+    English name it was given (the selector reads mixed questions poorly); the
+    heading it translates is what the answer must be about (``carried``)."""
+    if entity is None:
+        return ""
+    if lang.detect(question) == "en" and entity.text.isascii():
+        return entity.text
+    return entity.name
+
+
+def _carried(name: str) -> tuple[str, ...]:
+    return (name,) if name else ()
 
 
 def _english_pronoun(word: str, entity: str) -> str:
