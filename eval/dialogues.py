@@ -122,7 +122,7 @@ def parse_dialogue(obj: object, where: str) -> Dialogue:
 
 def load_dialogues(path: Path) -> list[Dialogue]:
     """Read and validate a dialogue file (ids must be unique)."""
-    return load_records(path, "dialogue", "--dialogues", parse_dialogue)
+    return load_records(path, "dialogue", "--dialogues", parse_dialogue, _bad)
 
 
 # --- asking

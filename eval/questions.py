@@ -109,9 +109,13 @@ def parse_question(obj: object, where: str) -> EvalQuestion:
     )
 
 
-def load_records(path: Path, kind: str, flag: str, parse: Callable[[object, str], T]) -> list[T]:
+def load_records(
+    path: Path, kind: str, flag: str, parse: Callable[[object, str], T], bad: Callable[[str, str], DocumentError] | None = None
+) -> list[T]:
     """Read and validate a JSONL file of ``kind`` records (one per line, each
-    with a unique ``id``), each read by ``parse(obj, "file:line")``."""
+    with a unique ``id``), each read by ``parse(obj, "file:line")``; ``bad(where,
+    problem)`` words an error (default: the question format's)."""
+    bad = bad or _bad
     path = Path(path)
     if not path.is_file():
         raise DocumentError(f"{path}: no such {kind} file; pass a JSONL file with {flag}")
@@ -128,11 +132,11 @@ def load_records(path: Path, kind: str, flag: str, parse: Callable[[object, str]
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise _bad(where, f"invalid JSON ({exc.msg})") from exc
+            raise bad(where, f"invalid JSON ({exc.msg})") from exc
         record = parse(obj, where)
         record_id = getattr(record, "id")  # noqa: B009 -- every record type has one
         if record_id in seen:
-            raise _bad(where, f"duplicate id {record_id!r}")
+            raise bad(where, f"duplicate id {record_id!r}")
         seen.add(record_id)
         records.append(record)
     if not records:

@@ -40,7 +40,8 @@ def test_features_say_where_the_asked_unit_and_the_slot_are():
     from docqa.answer.candidates import candidates
 
     q = _question("纽西兰鸡毛松有多少米高？")
-    spans = candidates(q, [_hit(SENTENCE)], segmenter=None)
+    spans, allowed = candidates(q, [_hit(SENTENCE)], segmenter=None)
+    assert all(allowed)
     x = feature_matrix(q, spans)
     assert x.shape == (len(spans), len(FEATURES))
     by_text = {s.text: row for s, row in zip(spans, x)}
