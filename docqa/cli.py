@@ -138,6 +138,15 @@ def remove(
     typer.echo(report.summary())
 
 
+@app.command()
+def rollback(index: IndexOpt = None) -> None:
+    """Make the previous index generation live again (a running server switches to it)."""
+    from docqa.index.store import rollback as roll_back
+
+    was, now = roll_back(_settings(index).index_path)
+    typer.echo(f"live generation: {now} (was {was}); `docqa rollback` again goes one further back")
+
+
 def _register_client_commands() -> None:
     """Commands whose code lives with the client they start (kept light to import)."""
     from docqa.eval.commands import eval_command

@@ -37,6 +37,7 @@ from docqa.records import Chunk, Document
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
+KEEP_GENERATIONS = 3  # generations kept on disk: the live one and two to roll back to
 REINGEST = "run `docqa ingest --rebuild PATH…` to rebuild the index"
 
 
@@ -245,7 +246,8 @@ def write(root: Path, data: IndexData) -> Path:
             np.save(f, stacked.astype(np.float16))
         manifest = data.manifest()
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        now = time.time()  # names sort by the time they were written (to the millisecond)
+        name = f"gen-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{uuid.uuid4().hex[:8]}"
         os.rename(tmp, root / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -259,11 +261,37 @@ def write(root: Path, data: IndexData) -> Path:
     return root / name
 
 
+def generations(root: Path) -> list[str]:
+    """The complete generations in ``root``, oldest first (names sort by time)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("gen-") and (p / "manifest.json").exists())
+
+
+def rollback(root: Path) -> tuple[str, str]:
+    """Make the generation before the live one live again (a running server
+    switches to it); (the one that was live, the one live now)."""
+    root = Path(root)
+    live = _live_or_raise(root).name
+    kept = generations(root)
+    older = [g for g in kept if g < live]
+    if not older:
+        raise IndexNotFound(f"no generation older than {live} is kept in {root}; nothing to roll back to")
+    pointer_tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    pointer_tmp.write_text(older[-1], encoding="utf-8")
+    os.replace(pointer_tmp, root / CURRENT)
+    return live, older[-1]
+
+
 def _prune(root: Path, keep: set[str]) -> None:
-    """Delete generations other than the live one and its predecessor (a reader
-    may still be loading that), and temporary leftovers of crashed writes."""
+    """Delete all but the newest ``KEEP_GENERATIONS`` generations (the live one
+    and its predecessor always stay: a reader may still be loading that; the
+    others are there for ``docqa rollback``), and temporary leftovers of
+    crashed writes.  A running server holds its generation in memory."""
+    newest = set(generations(root)[-KEEP_GENERATIONS:])
     for p in root.iterdir():
-        if p.name in keep or not p.is_dir():
+        if p.name in keep or p.name in newest or not p.is_dir():
             continue
         if p.name.startswith("gen-") or p.name.startswith(".tmp-"):
             shutil.rmtree(p, ignore_errors=True)

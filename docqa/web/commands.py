@@ -19,9 +19,10 @@ def _settings(**overrides):
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # validated, env filled in
 
 
-def prepare_engine(settings, echo=typer.echo):
+def prepare_engine(settings, echo=typer.echo, live: bool = False):
     """The engine over ``settings.index_path``; when there is no index yet, the
-    bundled report is ingested first (one embedder shared by both)."""
+    bundled report is ingested first (one embedder shared by both).  ``live``:
+    a ``LiveEngine`` that follows the index's live generation (hot reload)."""
     from docqa.errors import IndexNotFound
     from docqa.factory import make_embedder, make_engine, make_ingestor
     from docqa.settings import BUNDLED_CORPUS
@@ -35,7 +36,16 @@ def prepare_engine(settings, echo=typer.echo):
         echo(report.summary())
         engine = make_engine(settings, embedder)
     engine.warmup()  # load dictionaries and run the model once before the first visitor
-    return engine
+    if not live:
+        return engine
+    from docqa.index.store import live_generation
+    from docqa.web.live import LiveEngine
+
+    def generation() -> str | None:
+        gen = live_generation(settings.index_path)
+        return gen.name if gen is not None else None
+
+    return LiveEngine(engine, lambda: make_engine(settings, embedder), generation).start()
 
 
 def serve(
@@ -76,5 +86,5 @@ def serve(
     )
     from docqa.web.server import serve as run_server
 
-    engine = prepare_engine(settings)
+    engine = prepare_engine(settings, live=True)  # follows `docqa ingest` / `remove` / `rollback` while serving
     run_server(engine, settings, lang)
