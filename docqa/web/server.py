@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import socket
+import sys
 import threading
 import time
+from typing import cast
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from docqa.collection import Collection
 from docqa.engine import Engine
@@ -25,6 +29,7 @@ from docqa.settings import Settings
 from docqa.web.api import api_router
 from docqa.web.feedback_api import feedback_recorder, feedback_router
 from docqa.web.labels import labels
+from docqa.web.metrics import MeteredEngine, Metrics, Observed, access_log
 from docqa.web.openai_api import openai_router
 from docqa.web.security import LOCAL_ORIGIN_REGEX, WIDGET_CSP, SecurityHeaders, check_origins
 from docqa.web.theme import STATIC_DIR, mount_options
@@ -59,6 +64,14 @@ def create_server(engine: Engine, settings: Settings, lang: str = "zh") -> FastA
         max_age=600,
     )
     server.add_middleware(SecurityHeaders, origins=origins)
+    metrics = Metrics(engine)
+    server.add_middleware(Observed, metrics=metrics)  # outermost: counts and logs every response
+    engine = cast(Engine, MeteredEngine(engine, metrics))  # stands in for the engine: counts answers and refusals
+
+    @server.get("/metrics", include_in_schema=False)
+    def metrics_page() -> Response:
+        return Response(metrics.scrape(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
     server.include_router(api_router(engine, settings.concurrency))
     feedback = FeedbackStore.beside_index(settings.index_path)
     server.include_router(feedback_router(engine, settings, feedback))
@@ -148,7 +161,12 @@ class BackgroundServer:
 
 
 def serve(engine: Engine, settings: Settings, lang: str = "zh") -> None:
-    """Serve until interrupted (Ctrl-C)."""
+    """Serve until interrupted (Ctrl-C); the access log (JSON lines) goes to stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
     app = create_server(engine, settings, lang)
     url = public_url(settings)
     print(f"DocQA: chat {url}  widget {url}widget  API {url}api/ask", flush=True)
