@@ -36,16 +36,22 @@ def error_response(exc: DocQAError) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=exc.http_status, headers=NO_STORE)
 
 
+def read_json(body: bytes, limit: int, example: str, too_large: str = "") -> Any:
+    """A request body as JSON (whatever its Content-Type); ``BadRequest`` when it
+    is over ``limit`` bytes (``too_large`` says what to send instead) or not JSON."""
+    if len(body) > limit:
+        raise BadRequest(f"request body is larger than {limit} bytes{too_large}")
+    try:
+        return json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"request body is not JSON ({exc}); send {example}") from exc
+
+
 def parse_ask(body: bytes, engine: Engine) -> tuple[str, int, str, list[Turn]]:
     """The checked question, top_k, mode and history of an ask request; raises
     ``BadRequest`` saying what to change.  The body is read as JSON whatever
     its Content-Type."""
-    if len(body) > MAX_BODY_BYTES:
-        raise BadRequest(f"request body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        payload = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"request body is not JSON ({exc}); send {EXAMPLE}") from exc
+    payload = read_json(body, MAX_BODY_BYTES, EXAMPLE)
     history: list[Turn] = []
     if isinstance(payload, dict) and "history" in payload:
         payload = dict(payload)

@@ -23,7 +23,7 @@ from docqa.errors import BadRequest, DocQAError
 from docqa.feedback import Feedback, FeedbackStore
 from docqa.feedback.store import utc_now
 from docqa.settings import Settings
-from docqa.web.api import MAX_BODY_BYTES, NO_STORE, error_response, shape_problem
+from docqa.web.api import MAX_BODY_BYTES, NO_STORE, error_response, read_json, shape_problem
 from docqa.web.schema import ErrorMessage
 
 MAX_ANSWER_CHARS = 20_000
@@ -94,12 +94,7 @@ def _check_text(field: str, value: str | None, limit: int, required: bool) -> st
 def parse_feedback(body: bytes, max_question_chars: int) -> FeedbackRequest:
     """The checked request; raises ``BadRequest`` saying what to change.  The
     body is read as JSON whatever its Content-Type."""
-    if len(body) > MAX_FEEDBACK_BYTES:
-        raise BadRequest(f"request body is larger than {MAX_FEEDBACK_BYTES} bytes; send a shorter answer or fewer citations")
-    try:
-        payload = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"request body is not JSON ({exc}); send {EXAMPLE}") from exc
+    payload = read_json(body, MAX_FEEDBACK_BYTES, EXAMPLE, "; send a shorter answer or fewer citations")
     try:
         request = FeedbackRequest.model_validate(payload)
     except ValidationError as exc:
