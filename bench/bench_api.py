@@ -59,7 +59,7 @@ def build_engine(fake: bool):
 
         models = Path(os.environ.get("DOCQA_TEST_MODELS", Path.home() / ".docqa" / "models"))
         embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, models)
-    settings = Settings(home=home)
+    settings = Settings(home=home, rate_limit="")  # one client address asks everything: no rate limit
     make_ingestor(settings, embedder).ingest([BUNDLED_CORPUS])
     return make_engine(settings, embedder), settings
 

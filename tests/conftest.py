@@ -23,6 +23,7 @@ def docqa_home(tmp_path, monkeypatch) -> Path:
             monkeypatch.delenv(key)
     home = tmp_path / "docqa-home"
     monkeypatch.setenv("DOCQA_HOME", str(home))
+    monkeypatch.setenv("DOCQA_RATE_LIMIT", "")  # tests ask fast from one address; tests/test_rate_limits.py sets one
     return home
 
 

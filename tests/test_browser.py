@@ -9,6 +9,8 @@
   the earlier turns, 「理解为」 under a rewritten one, kept across a reload of
   the widget, cleared by 「新对话」 / the clear button; 👍 / 👎 (with a
   comment) recorded.
+- The admin page: sign in with the token, upload a document, follow its job;
+  the widget then answers from the new document.
 Every page must make no request to any host but the local servers.
 Screenshots go to test-artifacts/."""
 
@@ -516,4 +518,49 @@ def test_chat_window_holds_a_conversation_and_takes_feedback(browser, tiny_engin
         page.locator("#dq-chat .dq-answer").first.wait_for(timeout=30_000)
         playwright_api.expect(page.locator("#dq-chat .dq-cite")).to_have_count(1, timeout=30_000)
         assert page.locator("#dq-chat .dq-resolved").count() == 0
+        assert guard.dialogs == []
+
+
+def test_admin_upload_then_the_widget_answers_from_the_new_document(browser):
+    """An administrator signs in on /admin, uploads a Markdown file; once its
+    job is done (and the default collection has reloaded) the widget answers
+    from it."""
+    import httpx
+
+    from tests.test_admin_api import NEWS, NEWS_FACT, NEWS_Q, TOKEN, admin_server, wait_until
+
+    settings = Settings(admin_token=TOKEN)
+    with admin_server(settings) as url, guarded_page(browser) as (page, guard):
+        page.goto(url + "/admin")
+        page.fill("#adm-token", "not-the-token")
+        page.press("#adm-token", "Enter")
+        playwright_api.expect(page.locator("#adm-error")).to_have_text("令牌不正确。")
+        assert page.locator("#adm-main").is_hidden()
+        page.fill("#adm-token", TOKEN)
+        page.click("#adm-login-btn")
+        page.locator("#adm-main").wait_for(state="visible", timeout=10_000)
+        playwright_api.expect(page.locator("#adm-login")).to_be_hidden()
+        playwright_api.expect(page.locator("#adm-error")).to_have_text("")
+        playwright_api.expect(page.locator("#adm-docs tr")).to_have_count(2)  # the park report and the notice
+
+        page.set_input_files("#adm-files", {"name": "news.md", "mimeType": "text/markdown", "buffer": NEWS.encode()})
+        page.click("#adm-upload-btn")
+        job = page.locator("#adm-jobs li").first
+        job.locator("[data-state='done']").wait_for(timeout=30_000)
+        assert "upload · default · news.md" in job.inner_text() and "1 added" in job.inner_text()
+        playwright_api.expect(page.locator("#adm-docs tr")).to_have_count(3, timeout=10_000)
+        playwright_api.expect(page.locator("#adm-docs")).to_contain_text("news.md")
+        playwright_api.expect(page.locator("#adm-audit")).to_contain_text("admin@127.0.0.1")
+        shot(page, "admin-upload.png")
+
+        # the default collection follows the new index generation within a second or two
+        wait_until(lambda: httpx.get(url + "/healthz").json()["documents"] == 3, "the default collection to reload")
+        page.goto(url + "/widget")
+        widget_ask(page, NEWS_Q, 1)
+        answer = page.locator(".dqw-bot:has(.dqw-feedback)").last
+        assert NEWS_FACT in answer.locator(".dqw-answer").inner_text()
+        answer.locator(".dqw-sources summary").click()
+        assert "园区新闻" in answer.inner_text()
+        shot(page, "admin-upload-widget.png")
+        assert any(urlparse(u).path == "/api/admin/documents" for u in guard.requests)
         assert guard.dialogs == []

@@ -272,7 +272,16 @@ def test_openapi_documents_the_feedback_request(feedback_server):
     url, _ = feedback_server
     op = httpx.get(f"{url}/api/openapi.json").json()["paths"]["/api/feedback"]["post"]
     schema = op["requestBody"]["content"]["application/json"]["schema"]
-    assert set(schema["properties"]) == {"rating", "question", "resolved_question", "answer", "citations", "mode", "comment"}
+    assert set(schema["properties"]) == {
+        "rating",
+        "question",
+        "resolved_question",
+        "answer",
+        "citations",
+        "mode",
+        "comment",
+        "collection",
+    }
     assert schema["required"] == ["rating", "question", "answer"] and schema["additionalProperties"] is False
     assert {"201", "422", "503"} <= set(op["responses"])
 

@@ -35,11 +35,13 @@ def test_metrics_count_requests_answers_refusals_and_the_live_index(tiny_engine,
     assert m[("docqa_http_requests_total", (("endpoint", "ask"), ("status", "422")))] == 1
     assert m[("docqa_http_requests_total", (("endpoint", "other"), ("status", "404")))] == 1
     assert m[("docqa_http_request_seconds_count", (("endpoint", "ask"),))] == 3
-    assert m[("docqa_answers_total", (("mode", "extractive"),))] == 2
-    assert m[("docqa_refusals_total", (("mode", "extractive"),))] == 1
+    default = ("collection", "default")
+    assert m[("docqa_answers_total", (default, ("mode", "extractive")))] == 2
+    assert m[("docqa_refusals_total", (default, ("mode", "extractive")))] == 1
     info = tiny_engine.info()
-    assert m[("docqa_index_generation_info", (("generation", info["generation"]),))] == 1
-    assert m[("docqa_index_documents", ())] == info["documents"] and m[("docqa_index_chunks", ())] == info["chunks"]
+    assert m[("docqa_index_generation_info", (default, ("generation", info["generation"])))] == 1
+    assert m[("docqa_index_documents", (default,))] == info["documents"]
+    assert m[("docqa_index_chunks", (default,))] == info["chunks"]
     lines = [json.loads(rec.getMessage()) for rec in caplog.records if rec.name == "docqa.access"]
     asks = [line for line in lines if line["endpoint"] == "ask"]
     assert [a["status"] for a in asks] == [200, 200, 422] and all(a["ms"] >= 0 for a in asks)

@@ -71,7 +71,7 @@ def test_openapi_documents_the_request_and_the_answer_contract(tiny_server):
     spec = httpx.get(f"{tiny_server}/api/openapi.json").json()
     ask = spec["paths"]["/api/ask"]["post"]
     request = ask["requestBody"]["content"]["application/json"]["schema"]
-    assert set(request["properties"]) == {"question", "top_k", "mode", "history"}
+    assert set(request["properties"]) == {"question", "top_k", "mode", "history", "collection"}
     assert request["required"] == ["question"] and request["additionalProperties"] is False
     answer_ref = ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     answer = spec["components"]["schemas"][answer_ref.rsplit("/", 1)[1]]

@@ -78,7 +78,7 @@ def test_serve_ingests_the_bundled_report_when_there_is_no_index(captured, setti
     assert (s.host, s.port, s.root_path, s.concurrency) == ("0.0.0.0", 8123, "/docqa", 8)
     assert s.allowed_origins == ["https://portal.example.com"]
     assert captured["lang"] == "en"
-    assert captured["engine"].info()["documents"] == 1
+    assert captured["engine"].default.info()["documents"] == 1 and captured["engine"].names() == ["default"]
     assert (settings.index_path / "manifest.json").exists() or any(settings.index_path.iterdir())
 
     # second start: the index is there, nothing is ingested

@@ -35,7 +35,7 @@ def test_api_names_are_stable(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert "/ask" in endpoints and "/chat" in endpoints
     params = [p["parameter_name"] for p in endpoints["/ask"]["parameters"]]
-    assert params == ["question", "top_k", "mode", "history"]
+    assert params == ["question", "top_k", "mode", "history", "collection"]
 
 
 def test_ask_returns_the_answer_contract(client):

@@ -117,6 +117,8 @@ def running_server(engine, settings: Settings | None = None, lang: str = "zh"):
     from docqa.web.server import BackgroundServer, create_server
 
     settings = settings or Settings()
+    if "rate_limit" not in settings.model_fields_set:  # tests ask fast from one address
+        settings = settings.model_copy(update={"rate_limit": ""})
     app = create_server(engine, settings, lang)
     with BackgroundServer(app, settings) as url:
         yield url

@@ -11,16 +11,13 @@ created until the first rating is added."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from docqa.errors import FeedbackStoreError
 from docqa.feedback.records import RATINGS, Counts, Feedback, FeedbackStats
+from docqa.sqlite_file import SQLiteFile
 
 FILE_NAME = "feedback.sqlite3"
 SCHEMA_VERSION = 1  # PRAGMA user_version
@@ -74,15 +71,22 @@ def as_utc(when: datetime | date | str) -> str:
 class FeedbackStore:
     def __init__(self, path: Path, timeout: float = 10.0):
         self.path = Path(path)
-        self.timeout = timeout
-        self._lock = threading.Lock()
+        self._file = SQLiteFile(
+            self.path,
+            SCHEMA,
+            SCHEMA_VERSION,
+            "the feedback database",
+            FeedbackStoreError,
+            " or point DOCQA_INDEX_DIR at a writable index folder",
+            timeout,
+        )
 
     @classmethod
     def beside_index(cls, index_root: Path) -> FeedbackStore:
         return cls(Path(index_root) / FILE_NAME)
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        return self._file.exists()
 
     def add(self, record: Feedback) -> int:
         """Store ``record`` (its ``id`` is ignored); returns the new id."""
@@ -98,7 +102,7 @@ class FeedbackStore:
             record.generation,
             record.client_ip,
         )
-        with self._connection(create=True) as con, con:
+        with self._file.connect(create=True) as con, con:
             cur = con.execute(f"INSERT INTO feedback ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values)
         return int(cur.lastrowid or 0)
 
@@ -119,7 +123,7 @@ class FeedbackStore:
         sql += f" WHERE {' AND '.join(where)}" if where else ""
         if not self.exists():
             return []
-        with self._connection(create=False) as con:
+        with self._file.connect(create=False) as con:
             rows = con.execute(sql + " ORDER BY id", args).fetchall()
         return [self._record(row) for row in rows]
 
@@ -128,7 +132,7 @@ class FeedbackStore:
         if not self.exists():
             return FeedbackStats(Counts(), Counts(), 0)
         week_ago = as_utc((now or datetime.now(UTC)) - timedelta(days=7))
-        with self._connection(create=False) as con:
+        with self._file.connect(create=False) as con:
             overall = self._counts(con.execute("SELECT '', rating, COUNT(*) FROM feedback GROUP BY rating"))
             recent = self._counts(
                 con.execute("SELECT '', rating, COUNT(*) FROM feedback WHERE created_at >= ? GROUP BY rating", (week_ago,))
@@ -162,7 +166,7 @@ class FeedbackStore:
             if not isinstance(cites, list):
                 raise ValueError("citations is not a list")
         except ValueError as exc:
-            raise self._damaged(f"row {id_}: {exc}") from exc
+            raise self._file.damaged(f"row {id_}: {exc}") from exc
         return Feedback(
             rating=rating,
             question=question,
@@ -175,59 +179,4 @@ class FeedbackStore:
             comment=comment,
             client_ip=client_ip,
             id=id_,
-        )
-
-    @contextlib.contextmanager
-    def _connection(self, create: bool) -> Iterator[sqlite3.Connection]:
-        """A connection of its own, with the schema in place; SQLite and file
-        system errors become ``FeedbackStoreError`` saying what to do."""
-        con = None
-        try:
-            if create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.path, timeout=self.timeout)
-            self._prepare(con)
-            yield con
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
-        except OSError as exc:
-            raise FeedbackStoreError(
-                f"cannot create the feedback database {self.path} ({exc}); make {self.path.parent} writable "
-                "or point DOCQA_INDEX_DIR at a writable index folder"
-            ) from exc
-        finally:
-            if con is not None:
-                con.close()
-
-    def _prepare(self, con: sqlite3.Connection) -> None:
-        """Check the schema version; create the schema in a new (or emptied) file."""
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise FeedbackStoreError(
-                f"the feedback database {self.path} was written by a newer DocQA (schema {version}, this one "
-                f"knows {SCHEMA_VERSION}); upgrade DocQA, or move the file away to start a new one"
-            )
-        if version < SCHEMA_VERSION:
-            with self._lock:  # other processes: SQLite's own lock, and the schema is idempotent
-                con.execute("PRAGMA journal_mode=WAL")  # kept in the file: readers never wait for a writer
-                con.executescript(SCHEMA)
-
-    def _damaged(self, detail: str) -> FeedbackStoreError:
-        return FeedbackStoreError(
-            f"the feedback database {self.path} is damaged ({detail}); move it away "
-            f"(`mv {self.path} {self.path}.bad`) and DocQA starts a new one with the next rating"
-        )
-
-    def _error(self, exc: sqlite3.Error) -> FeedbackStoreError:
-        text = str(exc)
-        if "not a database" in text or "malformed" in text or not isinstance(exc, sqlite3.OperationalError):
-            return self._damaged(text)
-        if "locked" in text or "busy" in text:
-            return FeedbackStoreError(
-                f"the feedback database {self.path} is locked ({text}); close the program holding it "
-                "(an open `sqlite3` shell, a second server writing the same file) and try again"
-            )
-        return FeedbackStoreError(
-            f"cannot use the feedback database {self.path} ({text}); make it and {self.path.parent} writable, "
-            f"or move the file away (`mv {self.path} {self.path}.bad`) and DocQA starts a new one"
         )

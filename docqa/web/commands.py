@@ -19,7 +19,7 @@ def _settings(**overrides):
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # validated, env filled in
 
 
-def prepare_engine(settings, echo=typer.echo, live: bool = False):
+def prepare_engine(settings, echo=typer.echo, live: bool = False, embedder=None):
     """The engine over ``settings.index_path``; when there is no index yet, the
     bundled report is ingested first (one embedder shared by both).  ``live``:
     a ``LiveEngine`` that follows the index's live generation (hot reload)."""
@@ -27,7 +27,7 @@ def prepare_engine(settings, echo=typer.echo, live: bool = False):
     from docqa.factory import make_embedder, make_engine, make_ingestor
     from docqa.settings import BUNDLED_CORPUS
 
-    embedder = make_embedder(settings)
+    embedder = embedder or make_embedder(settings)
     try:
         engine = make_engine(settings, embedder)
     except IndexNotFound:
@@ -36,16 +36,42 @@ def prepare_engine(settings, echo=typer.echo, live: bool = False):
         echo(report.summary())
         engine = make_engine(settings, embedder)
     engine.warmup()  # load dictionaries and run the model once before the first visitor
-    if not live:
-        return engine
+    return _live(engine, settings, embedder, settings.index_path) if live else engine
+
+
+def _live(engine, settings, embedder, index_dir: Path):
+    from docqa.factory import make_engine
     from docqa.index.store import live_generation
     from docqa.web.live import LiveEngine
 
     def generation() -> str | None:
-        gen = live_generation(settings.index_path)
+        gen = live_generation(index_dir)
         return gen.name if gen is not None else None
 
-    return LiveEngine(engine, lambda: make_engine(settings, embedder), generation).start()
+    return LiveEngine(engine, lambda: make_engine(settings, embedder, index_dir), generation).start()
+
+
+def prepare_shelf(settings, echo=typer.echo):
+    """Every collection of ``settings.home`` for one server: the default one
+    (the bundled report is ingested when it has no index yet) and the named
+    ones, each following its own index generations."""
+    from docqa.factory import make_embedder, make_engine
+    from docqa.index.store import live_generation
+    from docqa.web.shelf import Shelf
+
+    embedder = make_embedder(settings)
+    default = prepare_engine(settings, echo, live=True, embedder=embedder)
+
+    def open_collection(name: str):
+        index_dir = settings.collection_index(name)
+        engine = make_engine(settings, embedder, index_dir)  # IndexNotFound when it has none
+        engine.warmup()
+        return _live(engine, settings, embedder, index_dir)
+
+    def names() -> list[str]:  # a folder whose first ingest failed is not a collection
+        return [n for n in settings.collection_names() if live_generation(settings.collection_index(n)) is not None]
+
+    return Shelf(default, open_collection, names)
 
 
 def serve(
@@ -86,5 +112,5 @@ def serve(
     )
     from docqa.web.server import serve as run_server
 
-    engine = prepare_engine(settings, live=True)  # follows `docqa ingest` / `remove` / `rollback` while serving
-    run_server(engine, settings, lang)
+    shelf = prepare_shelf(settings)  # each collection follows `docqa ingest` / `remove` / `rollback` while serving
+    run_server(shelf, settings, lang)

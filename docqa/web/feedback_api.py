@@ -22,9 +22,10 @@ from docqa.engine import Engine
 from docqa.errors import BadRequest, DocQAError
 from docqa.feedback import Feedback, FeedbackStore
 from docqa.feedback.store import utc_now
-from docqa.settings import Settings
-from docqa.web.api import MAX_BODY_BYTES, NO_STORE, error_response, read_json, shape_problem
+from docqa.settings import DEFAULT_COLLECTION, Settings, check_collection_name
+from docqa.web.api import MAX_BODY_BYTES, NO_STORE, engine_for, error_response, read_json, shape_problem
 from docqa.web.schema import ErrorMessage
+from docqa.web.shelf import Shelf, as_shelf
 
 MAX_ANSWER_CHARS = 20_000
 MAX_COMMENT_CHARS = 1000
@@ -55,6 +56,7 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(
         None, description=f"what was wrong, in the user's words; at most {MAX_COMMENT_CHARS} characters"
     )
+    collection: str | None = Field(None, description="the collection that answered (default: the default collection)")
 
 
 FIELDS = tuple(FeedbackRequest.model_fields)
@@ -123,21 +125,33 @@ def _record(engine: Engine, r: FeedbackRequest, client_ip: str | None) -> Feedba
     )
 
 
-def feedback_recorder(engine: Engine, store: FeedbackStore) -> Callable[[dict], int]:
+def feedback_stores(settings: Settings, default: FeedbackStore | None = None) -> Callable[[str], FeedbackStore]:
+    """Collection name -> its feedback store (``feedback.sqlite3`` in its index
+    folder, created with the first rating); ``default`` for the default collection."""
+    default = default or FeedbackStore.beside_index(settings.index_path)
+    return lambda name: default if name == DEFAULT_COLLECTION else FeedbackStore.beside_index(settings.collection_index(name))
+
+
+def feedback_recorder(shelf: Shelf | Engine, stores: FeedbackStore | Callable[[str], FeedbackStore]) -> Callable[[dict], int]:
     """A rating from the chat window (a ``POST /api/feedback`` body as a dict)
     -> its id; ``BadRequest`` / ``FeedbackStoreError`` as the endpoint gives them."""
+    shelf = as_shelf(shelf)
+    store_of = stores if callable(stores) else (lambda name: stores)
 
     def record(payload: dict) -> int:
+        engine = shelf.get(payload.get("collection"))
         r = parse_feedback(json.dumps(payload, ensure_ascii=False).encode(), engine.max_question_chars)
-        return store.add(_record(engine, r, None))
+        return store_of(check_collection_name(r.collection)).add(_record(engine, r, None))
 
     return record
 
 
-def feedback_router(engine: Engine, settings: Settings, store: FeedbackStore | None = None) -> APIRouter:
-    """The feedback endpoint; ``store`` defaults to ``feedback.sqlite3`` in the
-    settings' index folder (created with the first rating)."""
-    store = store or FeedbackStore.beside_index(settings.index_path)
+def feedback_router(shelf: Shelf | Engine, settings: Settings, store: FeedbackStore | None = None) -> APIRouter:
+    """The feedback endpoint; ``store``: the default collection's (default:
+    ``feedback.sqlite3`` in the settings' index folder, created with the first
+    rating); a named collection's ratings go beside its own index."""
+    shelf = as_shelf(shelf)
+    store_of = feedback_stores(settings, store)
     router = APIRouter()
 
     @router.post(
@@ -159,10 +173,14 @@ def feedback_router(engine: Engine, settings: Settings, store: FeedbackStore | N
         """Rate an answer: ``{"rating": "up" | "down", "question", "answer", "resolved_question"?,
         "citations"?, "mode"?, "comment"?}`` -> 201 ``{"id": int}``; 4xx ``{"error": message}``."""
         try:
-            r = parse_feedback(await request.body(), engine.max_question_chars)
+            body = await request.body()
+            payload = read_json(body, MAX_FEEDBACK_BYTES, EXAMPLE, "; send a shorter answer or fewer citations")
+            name = payload.get("collection") if isinstance(payload, dict) else None
+            engine = await engine_for(shelf, name if isinstance(name, str) else None)
+            r = parse_feedback(body, engine.max_question_chars)
             ip = request.client.host if settings.feedback_client_ip and request.client else None
             record = _record(engine, r, ip)
-            new_id = await anyio.to_thread.run_sync(store.add, record)
+            new_id = await anyio.to_thread.run_sync(store_of(check_collection_name(r.collection)).add, record)
         except DocQAError as exc:
             return error_response(exc)
         return JSONResponse({"id": new_id}, status_code=201, headers=NO_STORE)

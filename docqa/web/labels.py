@@ -43,6 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
         "feedback_cancel": "取消",
         "feedback_thanks": "反馈已记录，谢谢！",
         "feedback_failed": "反馈未能发送",
+        "too_many": "提问太频繁了，请 {s} 秒后再试。",
         "feedback_again": "这个回答已经评价过了。",
     },
     "en": {
@@ -78,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "feedback_cancel": "Cancel",
         "feedback_thanks": "Thanks, your feedback was recorded.",
         "feedback_failed": "Feedback not sent",
+        "too_many": "Too many questions in a short time; please try again in {s} s.",
         "feedback_again": "This answer has already been rated.",
     },
 }

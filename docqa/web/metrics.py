@@ -6,7 +6,7 @@ endpoint and status, timed into a latency histogram, and written as one JSON
 line to the ``docqa.access`` logger (time, method, endpoint, path, status,
 milliseconds — never a question or any request body).  ``MeteredEngine``
 stands in for the engine and counts answers and refusals by mode.  The live
-index generation and its size are read from the engine at each scrape.  Each
+index generation and size of each open collection are read at each scrape.  Each
 server has its own registry (tests run several in one process)."""
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ ENDPOINTS = (
     ("/v1/models", "openai_models"),
     ("/healthz", "healthz"),
     ("/metrics", "metrics"),
+    ("/api/admin", "admin_api"),
+    ("/admin", "admin"),
     ("/widget.js", "widget_js"),
     ("/widget", "widget"),
     ("/gradio_api", "gradio"),
@@ -47,7 +49,8 @@ def endpoint_of(path: str) -> str:
 class Metrics:
     """The server's metrics, in a registry of their own."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, served) -> None:
+        """``served``: a ``Shelf`` of collections (or one engine)."""
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("docqa_http_requests", "HTTP requests by endpoint, status", ["endpoint", "status"], registry=r)
@@ -55,53 +58,65 @@ class Metrics:
         self.latency = Histogram(
             "docqa_http_request_seconds", "Time to the end of the response", ["endpoint"], buckets=LATENCY_BUCKETS, registry=r
         )
-        self.answers = Counter("docqa_answers", "Answers given (refusals included), by mode", ["mode"], registry=r)
-        self.refusals = Counter("docqa_refusals", "Answers that were refusals, by mode", ["mode"], registry=r)
+        self.answers = Counter(
+            "docqa_answers", "Answers given (refusals included), by collection, mode", ["collection", "mode"], registry=r
+        )
+        self.refusals = Counter(
+            "docqa_refusals", "Answers that were refusals, by collection, mode", ["collection", "mode"], registry=r
+        )
         self.rate_limited = Counter("docqa_rate_limited", "Requests refused with 429 or 503", ["endpoint"], registry=r)
-        generation = Gauge("docqa_index_generation_info", "The live index generation (value 1)", ["generation"], registry=r)
-        documents = Gauge("docqa_index_documents", "Documents in the live index", registry=r)
-        chunks = Gauge("docqa_index_chunks", "Chunks in the live index", registry=r)
-
-        def size(key: str) -> float:
-            return float(engine.info()[key])
-
-        documents.set_function(lambda: size("documents"))
-        chunks.set_function(lambda: size("chunks"))
-        self._generation, self._engine = generation, engine
+        self._generation = Gauge(
+            "docqa_index_generation_info",
+            "The live index generation (value 1), by collection",
+            ["collection", "generation"],
+            registry=r,
+        )
+        self._documents = Gauge(
+            "docqa_index_documents", "Documents in the live index, by collection", ["collection"], registry=r
+        )
+        self._chunks = Gauge("docqa_index_chunks", "Chunks in the live index, by collection", ["collection"], registry=r)
+        self._served = served
 
     def scrape(self) -> bytes:
+        """The metrics now: the index gauges are read from each open collection."""
         from prometheus_client import generate_latest
 
-        live = str(self._engine.info().get("generation") or "")
-        self._generation.clear()
-        self._generation.labels(live).set(1)
+        loaded = self._served.loaded() if hasattr(self._served, "loaded") else {"default": self._served}
+        for gauge in (self._generation, self._documents, self._chunks):
+            gauge.clear()
+        for name, engine in loaded.items():
+            info = engine.info()
+            self._generation.labels(name, str(info.get("generation") or "")).set(1)
+            self._documents.labels(name).set(float(info["documents"]))
+            self._chunks.labels(name).set(float(info["chunks"]))
         return generate_latest(self.registry)
 
-    def answered(self, answer) -> None:
-        self.answers.labels(answer.mode).inc()
+    def answered(self, answer, collection: str = "default") -> None:
+        self.answers.labels(collection, answer.mode).inc()
         if answer.refused:
-            self.refusals.labels(answer.mode).inc()
+            self.refusals.labels(collection, answer.mode).inc()
 
 
 class MeteredEngine:
     """Stands in for an engine (or a ``LiveEngine``): counts every answer."""
 
-    def __init__(self, engine, metrics: Metrics):
+    def __init__(self, engine, metrics: Metrics, collection: str = "default"):
         self._engine = engine
         self._metrics = metrics
+        self._collection = collection
 
     def __getattr__(self, name: str):
         return getattr(self._engine, name)
 
     def ask(self, *args, **kwargs):
         answer = self._engine.ask(*args, **kwargs)
-        self._metrics.answered(answer)
+        self._metrics.answered(answer, self._collection)
         return answer
 
     def stream(self, *args, **kwargs) -> Iterator:
         for event in self._engine.stream(*args, **kwargs):
             if event.kind == "final" and event.answer is not None:
-                self._metrics.answered(event.answer)
+                self._metrics.answered(event.answer, self._collection)
             yield event
 
 

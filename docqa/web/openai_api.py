@@ -33,7 +33,9 @@ from docqa.conversation.records import MAX_HISTORY_ITEMS, MAX_TURN_CHARS
 from docqa.engine import Engine, StreamEvent
 from docqa.errors import BadRequest, DocQAError
 from docqa.records import Answer
-from docqa.web.api import MAX_BODY_BYTES, NO_STORE
+from docqa.settings import DEFAULT_COLLECTION
+from docqa.web.api import MAX_BODY_BYTES, NO_STORE, answer_queue, engine_for, error_headers
+from docqa.web.limits import AnswerQueue
 from docqa.web.openai_schema import (
     MODEL_ID,
     ChatCompletion,
@@ -43,6 +45,7 @@ from docqa.web.openai_schema import (
     ModelList,
     OpenAIError,
 )
+from docqa.web.shelf import Shelf, as_shelf
 
 EXAMPLE = '{"model": "docqa", "messages": [{"role": "user", "content": "…"}]}'
 ROLES = ("user", "assistant")
@@ -52,7 +55,7 @@ OPTIONS = ("top_k", "mode")
 STREAM_HEADERS = {**NO_STORE, "X-Accel-Buffering": "no"}  # a reverse proxy passes each event on at once
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": OpenAIError, "description": "A bad request: the message says what to change, param names the field"},
-    404: {"model": OpenAIError, "description": 'A model other than "docqa" (code "model_not_found")'},
+    404: {"model": OpenAIError, "description": 'A model other than "docqa" or "docqa/<collection>" (code "model_not_found")'},
     502: {"model": OpenAIError, "description": "LLM mode: the configured LLM backend failed"},
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -83,12 +86,13 @@ class ChatRequest:
     history: list[Turn]
     stream: bool
     include_usage: bool
+    model: str = MODEL_ID  # as asked: "docqa" or "docqa/<collection>"
 
 
 def error_response(exc: DocQAError) -> JSONResponse:
     """``exc`` in OpenAI's error shape; the engine's own ``BadRequest`` is a 400."""
     status = 400 if isinstance(exc, BadRequest) and not isinstance(exc, RequestError) else exc.http_status
-    return JSONResponse({"error": _error_body(exc, status)}, status_code=status, headers=NO_STORE)
+    return JSONResponse({"error": _error_body(exc, status)}, status_code=status, headers=error_headers(exc))
 
 
 def _error_body(exc: DocQAError, status: int) -> dict[str, Any]:
@@ -100,20 +104,32 @@ def _error_body(exc: DocQAError, status: int) -> dict[str, Any]:
     }
 
 
-def model_not_found(model: object) -> RequestError:
+def model_not_found(model: object, names: list[str]) -> RequestError:
     """OpenAI's 404 for a model it does not serve."""
-    return RequestError(
-        f'The model `{model}` does not exist; this server has one model, "{MODEL_ID}" (GET /v1/models)',
-        "model",
-        "model_not_found",
-        404,
-    )
+    models = ", ".join(f'"{model_id(n)}"' for n in names)
+    message = f"The model `{model}` does not exist; this server's models are {models} (GET /v1/models)"
+    return RequestError(message, "model", "model_not_found", 404)
+
+
+def model_id(collection: str) -> str:
+    """The model a collection answers as: "docqa" (the default collection), "docqa/NAME"."""
+    return MODEL_ID if collection == DEFAULT_COLLECTION else f"{MODEL_ID}/{collection}"
+
+
+def collection_of_model(model: object, names: list[str]) -> str:
+    """The collection a model id names; the 404 ``model_not_found`` for any other."""
+    if model == MODEL_ID:
+        return DEFAULT_COLLECTION
+    if isinstance(model, str) and model.startswith(MODEL_ID + "/"):
+        name = model.removeprefix(MODEL_ID + "/")
+        if name in names:
+            return name
+    raise model_not_found(model, names)
 
 
 # -- the request ------------------------------------------------------------------
-def parse_chat(body: bytes, engine: Engine) -> ChatRequest:
-    """The checked question, options and history of a chat-completions request;
-    raises ``RequestError`` (or the engine's ``BadRequest``) saying what to change."""
+def read_chat(body: bytes) -> dict:
+    """A chat-completions request body as a JSON object naming its model."""
     if len(body) > MAX_BODY_BYTES:
         raise RequestError(
             f"request body is larger than {MAX_BODY_BYTES} bytes; send fewer earlier messages "
@@ -125,11 +141,15 @@ def parse_chat(body: bytes, engine: Engine) -> ChatRequest:
         raise RequestError(f"request body is not JSON ({exc}); send {EXAMPLE}") from exc
     if not isinstance(payload, dict):
         raise RequestError(f"request body must be a JSON object: {EXAMPLE}")
-    model = payload.get("model")
-    if model is None:
-        raise RequestError(f'"model" is required: use "{MODEL_ID}"', "model")
-    if model != MODEL_ID:
-        raise model_not_found(model)
+    if payload.get("model") is None:
+        raise RequestError(f'"model" is required: use "{MODEL_ID}" (or "{MODEL_ID}/<collection>")', "model")
+    return payload
+
+
+def parse_chat(payload: dict, engine: Engine) -> ChatRequest:
+    """The checked question, options and history of a chat-completions request
+    (``read_chat``'s payload); raises ``RequestError`` (or the engine's
+    ``BadRequest``) saying what to change."""
     question, history = _messages(payload.get("messages"))
     n = payload.get("n")
     if n is not None and (isinstance(n, bool) or n != 1):
@@ -148,7 +168,7 @@ def parse_chat(body: bytes, engine: Engine) -> ChatRequest:
         q, k, m = engine.check(question, top_k, mode)
     except BadRequest as exc:
         raise RequestError(f"docqa: {exc}", "docqa") from None
-    return ChatRequest(q, k, m, history, bool(stream), include_usage)
+    return ChatRequest(q, k, m, history, bool(stream), include_usage, str(payload.get("model") or MODEL_ID))
 
 
 def _messages(value: object) -> tuple[str, list[Turn]]:
@@ -242,7 +262,7 @@ def completion(request: ChatRequest, answer: Answer, completion_id: str, created
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
-        "model": MODEL_ID,
+        "model": request.model,
         "choices": [
             {
                 "index": 0,
@@ -256,10 +276,12 @@ def completion(request: ChatRequest, answer: Answer, completion_id: str, created
     }
 
 
-def chunk(completion_id: str, created: int, delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
+def chunk(
+    completion_id: str, created: int, delta: dict[str, str], finish: str | None = None, *, model: str = MODEL_ID, **extra: Any
+) -> str:
     """One Server-Sent Event holding a ``chat.completion.chunk``."""
     choices = [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}] if delta or finish else []
-    body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID, "choices": choices}
+    body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": choices}
     return f"data: {json.dumps({**body, **extra}, ensure_ascii=False)}\n\n"
 
 
@@ -286,11 +308,15 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def openai_router(engine: Engine, concurrency: int) -> APIRouter:
+def openai_router(shelf: Shelf | Engine, queue: AnswerQueue | int) -> APIRouter:
+    """``queue``: the server's bounded answer queue (or how many answers at once)."""
+    shelf = as_shelf(shelf)
+    queue = answer_queue(queue)
     router = APIRouter()
-    limiter = anyio.CapacityLimiter(concurrency)
     started = int(time.time())
-    card = {"id": MODEL_ID, "object": "model", "created": started, "owned_by": "docqa"}
+
+    def card(collection: str) -> dict:
+        return {"id": model_id(collection), "object": "model", "created": started, "owned_by": "docqa"}
 
     @router.post(
         "/v1/chat/completions",
@@ -308,15 +334,16 @@ def openai_router(engine: Engine, concurrency: int) -> APIRouter:
         is the question, earlier user/assistant messages the history; the answer's
         citations are in the extra field ``docqa``."""
         try:
-            chat = parse_chat(await request.body(), engine)
+            payload = read_chat(await request.body())
+            engine = await engine_for(shelf, collection_of_model(payload["model"], shelf.names()))
+            chat = parse_chat(payload, engine)
         except DocQAError as exc:
             return error_response(exc)
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if not chat.stream:
             try:
-                answer = await anyio.to_thread.run_sync(
-                    lambda: engine.ask(chat.question, top_k=chat.top_k, mode=chat.mode, history=chat.history),
-                    limiter=limiter,
+                answer = await queue.run(
+                    lambda: engine.ask(chat.question, top_k=chat.top_k, mode=chat.mode, history=chat.history)
                 )
             except DocQAError as exc:
                 return error_response(exc)
@@ -324,25 +351,25 @@ def openai_router(engine: Engine, concurrency: int) -> APIRouter:
 
         events = engine.stream(chat.question, chat.top_k, chat.mode, history=chat.history)
         try:  # the first event before the response starts: a problem is still an HTTP error
-            first = await anyio.to_thread.run_sync(lambda: next(events, None), limiter=limiter)
+            first = await queue.run(lambda: next(events, None))  # admitted (or 503) like any answer
         except DocQAError as exc:
             _close(events)
             return error_response(exc)
 
         async def sse() -> AsyncIterator[str]:
             try:
-                yield chunk(completion_id, created, {"role": "assistant"})
+                yield chunk(completion_id, created, {"role": "assistant"}, model=chat.model)
                 event = first
                 while event is not None and event.kind != "final":
-                    event = await anyio.to_thread.run_sync(lambda: next(events, None), limiter=limiter)
+                    event = await anyio.to_thread.run_sync(lambda: next(events, None), limiter=queue.limiter)
                 if event is None or event.answer is None:  # pragma: no cover - the engine broke its contract
                     raise RuntimeError("the engine's stream ended without a final answer")
                 answer = event.answer
                 if answer.answer:
-                    yield chunk(completion_id, created, {"content": answer.answer})
-                yield chunk(completion_id, created, {}, "stop", docqa=docqa_extra(answer))
+                    yield chunk(completion_id, created, {"content": answer.answer}, model=chat.model)
+                yield chunk(completion_id, created, {}, "stop", model=chat.model, docqa=docqa_extra(answer))
                 if chat.include_usage:
-                    yield chunk(completion_id, created, {}, usage=usage(chat, answer))
+                    yield chunk(completion_id, created, {}, model=chat.model, usage=usage(chat, answer))
                 yield "data: [DONE]\n\n"
             except DocQAError as exc:  # the status is sent already: OpenAI's in-stream error event
                 yield f"data: {json.dumps({'error': _error_body(exc, exc.http_status)}, ensure_ascii=False)}\n\n"
@@ -353,14 +380,16 @@ def openai_router(engine: Engine, concurrency: int) -> APIRouter:
 
     @router.get("/v1/models", response_model=ModelList)
     async def models() -> JSONResponse:
-        """The one model this server answers as: ``docqa``."""
-        return JSONResponse({"object": "list", "data": [card]}, headers=NO_STORE)
+        """The models this server answers as: ``docqa`` (the default collection)
+        and ``docqa/NAME`` for each named collection."""
+        return JSONResponse({"object": "list", "data": [card(n) for n in shelf.names()]}, headers=NO_STORE)
 
-    @router.get("/v1/models/{model}", response_model=ModelCard, responses={404: ERRORS[404]})
+    @router.get("/v1/models/{model:path}", response_model=ModelCard, responses={404: ERRORS[404]})
     async def model(model: str) -> JSONResponse:
-        """``docqa``; any other model is a 404 (code ``model_not_found``)."""
-        if model != MODEL_ID:
-            return error_response(model_not_found(model))
-        return JSONResponse(card, headers=NO_STORE)
+        """``docqa`` or ``docqa/NAME``; any other model is a 404 (code ``model_not_found``)."""
+        try:
+            return JSONResponse(card(collection_of_model(model, shelf.names())), headers=NO_STORE)
+        except RequestError as exc:
+            return error_response(exc)
 
     return router

@@ -113,7 +113,7 @@ def _source_head(citation: Citation, lang: str) -> str:
     return f'<span class="dq-n">[{citation.n}]</span> ' + ' <span class="dq-sep">·</span> '.join(bits)
 
 
-def source_html(citation: Citation, passages: list[Hit], lang: str = "zh") -> str:
+def source_html(citation: Citation, passages: list[Hit], lang: str = "zh", collection: str = "") -> str:
     """One cited passage with the quoted span highlighted inside it."""
     hit, offset = quoted_passage(citation, passages)
     if hit is not None and hit.chunk.text[offset : offset + len(citation.quote)] == citation.quote:
@@ -129,26 +129,28 @@ def source_html(citation: Citation, passages: list[Hit], lang: str = "zh") -> st
     return (
         f'<div class="dq-source" data-n="{citation.n}">'
         f'<div class="dq-source-head">{_source_head(citation, lang)}</div>'
-        f'<div class="dq-passage">{body}</div>{_page_figures(citation, lang)}</div>'
+        f'<div class="dq-passage">{body}</div>{_page_figures(citation, lang, collection)}</div>'
     )
 
 
-def page_images(citation: Citation) -> list[tuple[int, str]]:
+def page_images(citation: Citation, collection: str = "") -> list[tuple[int, str]]:
     """(page, image URL) for each page the quote is on, its boxes highlighted;
-    the URL is relative to the page showing it (``api/page?…``)."""
+    the URL is relative to the page showing it (``api/page?…``; with the
+    ``collection`` that answered, unless it is the default one)."""
+    where = {"collection": collection} if collection and collection != "default" else {}
     by_page: dict[int, list[str]] = {}
     for page, *rect in citation.boxes:
         by_page.setdefault(int(page), []).append(",".join(f"{v:.4f}" for v in rect))
     return [
-        (page, "api/page?" + urlencode({"doc": citation.doc, "page": page, "boxes": ";".join(rects)}))
+        (page, "api/page?" + urlencode({"doc": citation.doc, "page": page, "boxes": ";".join(rects), **where}))
         for page, rects in by_page.items()
     ]
 
 
-def _page_figures(citation: Citation, lang: str) -> str:
+def _page_figures(citation: Citation, lang: str, collection: str = "") -> str:
     t = labels(lang)
     figures = []
-    for page, url in page_images(citation):
+    for page, url in page_images(citation, collection):
         alt = escape_text(t["page"].format(page=page))
         figures.append(f'<img class="dq-page" src="{url.replace("&", "&amp;")}" alt="{alt}" loading="lazy">')
     if not figures:
@@ -161,6 +163,6 @@ def sources_title(answer: Answer, lang: str = "zh") -> str:
     return f"{labels(lang)['sources']} ({len(answer.citations)})"
 
 
-def sources_html(answer: Answer, lang: str = "zh") -> str:
-    """Every cited passage, in citation order."""
-    return "".join(source_html(c, answer.passages, lang) for c in answer.citations)
+def sources_html(answer: Answer, lang: str = "zh", collection: str = "") -> str:
+    """Every cited passage, in citation order (``collection``: the one that answered)."""
+    return "".join(source_html(c, answer.passages, lang, collection) for c in answer.citations)

@@ -37,6 +37,9 @@ class AskRequest(BaseModel):
         description=f"the conversation's earlier turns, oldest first (the last {MAX_TURNS} are read): a follow-up "
         '(「它…」, 「那X呢？」, "what about X") is answered as the standalone question it asks (resolved_question)',
     )
+    collection: str | None = Field(
+        None, description="the collection to answer from (GET /healthz lists them); default: the default collection"
+    )
 
 
 class Contract(BaseModel):

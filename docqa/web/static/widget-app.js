@@ -23,6 +23,8 @@
       refusedHint: "可以换一种问法，或询问文档中涉及的内容。",
       error: "出错了：",
       network: "无法连接 DocQA 服务器。",
+      tooMany: "提问太频繁了，请 {s} 秒后再试。",
+      busy: "服务器正忙，请稍后再试。",
       close: "关闭",
       newChat: "新对话",
       newChatHint: "清空对话，开始新的对话",
@@ -46,6 +48,8 @@
       refusedHint: "Try rephrasing, or ask about something the documents cover.",
       error: "Error: ",
       network: "Cannot reach the DocQA server.",
+      tooMany: "Too many questions in a short time; please try again in {s} s.",
+      busy: "The server is busy; please try again in a moment.",
       close: "Close",
       newChat: "New conversation",
       newChatHint: "Clear the conversation and start a new one",
@@ -69,6 +73,7 @@
   if (!LABELS[lang]) lang = "zh";
   var t = LABELS[lang];
   var embedded = params.get("embed") === "bubble";
+  var collection = params.get("collection") || ""; // the default collection when empty
   var examples = [];
   try {
     examples = JSON.parse(document.documentElement.getAttribute("data-examples") || "[]");
@@ -87,7 +92,7 @@
      collection and per embedding (the inline iframe and the bubble on one
      portal page are two conversations). */
   var storeKey = "docqa:conversation:" + window.location.pathname + ":" +
-    (document.documentElement.getAttribute("data-collection") || "") + ":" + (embedded ? "bubble" : "frame");
+    collection + ":" + (embedded ? "bubble" : "frame");
   var conversation = []; // {question, answer (the contract), rating}, oldest first
   var epoch = 0; // bumped by 「新对话」: answers to older questions are dropped
 
@@ -227,7 +232,8 @@
       img.alt = t.page.replace("{page}", page);
       img.loading = "lazy";
       img.src = "api/page?doc=" + encodeURIComponent(c.doc) + "&page=" + page +
-        "&boxes=" + encodeURIComponent(byPage[page].join(";"));
+        "&boxes=" + encodeURIComponent(byPage[page].join(";")) +
+        (collection ? "&collection=" + encodeURIComponent(collection) : "");
       details.appendChild(img);
     });
     return details;
@@ -329,6 +335,7 @@
         mode: entry.answer.mode,
       };
       if (comment) body.comment = comment.slice(0, MAX_COMMENT);
+      if (collection) body.collection = collection;
       postJSON("api/feedback", body)
         .then(function () {
           entry.rating = rating;
@@ -401,6 +408,10 @@
       return resp.json().catch(function () {
         return null;
       }).then(function (body) {
+        if (resp.status === 429) {
+          throw new Error(t.tooMany.replace("{s}", resp.headers.get("Retry-After") || "60"));
+        }
+        if (resp.status === 503 && resp.headers.get("Retry-After")) throw new Error(t.busy);
         if (!resp.ok) throw new Error(body && body.error ? body.error : "HTTP " + resp.status);
         return body;
       });
@@ -412,7 +423,9 @@
     var pending = bubble("dqw-bot dqw-pending", "…");
     var asked = epoch;
     send.disabled = true;
-    postJSON("api/ask", { question: question, history: historyTurns() })
+    var request = { question: question, history: historyTurns() };
+    if (collection) request.collection = collection;
+    postJSON("api/ask", request)
       .then(function (answer) {
         if (asked !== epoch) return; // the conversation was reset meanwhile
         var entry = { question: question, answer: answer, rating: null };

@@ -2,7 +2,8 @@
  *   <script src="http://DOCQA-HOST:7860/widget.js" data-lang="zh" async></script>
  * It adds a floating chat bubble; clicking it opens DocQA's compact chat
  * (/widget) in an iframe.  Optional attributes: data-lang="zh|en",
- * data-position="right|left", data-label="…" (the bubble's tooltip). */
+ * data-position="right|left", data-label="…" (the bubble's tooltip),
+ * data-collection="NAME" (answer from that collection; default: the default one). */
 (function () {
   "use strict";
   if (window.__docqaWidgetLoaded) return;
@@ -19,6 +20,7 @@
   var lang = script.getAttribute("data-lang") === "en" ? "en" : "zh";
   var side = script.getAttribute("data-position") === "left" ? "left" : "right";
   var label = script.getAttribute("data-label") || (lang === "en" ? "Ask DocQA" : "文档问答");
+  var collection = script.getAttribute("data-collection") || "";
   var Z = "2147483000";
 
   function css(node, styles) {
@@ -65,7 +67,8 @@
       frame = document.createElement("iframe");
       frame.id = "docqa-frame";
       frame.title = label;
-      frame.src = base + "widget?embed=bubble&lang=" + encodeURIComponent(lang);
+      frame.src = base + "widget?embed=bubble&lang=" + encodeURIComponent(lang) +
+        (collection ? "&collection=" + encodeURIComponent(collection) : "");
       css(frame, { width: "100%", height: "100%", border: "0", display: "block" });
       panel.appendChild(frame);
     }
