@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(settings.model, settings.models_dir, batch_size=settings.batch_size)
+    return SentenceTransformerEmbedder(
+        settings.model, settings.models_dir, batch_size=settings.batch_size, encoder=settings.encoder
+    )
 
 
 def make_ingestor(settings: Settings, embedder: Embedder | None = None, index_dir: Path | None = None) -> Ingestor:

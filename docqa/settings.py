@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     index_dir: Path | None = None  # default: <home>/index
     model: str = DEFAULT_MODEL  # or any sentence-transformers model name or path
     batch_size: int = Field(32, ge=1, le=1024)
+    # questions through the int8 ONNX build of the model (index/onnx_encoder.py, built once beside it)
+    # or the torch model; passages always through torch, so the index is the same either way
+    encoder: Literal["onnx", "torch"] = "onnx"
 
     # chunking
     chunk_size: int = Field(320, ge=50, le=4000)  # target characters per chunk

@@ -67,7 +67,7 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model; e5-style ``query: ``/``passage: `` prompts
     are used when the model defines them (or its name says e5)."""
 
-    def __init__(self, name_or_path: str, models_dir: Path, batch_size: int = 32, device: str = "cpu"):
+    def __init__(self, name_or_path: str, models_dir: Path, batch_size: int = 32, device: str = "cpu", encoder: str = "torch"):
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
             import transformers
@@ -93,6 +93,22 @@ class SentenceTransformerEmbedder:
         e5 = "e5" in name_or_path.lower()
         self.query_prompt = prompts.get("query", "query: " if e5 else "")
         self.passage_prompt = prompts.get("passage", prompts.get("document", "passage: " if e5 else ""))
+        self.queries = self._onnx_queries(Path(path)) if encoder == "onnx" else None
+
+    def _onnx_queries(self, folder: Path):
+        """The int8 ONNX encoder for questions (index/onnx_encoder.py), built
+        beside a local mean-pooling model on first use."""
+        from docqa.index.onnx_encoder import OnnxQueryEncoder, ensure_onnx
+
+        pool = self.model[1] if len(self.model) > 1 else None
+        pooling = getattr(pool, "pooling_mode", None) == "mean" or getattr(pool, "pooling_mode_mean_tokens", False)
+        if not folder.exists() or not pooling:
+            raise ModelUnavailable(
+                f"DOCQA_ENCODER=onnx needs a local model folder with mean pooling; {self.model_id!r} is not one "
+                "(use DOCQA_ENCODER=torch)"
+            )
+        path = ensure_onnx(folder, self.model[0].auto_model, self.model.tokenizer)
+        return OnnxQueryEncoder(path, self.model.tokenizer, self.max_seq_length)
 
     @property
     def max_seq_length(self) -> int:
@@ -112,6 +128,8 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if self.queries is not None and texts:
+            return self.queries.encode([self.query_prompt + t for t in texts])
         return self._encode(texts, self.query_prompt)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
