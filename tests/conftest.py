@@ -24,6 +24,8 @@ def docqa_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "docqa-home"
     monkeypatch.setenv("DOCQA_HOME", str(home))
     monkeypatch.setenv("DOCQA_RATE_LIMIT", "")  # tests ask fast from one address; tests/test_rate_limits.py sets one
+    # each test's home would build its own ONNX encoder (~35 s); tests/test_onnx_encoder.py tests that path
+    monkeypatch.setenv("DOCQA_ENCODER", "torch")
     return home
 
 
