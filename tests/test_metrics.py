@@ -52,3 +52,12 @@ def test_endpoint_labels_are_a_fixed_set():
     assert endpoint_of("/api/ask") == "ask" and endpoint_of("/v1/chat/completions") == "openai_chat"
     assert endpoint_of("/gradio_api/call/ask") == "gradio" and endpoint_of("/") == "chat"
     assert endpoint_of("/api/askX") == "other" and endpoint_of("/whatever/..%2f") == "other"
+
+
+def test_uvicorn_writes_no_access_log_of_its_own():  # it would name each client's address
+    from fastapi import FastAPI
+
+    from docqa.settings import Settings
+    from docqa.web.server import uvicorn_config
+
+    assert uvicorn_config(FastAPI(), Settings()).access_log is False

@@ -170,6 +170,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, port: int | None = None, lo
         log_level=log_level,
         timeout_graceful_shutdown=3,
         proxy_headers=False,  # the app's own ProxyHeadersMiddleware trusts DOCQA_TRUSTED_PROXIES only
+        access_log=False,  # the JSON access log (docqa.access) says it, without the client's address
     )
 
 
