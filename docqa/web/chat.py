@@ -245,7 +245,9 @@ class ChatHandlers:
         except DocQAError as exc:
             self._warn(exc)
             name, engine = DEFAULT_COLLECTION, self.shelf.default
-        return (name or DEFAULT_COLLECTION, *page_texts(engine, self.lang))
+        header, placeholder, examples, index_line = page_texts(engine, self.lang)
+        shown = gr.Dataset(samples=[[q] for q in examples], visible=bool(examples))
+        return name or DEFAULT_COLLECTION, header, gr.update(placeholder=placeholder), shown, index_line
 
     def _warn(self, exc: DocQAError) -> None:
         # Gradio renders toast text as HTML: the message is escaped.
@@ -270,17 +272,12 @@ class ChatHandlers:
             raise gr.Error(str(exc)) from exc
 
 
-def page_texts(engine: Engine, lang: str) -> tuple:
+def page_texts(engine: Engine, lang: str) -> tuple[str, str, list[str], str]:
     """What the chat window says about the collection it serves: (header,
-    question box, examples, index line) as Gradio updates."""
+    question box placeholder, example questions, index line)."""
     t = labels(lang)
     collection = engine.collection
     examples = list(collection.examples)
     subtitle = f"**{collection.title}** · " if collection.title else ""
     placeholder = t["placeholder_example"].format(example=examples[0]) if examples else t["placeholder"]
-    return (
-        f"# {t['title']}\n{subtitle}{t['intro']}",
-        gr.update(placeholder=placeholder),
-        gr.Dataset(samples=[[q] for q in examples], visible=bool(examples)),
-        t["index"].format(**engine.info()),
-    )
+    return f"# {t['title']}\n{subtitle}{t['intro']}", placeholder, examples, t["index"].format(**engine.info())

@@ -93,10 +93,18 @@ def _check_text(field: str, value: str | None, limit: int, required: bool) -> st
     return value
 
 
+def read_feedback(body: bytes) -> Any:
+    """The request body as JSON (whatever its Content-Type), size-checked."""
+    return read_json(body, MAX_FEEDBACK_BYTES, EXAMPLE, "; send a shorter answer or fewer citations")
+
+
 def parse_feedback(body: bytes, max_question_chars: int) -> FeedbackRequest:
-    """The checked request; raises ``BadRequest`` saying what to change.  The
-    body is read as JSON whatever its Content-Type."""
-    payload = read_json(body, MAX_FEEDBACK_BYTES, EXAMPLE, "; send a shorter answer or fewer citations")
+    """The checked request; raises ``BadRequest`` saying what to change."""
+    return check_feedback(read_feedback(body), max_question_chars)
+
+
+def check_feedback(payload: Any, max_question_chars: int) -> FeedbackRequest:
+    """A JSON-read request checked (``parse_feedback`` without the reading)."""
     try:
         request = FeedbackRequest.model_validate(payload)
     except ValidationError as exc:
@@ -173,11 +181,10 @@ def feedback_router(shelf: Shelf | Engine, settings: Settings, store: FeedbackSt
         """Rate an answer: ``{"rating": "up" | "down", "question", "answer", "resolved_question"?,
         "citations"?, "mode"?, "comment"?}`` -> 201 ``{"id": int}``; 4xx ``{"error": message}``."""
         try:
-            body = await request.body()
-            payload = read_json(body, MAX_FEEDBACK_BYTES, EXAMPLE, "; send a shorter answer or fewer citations")
+            payload = read_feedback(await request.body())
             name = payload.get("collection") if isinstance(payload, dict) else None
             engine = await engine_for(shelf, name if isinstance(name, str) else None)
-            r = parse_feedback(body, engine.max_question_chars)
+            r = check_feedback(payload, engine.max_question_chars)
             ip = request.client.host if settings.feedback_client_ip and request.client else None
             record = _record(engine, r, ip)
             new_id = await anyio.to_thread.run_sync(store_of(check_collection_name(r.collection)).add, record)

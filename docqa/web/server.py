@@ -120,7 +120,7 @@ def create_server(served: Engine | Shelf, settings: Settings, lang: str = "zh") 
         concurrency=settings.concurrency,
         feedback=feedback_recorder(shelf, feedback_stores(settings, feedback)),
         limit=limit,
-        queue_size=concurrency_queue(settings),
+        queue_size=settings.concurrency + settings.queue_size,  # the chat window waits as the API does
         on_limited=lambda: metrics.rate_limited.labels("chat").inc(),
     )
     return gr.mount_gradio_app(
@@ -135,11 +135,6 @@ def create_server(served: Engine | Shelf, settings: Settings, lang: str = "zh") 
         show_error=True,
         **mount_options(),
     )
-
-
-def concurrency_queue(settings: Settings) -> int:
-    """The chat window's Gradio queue holds as many as the API's answer queue."""
-    return settings.concurrency + settings.queue_size
 
 
 def make_admin(settings: Settings, shelf: Shelf) -> Admin:

@@ -29,10 +29,9 @@ class Shelf:
         default: Engine,
         open: Callable[[str], Engine] | None = None,
         names: Callable[[], list[str]] | None = None,
-        wrap: Callable[[str, Engine], Engine] = lambda name, engine: engine,
     ):
-        self._wrap = wrap
-        self._engines: dict[str, Engine] = {DEFAULT_COLLECTION: wrap(DEFAULT_COLLECTION, default)}
+        self._wrap: Callable[[str, Engine], Engine] = lambda name, engine: engine  # see wrap_with
+        self._engines: dict[str, Engine] = {DEFAULT_COLLECTION: default}
         self._open = open
         self._names = names or (lambda: [DEFAULT_COLLECTION])
         self._lock = threading.Lock()

@@ -38,9 +38,8 @@ def build_app(
     t = labels(lang)
     handlers = ChatHandlers(engine, lang, feedback, limit=limit, on_limited=on_limited)
     engine = handlers.engine  # the default collection's: the page as first sent
-    header_text, placeholder, _, index_text = page_texts(engine, lang)
+    header_text, placeholder, examples, index_text = page_texts(engine, lang)
     collection = engine.collection
-    examples = list(collection.examples)
     with gr.Blocks(title=collection.title or t["title"], analytics_enabled=False) as demo:
         # the collection this page asks, set from ?collection= on load (a hidden box: a State needs a heartbeat)
         served = gr.Textbox(DEFAULT_COLLECTION, visible=False, elem_id="dq-collection")
@@ -71,7 +70,7 @@ def build_app(
             cancel_comment = gr.Button(t["feedback_cancel"], size="sm", scale=1, min_width=60, elem_id="dq-feedback-cancel")
         with gr.Row(equal_height=True):
             question = gr.Textbox(
-                placeholder=placeholder["placeholder"],
+                placeholder=placeholder,
                 show_label=False,
                 lines=1,
                 max_lines=4,
