@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +65,12 @@ def _build(transformer, tokenizer, target: Path) -> None:
     fp32 = target.with_name(f".{os.getpid()}.fp32.onnx")
     tmp = target.with_name(f".{os.getpid()}.{FILE}")
     dims = {0: "batch", 1: "tokens"}
+    quiet = logging.root.manager.disable
     try:
-        with torch.no_grad():
+        # the exporter's tracer warnings and onnxruntime's advice on pre-processing mean nothing to a user
+        logging.disable(logging.WARNING)
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Encoder(transformer.eval()),
                 (sample["input_ids"], sample["attention_mask"]),
@@ -81,6 +86,7 @@ def _build(transformer, tokenizer, target: Path) -> None:
     except Exception as exc:
         raise ModelUnavailable(f"cannot build the ONNX encoder ({exc}); set DOCQA_ENCODER=torch for the torch model") from exc
     finally:
+        logging.disable(quiet)
         fp32.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
 
