@@ -65,7 +65,7 @@ def _build(transformer, tokenizer, target: Path) -> None:
     fp32 = target.with_name(f".{os.getpid()}.fp32.onnx")
     tmp = target.with_name(f".{os.getpid()}.{FILE}")
     dims = {0: "batch", 1: "tokens"}
-    quiet = logging.root.manager.disable
+    quiet, handlers = logging.root.manager.disable, list(logging.root.handlers)
     try:
         # the exporter's tracer warnings and onnxruntime's advice on pre-processing mean nothing to a user
         logging.disable(logging.WARNING)
@@ -87,6 +87,8 @@ def _build(transformer, tokenizer, target: Path) -> None:
         raise ModelUnavailable(f"cannot build the ONNX encoder ({exc}); set DOCQA_ENCODER=torch for the torch model") from exc
     finally:
         logging.disable(quiet)
+        for added in [h for h in logging.root.handlers if h not in handlers]:
+            logging.root.removeHandler(added)  # quantize_dynamic's logging.warning() configures the root logger
         fp32.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
 
