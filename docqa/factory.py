@@ -4,6 +4,8 @@ knows which concrete collaborators DocQA uses)."""
 from __future__ import annotations
 
 import functools
+import importlib.util
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,13 +20,16 @@ from docqa.conversation.entities import EntityFinder
 from docqa.conversation.extractive import ExtractiveRewriter
 from docqa.crosslingual import Glossary
 from docqa.engine import Engine
+from docqa.errors import DocQAError
 from docqa.index import store
 from docqa.index.embedder import Embedder, SentenceTransformerEmbedder
 from docqa.index.ingestion import Ingestor, chunker_settings
 from docqa.index.retriever import HybridRetriever
 from docqa.index.store import IndexData, IndexSpec
 from docqa.index.tokenize import Segmenter
-from docqa.settings import Settings
+from docqa.settings import DEFAULT_COLLECTION, Settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from docqa.llm.generator import LLMGenerator
@@ -51,6 +56,8 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     """Load the index (checked against the configured model and chunker) and
     wire the engine.  Raises ``IndexNotFound`` / ``ModelMismatch`` with advice."""
     root = index_dir or settings.index_path
+    if make_ingestor(settings, embedder, root).upgrade():  # written by an earlier DocQA: converted once
+        log.info("converted the index at %s to the current format", root)
     manifest = store.read_manifest(root)  # fail fast, before loading a model
     dim = manifest.get("model", {}).get("dim")
     spec = IndexSpec(settings.model, dim, chunker_settings(settings.chunk_size, settings.chunk_overlap))
@@ -59,12 +66,12 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     spec.dim = embedder.dim
     data = store.load(root, spec)
     segmenter = Segmenter()
-    retriever = HybridRetriever(data, segmenter)
+    retriever = make_retriever(settings, data, segmenter, root)
     profile = load_profile(embedder.model_id, settings.home)
     extractive = ExtractiveAnswerer(profile.selector, segmenter)
     answerers: dict[str, Answerer] = {"extractive": extractive}
     llm = make_llm_answerer(settings, embedder, extractive, profile, data)
-    titles = lambda: (t for c in data.chunks.values() for t in c.section_path)
+    titles = data.section_titles
     glossary = shared_glossary()
     analyser = QuestionAnalyser(segmenter, retriever.knows, titles, glossary)
     rewriter = ExtractiveRewriter(EntityFinder(titles, segmenter, glossary), lambda text: quoted_sections(data, text))
@@ -86,6 +93,24 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
         min_confidence=settings.min_confidence,
         rewriters=rewriters,
     )
+
+
+def make_retriever(settings: Settings, data: IndexData, segmenter: Segmenter, root: Path) -> HybridRetriever:
+    """The FAISS store's retriever, or Milvus's (``DOCQA_VECTOR_STORE=milvus``:
+    one Milvus collection per DocQA collection, synced to the generation now)."""
+    if settings.vector_store != "milvus":
+        return HybridRetriever(data, segmenter)
+    from docqa.index.milvus_retriever import MilvusRetriever
+    from docqa.index.milvus_store import MilvusStore, collection_name
+
+    if importlib.util.find_spec("pymilvus") is None:
+        raise DocQAError(
+            "DOCQA_VECTOR_STORE=milvus needs pymilvus (and milvus-lite for a local file): pip install -e '.[milvus]'"
+        )
+    name = DEFAULT_COLLECTION if Path(root) == settings.index_path else Path(root).name
+    token = settings.milvus_token.get_secret_value() if isinstance(settings.milvus_token, SecretStr) else settings.milvus_token
+    milvus = MilvusStore(settings.milvus_path, collection_name(name), data.spec.dim, token=token or "")
+    return MilvusRetriever(data, segmenter, milvus)
 
 
 @functools.cache

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     # or the torch model; passages always through torch, so the index is the same either way
     encoder: Literal["onnx", "torch"] = "onnx"
 
+    # where the dense and BM25 searches run: the local FAISS store, or Milvus (docs/milvus.md):
+    # a local .db path runs milvus-lite in the process (default: <home>/milvus.db), http(s)://host:19530 a server
+    vector_store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str | None = None
+    milvus_token: SecretStr | None = None
+
     # chunking
     chunk_size: int = Field(320, ge=50, le=4000)  # target characters per chunk
     chunk_overlap: int = Field(1, ge=0, le=10)  # sentences repeated between neighbours
@@ -78,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.index_dir or self.home / "index"
+
+    @property
+    def milvus_path(self) -> str:
+        return self.milvus_uri or str(self.home / "milvus.db")
 
     def collection_index(self, name: str | None = None) -> Path:
         """The index directory of collection ``name`` (None or "default": the default index)."""

@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 
 from docqa.collection import Collection
-from docqa.errors import DocQAError, DocumentError, IndexNotFound
+from docqa.errors import DocQAError, DocumentError, IndexCorrupt, IndexNotFound
 from docqa.index import store
 from docqa.index.embedder import Embedder
 from docqa.index.store import IndexData, IndexSpec
 from docqa.index.tokenize import Segmenter
-from docqa.index.updater import NewDocument, apply_changes
+from docqa.index.updater import EmbeddingCache, NewDocument, embed_new
+from docqa.index.upgrade import format_of, upgrade
 from docqa.ingest.chunker import CHUNKER_VERSION, chunk_document
 from docqa.ingest.discover import discover
 from docqa.ingest.loaders import file_sha256, load_document
@@ -120,7 +121,24 @@ class Ingestor:
             return None
         dim = manifest.get("model", {}).get("dim")
         spec = self._spec(dim if isinstance(dim, int) else self.embedder.dim)
+        upgrade(self.root, spec)  # an index written by an earlier DocQA, converted once
         return store.load(self.root, spec)
+
+    def _next_id(self) -> int:
+        try:
+            return int(store.read_manifest(self.root).get("next_id", 0))
+        except (IndexNotFound, IndexCorrupt, TypeError, ValueError):
+            return 0
+
+    def upgrade(self) -> bool:
+        """Convert an index written by an earlier DocQA to the current format
+        (nothing is embedded again); False when there was nothing to do."""
+        if format_of(self.root) in (None, store.FORMAT_VERSION):
+            return False
+        with self._lock():
+            manifest = store.read_manifest(self.root)
+            dim = manifest.get("model", {}).get("dim")
+            return upgrade(self.root, self._spec(dim if isinstance(dim, int) else 0))
 
     def _lock(self):
         from filelock import FileLock
@@ -147,7 +165,7 @@ class Ingestor:
         report = IngestReport(unsupported=[str(p) for p in found.unsupported])
         with self._lock():
             current = self._current(rebuild)
-            known = current.docs if current else {}
+            known = current.listing if current else {}
             new_docs: list[NewDocument] = []
             seen: set[str] = set()
             for path in found.files:
@@ -155,7 +173,7 @@ class Ingestor:
                 seen.add(doc_id)
                 try:
                     sha = file_sha256(path)
-                    if doc_id in known and known[doc_id].sha256 == sha and not force:
+                    if doc_id in known and known[doc_id]["sha256"] == sha and not force:
                         report.unchanged.append(doc_id)
                         continue
                     on_page = None if ocr_progress is None else partial(ocr_progress, str(path))
@@ -174,8 +192,8 @@ class Ingestor:
                 chunks = chunk_document(doc, self.chunk_size, self.chunk_overlap)
                 (report.updated if doc_id in known else report.added).append(doc_id)
                 new_docs.append(NewDocument(doc, chunks))
-            for doc_id, doc in known.items():
-                under_root = any(Path(doc.path).is_relative_to(r) for r in found.roots)
+            for doc_id, entry in known.items():
+                under_root = any(Path(entry["path"]).is_relative_to(r) for r in found.roots)
                 if under_root and doc_id not in seen:
                     report.removed.append(doc_id)
             collection = self._collection(found.settings, current)
@@ -202,9 +220,9 @@ class Ingestor:
             current = self._current(rebuild=False)
             if current is None:
                 raise IndexNotFound(f"no index at {self.root}; nothing to remove")
-            by_path = {str(Path(d.path)): d.doc_id for d in current.docs.values()}
+            by_path = {str(Path(d["path"])): doc_id for doc_id, d in current.listing.items()}
             for ref in refs:
-                doc_id = ref if ref in current.docs else by_path.get(str(Path(ref).resolve()))
+                doc_id = ref if ref in current.listing else by_path.get(str(Path(ref).resolve()))
                 if doc_id is None:
                     raise DocQAError(f"{ref}: not in the index; `docqa docs` lists what is indexed")
                 report.removed.append(doc_id)
@@ -212,20 +230,24 @@ class Ingestor:
         return report
 
     def _commit(self, current, new_docs, remove, report, on_plan, progress, collection: Collection) -> IngestReport:
-        embedder = self.embedder if new_docs or current is None else None
+        embedder = self.embedder if any(n.chunks for n in new_docs) or current is None else None
         dim = embedder.dim if embedder is not None else current.spec.dim
         base = current or IndexData.empty(self._spec(dim))
+        if current is None:  # a rebuild numbers on from the old index: an id never names two chunks (Milvus relies on it)
+            base.next_id = self._next_id()
         if embedder is not None and embedder.dim != base.spec.dim:
             raise DocQAError(f"embedder dimension {embedder.dim} does not match index dimension {base.spec.dim}")
         n_new = sum(len(n.chunks) for n in new_docs)
         if on_plan:
             on_plan(n_new)
-        gone = {cid for cid, c in base.chunks.items() if c.doc in remove | {n.doc.doc_id for n in new_docs}}
-        updated = apply_changes(base, new_docs, remove, embedder, self.segmenter, progress)
-        updated.collection = collection
-        store.write(self.root, updated)
+        replaced = remove | {n.doc.doc_id for n in new_docs}
+        gone = sum(base.listing[d]["chunks"] for d in replaced if d in base.listing)
+        cache = EmbeddingCache(self.root, self.model_id, base.spec.dim)
+        rows = embed_new(new_docs, embedder, self.segmenter, base.spec.dim, cache, progress)
+        updated = store.commit(self.root, base, rows, remove, collection)
+        cache.clear()
         report.chunks_added = n_new
-        report.chunks_removed = len(gone)
+        report.chunks_removed = gone
         report.documents = len(updated.docs)
         report.chunks = len(updated.chunks)
         return report

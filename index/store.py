@@ -1,43 +1,61 @@
-"""The persisted index: FAISS vectors, the chunk store keyed by FAISS id, the
-cleaned documents, and a manifest saying how it was built.
+"""The persisted index: segments of chunks with their vectors, sentence
+vectors, BM25 postings and documents, and generations that say which segments
+(and which of their rows) are live.
 
 Layout of an index directory::
 
     CURRENT              name of the live generation (replaced atomically)
+    segments/seg-…/      rows added by one ingest or written by one merge,
+                         never changed once written (see ``segment.py``)
     gen-…/manifest.json  format version, model id and dimension, chunker
-                         settings, documents and their hashes, build time
-    gen-…/vectors.faiss  IndexIDMap2(IndexFlatIP) over L2-normalised vectors
-    gen-…/chunks.jsonl   one line per FAISS id: the chunk and its BM25 terms
-    gen-…/docs.jsonl     one line per document: cleaned text and metadata
-    gen-…/units.npy      one vector per sentence of each chunk, in chunk-id order
+                         settings, the segments and their dense index types,
+                         documents and their hashes, build time
+    gen-…/deleted.npy    chunk ids of the listed segments that are no longer live
 
-A write builds a new generation in a temporary directory, renames it into
-place, then swaps ``CURRENT``: a crash or Ctrl-C at any point leaves the
-previous generation live and intact.
+Adding documents writes one segment with their rows and a new generation that
+lists it: the cost grows with what is added, not with the corpus.  Removing
+or replacing a document marks its rows deleted; a segment with many deleted
+rows, and ``MERGE_FACTOR`` segments of similar size, are merged into a new one
+(as Lucene's tiered merging does: every row is rewritten a logarithmic number
+of times, and a search visits a few segments per order of magnitude).  A
+write makes the new generation live by swapping ``CURRENT``: a crash or Ctrl-C
+at any point leaves the previous generation live and intact.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from docqa.collection import Collection
 from docqa.errors import DocQAError, IndexCorrupt, IndexNotFound, ModelMismatch
+from docqa.index.segment import Segment, write_segment
 from docqa.records import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
+SEGMENTS = "segments"
 KEEP_GENERATIONS = 3  # generations kept on disk: the live one and two to roll back to
+MERGE_FACTOR = 8  # this many segments of one size tier are merged into one of the next
+TIER_FLOOR = 1024  # tiers: rows < 8k, < 64k, < 512k, ... (each MERGE_FACTOR times the last)
+MAX_DELETED = 0.3  # a segment with a larger share of deleted rows is rewritten
+T = TypeVar("T")
 REINGEST = "run `docqa ingest --rebuild PATH…` to rebuild the index"
 
 
@@ -58,50 +76,192 @@ class IndexSpec:
 
 
 @dataclass
+class NewRows:
+    """Chunks to add, with their vectors, sentence vectors and BM25 terms."""
+
+    docs: list[Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (n, dim) float32
+    units: list[np.ndarray]
+    terms: list[list[str]]
+
+
+class _Rows:
+    """Where each chunk id lives: (segment, row), and which ids are live."""
+
+    def __init__(self, segments: list[Segment], deleted: frozenset[int]):
+        ids = [s.ids for s in segments]
+        all_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        seg = (
+            np.concatenate([np.full(len(s.ids), i, np.int32) for i, s in enumerate(segments)]) if ids else np.zeros(0, np.int32)
+        )
+        row = np.concatenate([np.arange(len(s.ids), dtype=np.int64) for s in segments]) if ids else np.zeros(0, np.int64)
+        order = np.argsort(all_ids, kind="stable")
+        self.ids, self.seg, self.row = all_ids[order], seg[order], row[order]
+        self.segments = segments
+        self.deleted = deleted
+        live = ~np.isin(self.ids, np.fromiter(deleted, np.int64, len(deleted))) if deleted else np.ones(len(self.ids), bool)
+        self.live = self.ids[live]
+
+    def find(self, cid: int) -> tuple[Segment, int] | None:
+        i = int(np.searchsorted(self.ids, cid))
+        if i >= len(self.ids) or self.ids[i] != cid or cid in self.deleted:
+            return None
+        return self.segments[int(self.seg[i])], int(self.row[i])
+
+
+class _ByChunkId(Generic[T]):
+    """Something of each live chunk, by chunk id, read from its segment when asked for."""
+
+    def __init__(self, rows: _Rows, read: Callable[[Segment, int], T]):
+        self._rows = rows
+        self._read = read
+
+    def __getitem__(self, cid: int) -> T:
+        found = self._rows.find(int(cid))
+        if found is None:
+            raise KeyError(cid)
+        return self._read(*found)
+
+    def get(self, cid: int, default=None):
+        found = self._rows.find(int(cid))
+        return default if found is None else self._read(*found)
+
+    def __contains__(self, cid: object) -> bool:
+        return isinstance(cid, (int, np.integer)) and self._rows.find(int(cid)) is not None
+
+    def __len__(self) -> int:
+        return len(self._rows.live)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows.live.tolist())
+
+    def keys(self) -> Iterator[int]:
+        return iter(self)
+
+
+class ChunkTable(_ByChunkId[Chunk]):
+    """The live chunks by id."""
+
+    def __init__(self, rows: _Rows):
+        super().__init__(rows, Segment.chunk)
+
+    def items(self) -> Iterator[tuple[int, Chunk]]:
+        """Every live chunk, in id order (each segment read front to back)."""
+        deleted = self._rows.deleted
+
+        def rows(seg: Segment) -> Iterator[tuple[int, Chunk]]:
+            return ((cid, c) for cid, c in zip(seg.ids.tolist(), seg.iter_chunks()) if cid not in deleted)
+
+        return heapq.merge(*(rows(seg) for seg in self._rows.segments), key=lambda pair: pair[0])
+
+    def values(self) -> Iterator[Chunk]:
+        return (c for _, c in self.items())
+
+
+class DocTable:
+    """The live documents by id, read from their segments when asked for (the
+    last few read are kept: an answer's citations mostly share a document)."""
+
+    KEEP = 16
+
+    def __init__(self, listing: dict[str, dict], segments: dict[str, Segment]):
+        self._listing = listing
+        self._segments = segments
+        self._recent: OrderedDict[str, Document] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, doc_id: str) -> Document:
+        with self._lock:
+            if doc_id in self._recent:
+                self._recent.move_to_end(doc_id)
+                return self._recent[doc_id]
+        doc = self._segments[self._listing[doc_id]["segment"]].document(doc_id)
+        with self._lock:
+            self._recent[doc_id] = doc
+            while len(self._recent) > self.KEEP:
+                self._recent.popitem(last=False)
+        return doc
+
+    def get(self, doc_id: str, default=None):
+        return self[doc_id] if doc_id in self._listing else default
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._listing
+
+    def __len__(self) -> int:
+        return len(self._listing)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._listing)
+
+    def keys(self) -> Iterator[str]:
+        return iter(self._listing)
+
+    def items(self) -> Iterator[tuple[str, Document]]:
+        return ((d, self[d]) for d in self._listing)
+
+    def values(self) -> Iterator[Document]:
+        return (self[d] for d in self._listing)
+
+    def sha256(self, doc_id: str) -> str:
+        return self._listing[doc_id]["sha256"]
+
+    def path(self, doc_id: str) -> str:
+        return self._listing[doc_id]["path"]
+
+
+@dataclass
 class IndexData:
     spec: IndexSpec
-    vectors: np.ndarray  # (n, dim) float32, row i <-> ids[i]
-    ids: np.ndarray  # (n,) int64 FAISS ids
-    chunks: dict[int, Chunk]
-    terms: dict[int, list[str]]
-    docs: dict[str, Document]
-    unit_vectors: dict[int, np.ndarray] = field(default_factory=dict)  # FAISS id -> (units, dim)
+    segments: list[Segment] = field(default_factory=list)
+    deleted: frozenset[int] = frozenset()
+    listing: dict[str, dict] = field(default_factory=dict)  # doc id -> sha256, title, path, chunks, ids, segment
+    next_id: int = 0
     built_at: str = ""
     path: Path | None = None
     generation: str = ""
     collection: Collection = field(default_factory=Collection)  # title, examples, refusal wording
-    _faiss: object = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rows = _Rows(self.segments, self.deleted)
+        self.chunks = ChunkTable(self.rows)
+        self.unit_vectors: _ByChunkId[np.ndarray] = _ByChunkId(self.rows, Segment.unit_vectors)  # float32, one row per sentence
+        self.docs = DocTable(self.listing, {s.name: s for s in self.segments})
 
     @classmethod
     def empty(cls, spec: IndexSpec) -> IndexData:
-        return cls(spec, np.zeros((0, spec.dim), np.float32), np.zeros(0, np.int64), {}, {}, {})
+        return cls(spec)
 
     @property
-    def faiss_index(self):
-        if self._faiss is None:
-            self._faiss = build_faiss(self.vectors, self.ids, self.spec.dim)
-        return self._faiss
+    def ids(self) -> np.ndarray:
+        """The live chunk ids, ascending."""
+        return self.rows.live
+
+    def section_titles(self) -> Iterator[str]:
+        """The section headings of the indexed chunks (from each segment's list)."""
+        for seg in self.segments:
+            yield from seg.titles
 
     def manifest(self) -> dict:
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        per_doc: dict[str, int] = {}
-        for c in self.chunks.values():
-            per_doc[c.doc] = per_doc.get(c.doc, 0) + 1
         return {
             "format_version": FORMAT_VERSION,
             "docqa_version": _version(),
             "model": {"id": self.spec.model_id, "dim": self.spec.dim, "normalized": True, "metric": "inner_product"},
             "chunker": self.spec.chunker,
             "segmenter": f"jieba {_dist_version('jieba')} cut_for_search",
-            "faiss": {"type": "IndexIDMap2(IndexFlatIP)", "ntotal": int(len(self.ids)), "version": _dist_version("faiss-cpu")},
+            "faiss": {
+                "version": _dist_version("faiss-cpu"),
+                "segments": [{"name": s.name, "rows": s.rows, "type": s.dense_type} for s in self.segments],
+            },
+            "segments": [s.name for s in self.segments],
+            "next_id": self.next_id,
             "collection": self.collection.to_dict(),
             "built_at": self.built_at or now,
             "updated_at": now,
-            "counts": {"documents": len(self.docs), "chunks": len(self.chunks)},
-            "documents": {
-                d.doc_id: {"sha256": d.sha256, "title": d.title, "path": d.path, "chunks": per_doc.get(d.doc_id, 0)}
-                for d in self.docs.values()
-            },
+            "counts": {"documents": len(self.listing), "chunks": len(self.rows.live)},
+            "documents": self.listing,
         }
 
 
@@ -110,15 +270,6 @@ def _dist_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def build_faiss(vectors: np.ndarray, ids: np.ndarray, dim: int):
-    import faiss
-
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    if len(ids):
-        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
-    return index
 
 
 def live_generation(root: Path) -> Path | None:
@@ -145,10 +296,15 @@ def read_manifest(root: Path) -> dict:
 
 
 def check_manifest(manifest: dict, spec: IndexSpec, root: Path) -> None:
-    if manifest.get("format_version") != FORMAT_VERSION:
+    found = manifest.get("format_version")
+    if found != FORMAT_VERSION:
+        advice = (
+            "run `docqa ingest` once to convert it (nothing is embedded again)"
+            if isinstance(found, int) and found < FORMAT_VERSION
+            else f"upgrade DocQA, or {REINGEST}"
+        )
         raise IndexCorrupt(
-            f"the index at {root} has format version {manifest.get('format_version')}, this DocQA reads "
-            f"version {FORMAT_VERSION}; {REINGEST}"
+            f"the index at {root} has format version {found}, this DocQA reads version {FORMAT_VERSION}; {advice}"
         )
     model = manifest.get("model", {})
     if model.get("id") != spec.model_id or model.get("dim") != spec.dim:
@@ -164,86 +320,126 @@ def check_manifest(manifest: dict, spec: IndexSpec, root: Path) -> None:
 
 
 def load(root: Path, spec: IndexSpec) -> IndexData:
-    import faiss
-
     root = Path(root)
     manifest = read_manifest(root)
     check_manifest(manifest, spec, root)
     gen = _live_or_raise(root)
     try:
-        index = faiss.read_index(str(gen / "vectors.faiss"))
-        if not isinstance(index, faiss.IndexIDMap2):
-            raise TypeError(f"vectors.faiss holds a {type(index).__name__}, not an IndexIDMap2")
-        chunks: dict[int, Chunk] = {}
-        terms: dict[int, list[str]] = {}
-        with (gen / "chunks.jsonl").open(encoding="utf-8") as f:
-            for line in f:
-                rec = json.loads(line)
-                chunks[rec["id"]] = Chunk.from_dict(rec["chunk"])
-                terms[rec["id"]] = rec["terms"].split(" ") if rec["terms"] else []
-        docs: dict[str, Document] = {}
-        with (gen / "docs.jsonl").open(encoding="utf-8") as f:
-            for line in f:
-                d = Document(**json.loads(line))
-                docs[d.doc_id] = d
-        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-        flat = faiss.downcast_index(index.index)
-        if not isinstance(flat, faiss.IndexFlat):
-            raise TypeError(f"vectors.faiss holds an IndexIDMap2 over a {type(flat).__name__}, not over a flat index")
-        vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d).copy()
-    except (OSError, RuntimeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc
-    if set(ids.tolist()) != set(chunks):
-        raise IndexCorrupt(f"the index at {root} is inconsistent (vectors and chunks differ); {REINGEST}")
-    try:
-        stacked = np.load(gen / "units.npy").astype(np.float32)
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc
-    unit_vectors, row = {}, 0
-    for cid in sorted(chunks):
-        n = len(chunks[cid].units)
-        unit_vectors[cid] = stacked[row : row + n]
-        row += n
-    if row != len(stacked):
-        raise IndexCorrupt(f"the index at {root} is inconsistent (sentence vectors and chunks differ); {REINGEST}")
-    try:
+        segments = [Segment(root / SEGMENTS / name) for name in manifest["segments"]]
+        deleted = frozenset(np.load(gen / "deleted.npy").tolist())
+        listing = manifest["documents"]
         collection = Collection.from_dict(manifest.get("collection"))
-    except DocQAError as exc:
+        data = IndexData(
+            spec, segments, deleted, listing, int(manifest["next_id"]), manifest.get("built_at", ""), root, gen.name, collection
+        )
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, DocQAError) as exc:
         raise IndexCorrupt(f"the index at {root} is damaged ({exc}); {REINGEST}") from exc
-    return IndexData(
-        spec, vectors, ids, chunks, terms, docs, unit_vectors, manifest.get("built_at", ""), root, gen.name, collection, index
-    )
+    if any(s.dim != spec.dim for s in segments):
+        raise IndexCorrupt(f"the index at {root} is inconsistent (a segment's dimension is not {spec.dim}); {REINGEST}")
+    if sum(d.get("chunks", 0) for d in listing.values()) != len(data.ids):
+        raise IndexCorrupt(f"the index at {root} is inconsistent (documents and chunks differ); {REINGEST}")
+    return data
 
 
-def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False))
-            f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
+def _terms_of(seg: Segment, rows: np.ndarray) -> tuple[list[Counter], list[int]]:
+    return seg.row_terms(rows), [int(x) for x in seg.lengths[rows]]
 
 
-def write(root: Path, data: IndexData) -> Path:
-    """Write ``data`` as a new generation and make it live atomically."""
-    import faiss
-
+def commit(root: Path, base: IndexData, new: NewRows | None, remove: set[str], collection: Collection) -> IndexData:
+    """Write the change as a new generation and make it live atomically: the
+    documents in ``remove`` (and those ``new`` replaces) go, ``new``'s rows
+    come in as one new segment.  Returns the new generation, loaded."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    segs_dir = root / SEGMENTS
+    replaced = set(remove) | ({d.doc_id for d in new.docs} if new else set())
+    listing = {k: v for k, v in base.listing.items() if k not in replaced}
+    deleted = set(base.deleted)
+    for doc_id in replaced & base.listing.keys():
+        lo, hi = base.listing[doc_id]["ids"]
+        deleted.update(range(lo, hi))
+    segments = list(base.segments)
+    next_id = base.next_id
+    if new is not None and (new.chunks or new.docs):
+        ids = np.arange(next_id, next_id + len(new.chunks), dtype=np.int64)
+        next_id += len(new.chunks)
+        terms = [Counter(t) for t in new.terms]
+        lengths = [len(t) or 1 for t in new.terms]  # an empty passage counts as one (as bm25s did)
+        path = write_segment(segs_dir, ids, new.vectors, new.units, new.chunks, terms, lengths, new.docs)
+        seg = Segment(path)
+        segments.append(seg)
+        per_doc = Counter(c.doc for c in new.chunks)
+        start = int(ids[0]) if len(ids) else next_id
+        for d in new.docs:
+            n = per_doc[d.doc_id]
+            entry = {"sha256": d.sha256, "title": d.title, "path": d.path, "chunks": n, "ids": [start, start + n]}
+            listing[d.doc_id] = {**entry, "segment": seg.name}
+            start += n
+    segments, deleted = _compact(segs_dir, segments, deleted, listing)
+    data = IndexData(base.spec, segments, frozenset(deleted), listing, next_id, base.built_at, root, "", collection)
+    _write_generation(root, data)
+    return data
+
+
+def tier(rows: int) -> int:
+    return int(math.log(max(rows, TIER_FLOOR) / TIER_FLOOR, MERGE_FACTOR) + 1e-9)
+
+
+def _compact(
+    segs_dir: Path, segments: list[Segment], deleted: set[int], listing: dict[str, dict]
+) -> tuple[list[Segment], set[int]]:
+    """Drop segments with no live row or document; merge MERGE_FACTOR segments
+    of one size tier, and any segment with more than MAX_DELETED of its rows deleted."""
+
+    def live_rows(seg: Segment) -> np.ndarray:
+        return (
+            np.nonzero(~np.isin(seg.ids, np.fromiter(deleted, np.int64, len(deleted))))[0] if deleted else np.arange(seg.rows)
+        )
+
+    live = {s.name: live_rows(s) for s in segments}
+    holding_docs = {v["segment"] for v in listing.values()}
+    dropped = [s for s in segments if not len(live[s.name]) and s.name not in holding_docs]
+    for seg in dropped:
+        deleted -= set(seg.ids.tolist())
+    kept = [s for s in segments if s not in dropped]
+    merge = [s for s in kept if s.rows and 1 - len(live[s.name]) / s.rows > MAX_DELETED]
+    tiers = Counter(tier(len(live[s.name])) for s in kept)
+    full = {t for t, n in tiers.items() if n >= MERGE_FACTOR}
+    merge += [s for s in kept if tier(len(live[s.name])) in full and s not in merge]
+    if not merge:
+        return kept, deleted
+    ids: list[np.ndarray] = []
+    vecs: list[np.ndarray] = []
+    units: list[np.ndarray] = []
+    chunks: list[Chunk] = []
+    terms: list[Counter] = []
+    lengths: list[int] = []
+    docs: list[Document] = []
+    for seg in merge:
+        rows = live[seg.name]
+        ids.append(seg.ids[rows])
+        vecs.append(np.asarray(seg.vectors[rows], np.float32))
+        units.extend(seg.unit_vectors(int(r)) for r in rows)
+        chunks.extend(seg.chunk(int(r)) for r in rows)
+        t, n = _terms_of(seg, rows)
+        terms.extend(t)
+        lengths.extend(n)
+        docs.extend(seg.document(d) for d, v in listing.items() if v["segment"] == seg.name)
+    merged = Segment(write_segment(segs_dir, np.concatenate(ids), np.concatenate(vecs), units, chunks, terms, lengths, docs))
+    for d in docs:
+        listing[d.doc_id] = {**listing[d.doc_id], "segment": merged.name}
+    gone = {s.name for s in merge}
+    for seg in merge:
+        deleted -= set(seg.ids.tolist())
+    return [s for s in kept if s.name not in gone] + [merged], deleted
+
+
+def _write_generation(root: Path, data: IndexData) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
-        data._faiss = None
-        faiss.write_index(data.faiss_index, str(tmp / "vectors.faiss"))
-        order = sorted(data.chunks)
-        _write_jsonl(
-            tmp / "chunks.jsonl",
-            ({"id": i, "chunk": data.chunks[i].to_dict(), "terms": " ".join(data.terms.get(i, []))} for i in order),
-        )
-        _write_jsonl(tmp / "docs.jsonl", (asdict(d) for d in data.docs.values()))
-        units = [data.unit_vectors[i] for i in order]
-        stacked = np.concatenate(units) if units else np.zeros((0, data.spec.dim), np.float32)
-        with (tmp / "units.npy").open("wb") as f:
-            np.save(f, stacked.astype(np.float16))
+        with (tmp / "deleted.npy").open("wb") as f:
+            np.save(f, np.asarray(sorted(data.deleted), np.int64))
+            f.flush()
+            os.fsync(f.fileno())
         manifest = data.manifest()
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         now = time.time()  # names sort by the time they were written (to the millisecond)
@@ -257,8 +453,7 @@ def write(root: Path, data: IndexData) -> Path:
     pointer_tmp.write_text(name, encoding="utf-8")
     os.replace(pointer_tmp, root / CURRENT)
     _prune(root, keep={name, previous.name if previous else ""})
-    data.path, data.generation, data.built_at = root, name, manifest["built_at"]
-    return root / name
+    data.generation, data.built_at = name, manifest["built_at"]
 
 
 def generations(root: Path) -> list[str]:
@@ -287,11 +482,24 @@ def rollback(root: Path) -> tuple[str, str]:
 def _prune(root: Path, keep: set[str]) -> None:
     """Delete all but the newest ``KEEP_GENERATIONS`` generations (the live one
     and its predecessor always stay: a reader may still be loading that; the
-    others are there for ``docqa rollback``), and temporary leftovers of
-    crashed writes.  A running server holds its generation in memory."""
+    others are there for ``docqa rollback``), the segments no kept generation
+    lists, and temporary leftovers of crashed writes.  A running server holds
+    its generation's segments open (memory-mapped files stay readable after
+    they are deleted)."""
     newest = set(generations(root)[-KEEP_GENERATIONS:])
     for p in root.iterdir():
         if p.name in keep or p.name in newest or not p.is_dir():
             continue
         if p.name.startswith("gen-") or p.name.startswith(".tmp-"):
             shutil.rmtree(p, ignore_errors=True)
+    used: set[str] = set()
+    for name in generations(root):
+        try:
+            used.update(json.loads((root / name / "manifest.json").read_text(encoding="utf-8")).get("segments", []))
+        except (OSError, json.JSONDecodeError):
+            return  # cannot tell what is in use: delete no segment
+    segs = root / SEGMENTS
+    if segs.is_dir():
+        for p in segs.iterdir():
+            if p.is_dir() and p.name not in used:
+                shutil.rmtree(p, ignore_errors=True)

@@ -1,19 +1,33 @@
-"""Apply document changes to an index: drop removed or changed documents,
-chunk and embed only the new ones, keep every other vector as it was."""
+"""Embed the chunks of new or changed documents for one index change.
+
+Embedding is committed in batches to a cache beside the index
+(``.embedding-cache.sqlite``, keyed by model and chunk layout): an ingest that
+is killed resumes where it stopped, re-embedding nothing it had finished.  The
+cache is emptied once the change is live."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from docqa.errors import IndexCorrupt
 from docqa.index.embedder import Embedder
-from docqa.index.store import IndexData
+from docqa.index.store import NewRows
 from docqa.index.tokenize import Segmenter
 from docqa.records import Chunk, Document
+from docqa.sqlite_file import SQLiteFile
 
 EMBED_BATCH = 256
+CACHE = ".embedding-cache.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, passage BLOB NOT NULL, units BLOB NOT NULL);
+PRAGMA user_version = 1;
+"""
 
 
 @dataclass
@@ -22,59 +36,76 @@ class NewDocument:
     chunks: list[Chunk]
 
 
-def apply_changes(
-    data: IndexData,
+class EmbeddingCache:
+    """Vectors of chunks embedded by an ingest that has not finished yet."""
+
+    def __init__(self, root: Path, model_id: str, dim: int):
+        self.file = SQLiteFile(Path(root) / CACHE, _SCHEMA, 1, "the embedding cache", IndexCorrupt)
+        self.model_id, self.dim = model_id, dim
+
+    def key(self, text: str, spans: list[tuple[int, int]]) -> str:
+        return hashlib.sha256(json.dumps([self.model_id, text, spans], ensure_ascii=False).encode("utf-8")).hexdigest()
+
+    def get(self, keys: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        if not keys or not self.file.exists():
+            return {}
+        with self.file.connect(create=False) as con:
+            found = {}
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                rows = con.execute(f"SELECT key, passage, units FROM vectors WHERE key IN ({','.join('?' * len(part))})", part)
+                for key, passage, units in rows:
+                    found[key] = (
+                        np.frombuffer(passage, np.float32).copy(),
+                        np.frombuffer(units, np.float32).reshape(-1, self.dim).copy(),
+                    )
+            return found
+
+    def put(self, rows: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        with self.file.connect(create=True) as con, con:
+            con.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(k, np.asarray(p, np.float32).tobytes(), np.asarray(u, np.float32).tobytes()) for k, p, u in rows],
+            )
+
+    def clear(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.file.path) + suffix).unlink(missing_ok=True)
+
+
+def embed_new(
     new_docs: list[NewDocument],
-    remove: set[str],
     embedder: Embedder | None,
     segmenter: Segmenter,
+    dim: int,
+    cache: EmbeddingCache | None = None,
     progress: Callable[[int], None] | None = None,
-) -> IndexData:
-    """Return a new ``IndexData``; ``data`` itself is not modified.  ``embedder``
-    may be None when nothing new is added (it is only needed to embed new chunks)."""
-    replaced = remove | {n.doc.doc_id for n in new_docs}
-    keep_rows = [i for i, cid in enumerate(data.ids.tolist()) if data.chunks[cid].doc not in replaced]
-    kept_ids = data.ids[keep_rows]
-    kept_vectors = data.vectors[keep_rows]
-
-    new_chunks = [c for n in new_docs for c in n.chunks]
-    layouts = [c.embed_layout() for c in new_chunks]
-    texts = [text for text, _ in layouts]
-    parts, unit_parts = [], []
-    for start in range(0, len(texts), EMBED_BATCH):
+) -> NewRows:
+    """The rows ``new_docs`` add: vectors, sentence vectors and BM25 terms.
+    ``embedder`` may be None when the documents have no chunk."""
+    chunks = [c for n in new_docs for c in n.chunks]
+    layouts = [c.embed_layout() for c in chunks]
+    vectors = np.zeros((len(chunks), dim), np.float32)
+    units: list[np.ndarray] = [np.zeros((0, dim), np.float32)] * len(chunks)
+    for start in range(0, len(layouts), EMBED_BATCH):
         if embedder is None:
-            raise ValueError(f"{len(texts)} new chunks to embed, but no embedder was given")
+            raise ValueError(f"{len(layouts)} new chunks to embed, but no embedder was given")
         batch = layouts[start : start + EMBED_BATCH]
-        vecs, units = embedder.embed_passage_units([t for t, _ in batch], [sp for _, sp in batch])
-        if vecs.shape != (len(batch), data.spec.dim):
-            raise ValueError(f"embedder returned shape {vecs.shape}, expected ({len(batch)}, {data.spec.dim})")
-        parts.append(vecs)
-        unit_parts.extend(units)
+        keys = [cache.key(t, sp) for t, sp in batch] if cache else []
+        done = cache.get(keys) if cache else {}
+        todo = [i for i in range(len(batch)) if not cache or keys[i] not in done]
+        if todo:
+            vecs, unit_vecs = embedder.embed_passage_units([batch[i][0] for i in todo], [batch[i][1] for i in todo])
+            if vecs.shape != (len(todo), dim):
+                raise ValueError(f"embedder returned shape {vecs.shape}, expected ({len(todo)}, {dim})")
+            for j, i in enumerate(todo):
+                vectors[start + i], units[start + i] = vecs[j], np.asarray(unit_vecs[j], np.float32)
+            if cache:
+                cache.put([(keys[i], vecs[j], unit_vecs[j]) for j, i in enumerate(todo)])
+        for i in range(len(batch)):
+            if cache and keys[i] in done:
+                vectors[start + i], units[start + i] = done[keys[i]]
         if progress:
             progress(len(batch))
-    new_vectors = np.concatenate(parts) if parts else np.zeros((0, data.spec.dim), np.float32)
-
-    next_id = int(data.ids.max()) + 1 if len(data.ids) else 0
-    new_ids = np.arange(next_id, next_id + len(new_chunks), dtype=np.int64)
-
-    chunks = {int(i): data.chunks[int(i)] for i in kept_ids}
-    terms = {int(i): data.terms.get(int(i), []) for i in kept_ids}
-    unit_vectors = {int(i): data.unit_vectors[int(i)] for i in kept_ids}
-    for i, c, t, u in zip(new_ids.tolist(), new_chunks, texts, unit_parts):
-        chunks[i] = c
-        terms[i] = segmenter.terms(t)
-        unit_vectors[i] = u
-    docs = {k: v for k, v in data.docs.items() if k not in replaced}
-    for n in new_docs:
-        docs[n.doc.doc_id] = n.doc
-    return IndexData(
-        spec=data.spec,
-        vectors=np.concatenate([kept_vectors, new_vectors]).astype(np.float32),
-        ids=np.concatenate([kept_ids, new_ids]),
-        chunks=chunks,
-        terms=terms,
-        docs=docs,
-        unit_vectors=unit_vectors,
-        built_at=data.built_at,
-        path=data.path,
-    )
+    terms = [segmenter.terms(text) for text, _ in layouts]
+    return NewRows([n.doc for n in new_docs], chunks, vectors, units, terms)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from docqa.errors import DocumentError, IndexNotFound, ModelMismatch
+from docqa.errors import DocumentError, IndexCorrupt, IndexNotFound, ModelMismatch
 from docqa.factory import make_engine, make_ingestor
-from docqa.index import store
+from docqa.index import segment, store, updater
 from docqa.ingest.chunker import CHUNKER_VERSION
 from docqa.settings import Settings
 from tests.fakes import FakeEmbedder
@@ -40,8 +41,10 @@ def test_ingest_writes_manifest_and_chunk_store(settings, fake_embedder, corpus)
     assert all(len(d["sha256"]) == 64 for d in docs.values())
     assert manifest["counts"] == {"documents": 2, "chunks": report.chunks}
     gen = store.live_generation(settings.index_path)
-    assert {p.name for p in gen.iterdir()} == {"manifest.json", "vectors.faiss", "chunks.jsonl", "docs.jsonl", "units.npy"}
-    ids = [json.loads(line)["id"] for line in (gen / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {p.name for p in gen.iterdir()} == {"manifest.json", "deleted.npy"}
+    [segment] = manifest["segments"]
+    assert manifest["faiss"]["segments"] == [{"name": segment, "rows": report.chunks, "type": "Flat"}]
+    ids = np.load(settings.index_path / "segments" / segment / "ids.npy").tolist()
     data = store.load(settings.index_path, store.IndexSpec("multilingual-e5-small", 64, manifest["chunker"]))
     assert sorted(ids) == sorted(data.ids.tolist())
     for cid, chunk in data.chunks.items():
@@ -133,14 +136,70 @@ def test_crash_while_writing_keeps_the_previous_index(settings, corpus, monkeypa
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_write_jsonl", crash)
+    monkeypatch.setattr(segment, "_write_lines", crash)
     with pytest.raises(OSError):
         make_ingestor(settings, FakeEmbedder()).ingest([corpus])
     monkeypatch.undo()
     assert store.read_manifest(settings.index_path) == before
-    leftovers = [p.name for p in settings.index_path.iterdir() if p.name.startswith(".tmp-")]
-    assert leftovers == []
+    for folder in (settings.index_path, settings.index_path / "segments"):
+        assert [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")] == []
     assert make_engine(settings, FakeEmbedder()).info()["documents"] == 2
+
+
+def test_a_segment_no_generation_lists_is_removed_by_the_next_write(settings, corpus, monkeypatch):
+    make_ingestor(settings, FakeEmbedder()).ingest([corpus])
+    _write(corpus, "c.txt", "新文档内容。")
+    monkeypatch.setattr(store, "_write_generation", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        make_ingestor(settings, FakeEmbedder()).ingest([corpus])
+    monkeypatch.undo()
+    assert len(list((settings.index_path / "segments").iterdir())) == 2  # written, listed by no generation
+    make_ingestor(settings, FakeEmbedder()).ingest([corpus])
+    listed = set(store.read_manifest(settings.index_path)["segments"])
+    assert {p.name for p in (settings.index_path / "segments").iterdir()} == listed | {
+        n
+        for g in store.generations(settings.index_path)
+        for n in json.loads((settings.index_path / g / "manifest.json").read_text())["segments"]
+    }
+    assert make_engine(settings, FakeEmbedder()).info()["documents"] == 3
+
+
+class _Killed(Exception):
+    pass
+
+
+class _DiesAfter(FakeEmbedder):
+    """Embeds ``batches`` batches of passages, then dies like a killed process."""
+
+    def __init__(self, batches: int):
+        super().__init__()
+        self.left = batches
+
+    def embed_passage_units(self, texts, spans):
+        if self.left == 0:
+            raise _Killed()
+        self.left -= 1
+        return super().embed_passage_units(texts, spans)
+
+
+def test_a_killed_ingest_resumes_where_it_stopped(settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(updater, "EMBED_BATCH", 10)
+    d = tmp_path / "many"
+    for i in range(60):
+        _write(d, f"f{i}.txt", f"第{i}号文件记录了编号为{i}的项目。")
+    with pytest.raises(_Killed):
+        make_ingestor(settings, _DiesAfter(4)).ingest([d])
+    assert store.live_generation(settings.index_path) is None  # nothing went live
+    again = FakeEmbedder()
+    report = make_ingestor(settings, again).ingest([d])
+    assert report.chunks == 60 and again.passages_embedded == 20  # the 40 embedded before the kill were kept
+    assert not (settings.index_path / updater.CACHE).exists()  # emptied once the change is live
+    fresh = tmp_path / "fresh-home"
+    make_ingestor(settings.model_copy(update={"home": fresh}), FakeEmbedder()).ingest([d])
+    q = "编号为37的项目"
+    resumed = make_engine(settings, FakeEmbedder()).ask(q)
+    rebuilt = make_engine(settings.model_copy(update={"home": fresh}), FakeEmbedder()).ask(q)
+    assert [h.chunk.text for h in resumed.passages] == [h.chunk.text for h in rebuilt.passages]
 
 
 def test_bad_file_aborts_without_touching_the_index(settings, corpus):
@@ -185,3 +244,81 @@ def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1
     assert err.startswith("docqa: error: DOCQA_MIN_CONFIDENCE='1.5': input should be less than or equal to 1")
+
+
+def test_many_small_ingests_merge_and_search_like_one_rebuild(settings, tmp_path, monkeypatch):
+    """Segments, deleted rows and merges are invisible to search: the same
+    documents give the same passages and scores as one fresh build."""
+    monkeypatch.setattr(store, "MERGE_FACTOR", 3)
+    d = tmp_path / "docs"
+    for i in range(8):
+        _write(d, f"f{i}.txt", f"第{i}号文件记录了编号为{i}的项目，项目位于{'浦东' if i % 2 else '静安'}。")
+        make_ingestor(settings, FakeEmbedder()).ingest([d])
+    _write(d, "f3.txt", "第3号文件改写了：项目迁到宝山。")  # replaced
+    (d / "f5.txt").unlink()  # removed
+    make_ingestor(settings, FakeEmbedder()).ingest([d])
+    manifest = store.read_manifest(settings.index_path)
+    assert len(manifest["segments"]) < 4 and manifest["counts"] == {"documents": 7, "chunks": 7}
+    fresh = settings.model_copy(update={"home": tmp_path / "fresh-home"})
+    make_ingestor(fresh, FakeEmbedder()).ingest([d])
+    grown, rebuilt = make_engine(settings, FakeEmbedder()), make_engine(fresh, FakeEmbedder())
+    for q in ("项目位于浦东", "宝山的项目", "编号为5的项目", "第7号文件"):
+        a, b = grown.ask(q, top_k=7), rebuilt.ask(q, top_k=7)
+        seen = [
+            sorted((-round(h.score, 6), h.chunk.text, round(h.lexical, 4), round(h.dense, 4)) for h in x.passages)
+            for x in (a, b)
+        ]
+        assert seen[0] == seen[1]  # (ids differ, so a tie in the fused score may be broken the other way)
+    assert "迁到宝山" in grown.ask("宝山的项目").passages[0].chunk.text
+
+
+def _write_format_1(settings, data) -> None:
+    """The index as DocQA wrote it before segments (format 1)."""
+    import faiss
+
+    gen = settings.index_path / "gen-20260101-000000000-00000000"
+    gen.mkdir()
+    ids = data.ids
+    flat = faiss.IndexIDMap2(faiss.IndexFlatIP(data.spec.dim))
+    flat.add_with_ids(np.stack([data.segments[0].vectors[data.rows.find(int(c))[1]] for c in ids]), ids)
+    faiss.write_index(flat, str(gen / "vectors.faiss"))
+    with (gen / "chunks.jsonl").open("w", encoding="utf-8") as f:
+        for c in ids.tolist():
+            terms = " ".join(data.segments[0].row_terms(np.asarray([data.rows.find(c)[1]]))[0].elements())
+            f.write(json.dumps({"id": c, "chunk": data.chunks[c].to_dict(), "terms": terms}, ensure_ascii=False) + "\n")
+    with (gen / "docs.jsonl").open("w", encoding="utf-8") as f:
+        for d in data.docs.values():
+            f.write(json.dumps(d.__dict__, ensure_ascii=False) + "\n")
+    np.save(gen / "units.npy", np.concatenate([data.unit_vectors[c] for c in ids.tolist()]).astype(np.float16))
+    manifest = store.read_manifest(settings.index_path)
+    manifest.update(
+        format_version=1,
+        documents={k: {kk: v[kk] for kk in ("sha256", "title", "path", "chunks")} for k, v in manifest["documents"].items()},
+    )
+    (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (settings.index_path / "CURRENT").write_text(gen.name, encoding="utf-8")
+
+
+def test_an_index_from_an_earlier_docqa_is_converted_without_embedding(settings, corpus):
+    make_ingestor(settings, FakeEmbedder()).ingest([corpus])
+    engine = make_engine(settings, FakeEmbedder())
+    before = engine.ask("甲机构累计备案多少家研发机构？")
+    _write_format_1(settings, engine.index)
+    with pytest.raises(IndexCorrupt, match="format version 1.*run `docqa ingest` once to convert it"):
+        store.load(settings.index_path, engine.index.spec)
+    quiet = FakeEmbedder()
+    report = make_ingestor(settings, quiet).ingest([corpus])  # converts, then finds nothing changed
+    assert quiet.passages_embedded == 0 and len(report.unchanged) == 2
+    assert store.read_manifest(settings.index_path)["format_version"] == store.FORMAT_VERSION
+    after = make_engine(settings, FakeEmbedder()).ask("甲机构累计备案多少家研发机构？")
+    assert after.to_dict()["citations"] == before.to_dict()["citations"] and after.answer == before.answer
+    assert [(h.chunk.text, round(h.lexical, 5), round(h.dense, 5)) for h in after.passages] == [
+        (h.chunk.text, round(h.lexical, 5), round(h.dense, 5)) for h in before.passages
+    ]
+
+
+def test_the_server_converts_an_earlier_index_on_load(settings, corpus):
+    make_ingestor(settings, FakeEmbedder()).ingest([corpus])
+    _write_format_1(settings, make_engine(settings, FakeEmbedder()).index)
+    assert make_engine(settings, FakeEmbedder()).info()["documents"] == 2
+    assert store.read_manifest(settings.index_path)["format_version"] == store.FORMAT_VERSION
