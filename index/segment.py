@@ -39,6 +39,7 @@ import numpy as np
 
 from docqa.records import Chunk, Document
 
+BATCH = 50_000  # rows a writer holds at once
 EXACT_MAX = 50_000  # rows searched exactly; a larger segment gets an HNSW graph
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
@@ -66,8 +67,8 @@ class Segment:
         self.tf_rows = np.load(self.path / "bm25_rows.npy", mmap_mode="r")
         self.tf_at = np.load(self.path / "bm25_at.npy")
         self.lengths = np.load(self.path / "bm25_len.npy")
-        vocab = json.loads((self.path / "vocab.json").read_text(encoding="utf-8"))
-        self.vocab = {t: i for i, t in enumerate(vocab)}
+        self.words: list[str] = json.loads((self.path / "vocab.json").read_text(encoding="utf-8"))
+        self.vocab = {t: i for i, t in enumerate(self.words)}
         self.doc_at: dict[str, int] = json.loads((self.path / "docs.json").read_text(encoding="utf-8"))
         self.titles: list[str] = json.loads((self.path / "titles.json").read_text(encoding="utf-8"))
         if not (len(self.ids) == len(self.vectors) == len(self.chunks_at) == len(self.lengths) == self.rows):
@@ -90,22 +91,32 @@ class Segment:
         return np.asarray(self.units[self.units_at[row] : self.units_at[row + 1]], dtype=np.float32)
 
     def document(self, doc_id: str) -> Document:
-        return Document(**_line_at(self._docs_file, self.doc_at[doc_id]))
+        return Document(**json.loads(self.raw_document(doc_id)))
+
+    def raw_document(self, doc_id: str) -> bytes:
+        return _raw_line(self._docs_file, self.doc_at[doc_id])
 
     def row_terms(self, rows: np.ndarray) -> list[Counter]:
-        """Term counts of ``rows`` (for merging segments and for taking deleted
-        rows out of the statistics)."""
+        """Term counts of ``rows`` (to take deleted rows out of the statistics)."""
         out: list[Counter] = [Counter() for _ in rows]
-        if not len(rows):
-            return out
+        if len(rows):
+            for word, i, count in zip(*self.postings_of(rows)):
+                out[i][word] = int(count)
+        return out
+
+    def line(self, row: int) -> bytes:
+        """Row ``row``'s chunk as stored (a JSON line)."""
+        return _raw_line(self._chunks_file, int(self.chunks_at[row]))
+
+    def postings_of(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The postings of ``rows``: (term, index into ``rows``, count) for each."""
         slot = np.full(self.rows, -1, np.int64)
         slot[np.asarray(rows, np.int64)] = np.arange(len(rows))
-        at = np.nonzero(slot[np.asarray(self.tf_rows)] >= 0)[0]
+        tf_rows = np.asarray(self.tf_rows)
+        at = np.nonzero(slot[tf_rows] >= 0)[0]
         cols = np.searchsorted(self.tf_at, at, side="right") - 1
-        words = list(self.vocab)
-        for p, col in zip(at.tolist(), cols.tolist()):
-            out[slot[self.tf_rows[p]]][words[col]] = int(self.tf[p])
-        return out
+        words = self.words
+        return [words[c] for c in cols.tolist()], slot[tf_rows[at]], np.asarray(self.tf[at], np.float32)
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, counts) of the rows holding ``term``."""
@@ -162,9 +173,132 @@ def _map(path: Path) -> bytes | mmap.mmap:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def _line_at(data: bytes | mmap.mmap, at: int) -> dict:
+def _raw_line(data: bytes | mmap.mmap, at: int) -> bytes:
     end = data.find(b"\n", at)
-    return json.loads(data[at : end if end >= 0 else len(data)])
+    return data[at : end if end >= 0 else len(data)]
+
+
+def _line_at(data: bytes | mmap.mmap, at: int) -> dict:
+    return json.loads(_raw_line(data, at))
+
+
+class SegmentWriter:
+    """Writes a segment row batch by row batch, holding no more than a batch of
+    rows in memory (plus the BM25 postings as three arrays): a merge of a
+    million rows copies their lines and vectors, it does not rebuild objects."""
+
+    def __init__(self, folder: Path, dim: int, rows: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.dim, self.rows = folder, dim, rows
+        self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+        self.ids = np.zeros(rows, np.int64)
+        self.vectors = (  # a memory map cannot be empty
+            np.lib.format.open_memmap(self.tmp / "vectors.npy", "w+", np.float32, (rows, dim))
+            if rows
+            else np.zeros((0, dim), np.float32)
+        )
+        self.lengths = np.zeros(rows, np.float32)
+        self.units_at = np.zeros(rows + 1, np.int64)
+        self.chunks_at = np.zeros(rows, np.int64)
+        self._units = (self.tmp / "units.raw").open("wb")
+        self._chunks = (self.tmp / "chunks.jsonl").open("wb")
+        self._docs = (self.tmp / "docs.jsonl").open("wb")
+        self.doc_at: dict[str, int] = {}
+        self.titles: dict[str, None] = {}
+        self.vocab: dict[str, int] = {}
+        self._post: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (term ids, rows, counts) per batch
+        self.n = 0
+
+    def add(self, ids, vectors, units: Sequence[np.ndarray], lines: Sequence[bytes], terms, lengths, titles=()) -> None:
+        """Rows in ascending id order: ``lines`` are the chunks' JSON lines;
+        ``terms`` either each row's term counts (Counters) or (terms, row in
+        this batch, count) of each posting."""
+        n, at = len(ids), self.n
+        self.ids[at : at + n] = ids
+        self.vectors[at : at + n] = vectors
+        self.lengths[at : at + n] = lengths
+        for i, u in enumerate(units):
+            self._units.write(np.asarray(u, np.float16).tobytes())
+            self.units_at[at + i + 1] = self.units_at[at + i] + len(u)
+        for i, line in enumerate(lines):
+            self.chunks_at[at + i] = self._chunks.tell()
+            self._chunks.write(line.rstrip(b"\n") + b"\n")
+        self.titles.update(dict.fromkeys(titles))
+        if isinstance(terms, tuple):
+            words, rows, counts = terms
+        else:
+            words, rows, counts = [], [], []
+            for r, c in enumerate(terms):
+                words.extend(c)
+                rows.extend([r] * len(c))
+                counts.extend(c.values())
+        term_ids = np.fromiter((self.vocab.setdefault(w, len(self.vocab)) for w in words), np.int64, len(words))
+        self._post.append((term_ids, np.asarray(rows, np.int64) + at, np.asarray(counts, np.float32)))
+        self.n += n
+
+    def add_doc(self, doc_id: str, line: bytes) -> None:
+        self.doc_at[doc_id] = self._docs.tell()
+        self._docs.write(line.rstrip(b"\n") + b"\n")
+
+    def finish(self) -> Path:
+        """Sort the postings, write the rest, build the dense index, and move
+        the segment into place atomically; its path."""
+        try:
+            if self.n != self.rows:
+                raise ValueError(f"a segment of {self.rows} rows got {self.n}")
+            for f in (self._units, self._chunks, self._docs):
+                f.flush()
+                os.fsync(f.fileno())
+                f.close()
+            if isinstance(self.vectors, np.memmap):
+                self.vectors.flush()
+            else:
+                _save(self.tmp / "vectors.npy", self.vectors)
+            _save(self.tmp / "units.npy", np.fromfile(self.tmp / "units.raw", np.float16).reshape(-1, self.dim))
+            (self.tmp / "units.raw").unlink()
+            _save(self.tmp / "ids.npy", self.ids)
+            _save(self.tmp / "units_at.npy", self.units_at)
+            _save(self.tmp / "chunks_at.npy", self.chunks_at)
+            _save(self.tmp / "bm25_len.npy", self.lengths)
+            _write_json(self.tmp / "docs.json", self.doc_at)
+            _write_json(self.tmp / "titles.json", list(self.titles))
+            self._write_postings()
+            kind = dense_type(self.rows)
+            if kind != "Flat":
+                _write_hnsw(self.tmp / "dense.faiss", self.vectors)
+            _write_json(self.tmp / "meta.json", {"rows": self.rows, "dim": self.dim, "dense": kind})
+            now = time.time()
+            name = (
+                f"seg-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{uuid.uuid4().hex[:8]}"
+            )
+            os.rename(self.tmp, self.folder / name)
+        except BaseException:
+            self.abort()
+            raise
+        return self.folder / name
+
+    def abort(self) -> None:
+        for f in (self._units, self._chunks, self._docs):
+            f.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _write_postings(self) -> None:
+        """Postings grouped by term, terms in sorted order (as vocab.json lists them)."""
+        words = list(self.vocab)
+        order = sorted(range(len(words)), key=words.__getitem__)
+        rank = np.empty(len(words), np.int64)
+        rank[order] = np.arange(len(words))
+        post, self._post = self._post, []
+        terms = rank[np.concatenate([t for t, _, _ in post])] if post else np.zeros(0, np.int64)
+        rows = np.concatenate([r for _, r, _ in post]) if post else np.zeros(0, np.int64)
+        counts = np.concatenate([c for _, _, c in post]) if post else np.zeros(0, np.float32)
+        by = np.lexsort((rows, terms))
+        at = np.zeros(len(words) + 1, np.int64)
+        np.cumsum(np.bincount(terms, minlength=len(words)), out=at[1:])
+        _save(self.tmp / "bm25_rows.npy", rows[by].astype(np.int32))
+        _save(self.tmp / "bm25_tf.npy", counts[by])
+        _save(self.tmp / "bm25_at.npy", at)
+        _write_json(self.tmp / "vocab.json", [words[i] for i in order])
 
 
 def write_segment(
@@ -177,72 +311,99 @@ def write_segment(
     lengths: Sequence[int],
     docs: Sequence[Document],
 ) -> Path:
-    """Write rows as a new segment under ``folder`` (atomically: a crash leaves
+    """Write new rows as a segment under ``folder`` (atomically: a crash leaves
     no half-written segment) and return its path.  ``terms`` are each row's
     BM25 term counts, ``lengths`` its BM25 length."""
-    n, dim = len(ids), vectors.shape[1]
+    n = len(ids)
     if not (len(vectors) == len(units) == len(chunks) == len(terms) == len(lengths) == n):
         raise ValueError("a segment's rows must all have the same length")
     order = np.argsort(ids, kind="stable")
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+    writer = SegmentWriter(folder, vectors.shape[1], n)
     try:
-        kind = dense_type(n)
-        _save(tmp / "ids.npy", np.asarray(ids, np.int64)[order])
-        vecs = np.ascontiguousarray(np.asarray(vectors, np.float32)[order])
-        _save(tmp / "vectors.npy", vecs)
-        if kind != "Flat":
-            _write_hnsw(tmp / "dense.faiss", vecs)
-        ordered_units = [np.asarray(units[i], np.float16) for i in order]
-        at = np.zeros(n + 1, np.int64)
-        at[1:] = np.cumsum([len(u) for u in ordered_units])
-        _save(tmp / "units.npy", np.concatenate(ordered_units) if ordered_units else np.zeros((0, dim), np.float16))
-        _save(tmp / "units_at.npy", at)
-        _save(tmp / "chunks_at.npy", _write_lines(tmp / "chunks.jsonl", (chunks[i].to_dict() for i in order)))
-        offsets = _write_lines(tmp / "docs.jsonl", (asdict(d) for d in docs))
-        _write_json(tmp / "docs.json", {d.doc_id: int(o) for d, o in zip(docs, offsets)})
-        _write_json(tmp / "titles.json", list(dict.fromkeys(t for i in order for t in chunks[i].section_path)))
-        _write_postings(tmp, [terms[i] for i in order])
-        _save(tmp / "bm25_len.npy", np.asarray(lengths, np.float32)[order])
-        _write_json(tmp / "meta.json", {"rows": n, "dim": dim, "dense": kind})
-        now = time.time()
-        name = f"seg-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{uuid.uuid4().hex[:8]}"
-        os.rename(tmp, folder / name)
+        for start in range(0, n, BATCH):
+            rows = order[start : start + BATCH].tolist()
+            writer.add(
+                np.asarray(ids)[rows],
+                np.asarray(vectors, np.float32)[rows],
+                [units[i] for i in rows],
+                [json.dumps(chunks[i].to_dict(), ensure_ascii=False).encode("utf-8") for i in rows],
+                [terms[i] for i in rows],
+                np.asarray(lengths, np.float32)[rows],
+                (t for i in rows for t in chunks[i].section_path),
+            )
+        for d in docs:
+            writer.add_doc(d.doc_id, json.dumps(asdict(d), ensure_ascii=False).encode("utf-8"))
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        writer.abort()
         raise
-    return folder / name
+    return writer.finish()
+
+
+def merge_segments(folder: Path, parts: Sequence[tuple[Segment, np.ndarray]], doc_ids: Sequence[str]) -> Path:
+    """One segment of the given rows of several segments, in id order, copied
+    batch by batch (lines and vectors as they are stored); ``doc_ids`` are the
+    documents (held by those segments) to carry over."""
+    src = np.concatenate([np.full(len(rows), i, np.int64) for i, (_, rows) in enumerate(parts)])
+    row = np.concatenate([np.asarray(rows, np.int64) for _, rows in parts])
+    ids = np.concatenate([seg.ids[np.asarray(rows, np.int64)] for seg, rows in parts])
+    order = np.argsort(ids, kind="stable")
+    writer = SegmentWriter(folder, parts[0][0].dim, len(ids))
+    try:
+        for start in range(0, len(order), BATCH):
+            take = order[start : start + BATCH]
+            vectors = np.zeros((len(take), writer.dim), np.float32)
+            units: list[np.ndarray] = [np.zeros((0, writer.dim), np.float16)] * len(take)
+            lines: list[bytes] = [b""] * len(take)
+            lengths = np.zeros(len(take), np.float32)
+            words: list[str] = []
+            post_rows, counts = [], []
+            for i, (seg, _) in enumerate(parts):
+                here = np.nonzero(src[take] == i)[0]
+                if not len(here):
+                    continue
+                rows = row[take[here]]
+                vectors[here] = seg.vectors[rows]
+                lengths[here] = seg.lengths[rows]
+                for j, r in zip(here.tolist(), rows.tolist()):
+                    units[j] = seg.units[seg.units_at[r] : seg.units_at[r + 1]]
+                    lines[j] = seg.line(r)
+                w, at, c = seg.postings_of(rows)
+                words.extend(w)
+                post_rows.append(here[at])
+                counts.append(c)
+            terms = (words, np.concatenate(post_rows), np.concatenate(counts))
+            writer.add(ids[take], vectors, units, lines, terms, lengths)
+        for seg, _ in parts:
+            writer.titles.update(dict.fromkeys(seg.titles))
+            for d in doc_ids:
+                if d in seg.doc_at:
+                    writer.add_doc(d, seg.raw_document(d))
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.finish()
 
 
 def _write_hnsw(path: Path, vectors: np.ndarray) -> None:
+    """The HNSW graph over ``vectors`` (read in batches: it may be a memory map
+    larger than what should be in memory at once)."""
     import faiss
 
     index = faiss.index_factory(vectors.shape[1], dense_type(len(vectors)), faiss.METRIC_INNER_PRODUCT)
     graph = faiss.downcast_index(index)
     assert isinstance(graph, faiss.IndexHNSW)
     graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    index.train(vectors)
-    index.add(vectors)
+    sample = np.sort(np.random.default_rng(0).choice(len(vectors), size=min(len(vectors), 100_000), replace=False))
+    index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+    for start in range(0, len(vectors), 100_000):
+        index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))
     faiss.write_index(index, str(path))
 
 
-def _write_postings(folder: Path, terms: list[Counter]) -> None:
-    vocab = sorted({t for c in terms for t in c})
-    col = {t: i for i, t in enumerate(vocab)}
-    cols, rows, counts = [], [], []
-    for r, c in enumerate(terms):
-        for t, k in c.items():
-            cols.append(col[t])
-            rows.append(r)
-            counts.append(k)
-    cols_a = np.asarray(cols, np.int64)
-    order = np.lexsort((np.asarray(rows, np.int64), cols_a))
-    at = np.zeros(len(vocab) + 1, np.int64)
-    np.cumsum(np.bincount(cols_a, minlength=len(vocab)), out=at[1:])
-    _save(folder / "bm25_rows.npy", np.asarray(rows, np.int32)[order])
-    _save(folder / "bm25_tf.npy", np.asarray(counts, np.float32)[order])
-    _save(folder / "bm25_at.npy", at)
-    _write_json(folder / "vocab.json", vocab)
+def timestamped(prefix: str) -> str:
+    """A new folder name that sorts by the time it was made (to the millisecond)."""
+    now = time.time()
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{uuid.uuid4().hex[:8]}"
 
 
 def _save(path: Path, array: np.ndarray) -> None:
@@ -257,16 +418,3 @@ def _write_json(path: Path, obj) -> None:
         json.dump(obj, f, ensure_ascii=False)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _write_lines(path: Path, rows) -> np.ndarray:
-    """Write JSON lines; the byte offset of each."""
-    offsets = []
-    with path.open("wb") as f:
-        for row in rows:
-            offsets.append(f.tell())
-            f.write(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-            f.write(b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-    return np.asarray(offsets, np.int64)

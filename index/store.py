@@ -31,7 +31,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
@@ -45,7 +44,7 @@ import numpy as np
 
 from docqa.collection import Collection
 from docqa.errors import DocQAError, IndexCorrupt, IndexNotFound, ModelMismatch
-from docqa.index.segment import Segment, write_segment
+from docqa.index.segment import Segment, merge_segments, timestamped, write_segment
 from docqa.records import Chunk, Document
 
 FORMAT_VERSION = 2
@@ -341,10 +340,6 @@ def load(root: Path, spec: IndexSpec) -> IndexData:
     return data
 
 
-def _terms_of(seg: Segment, rows: np.ndarray) -> tuple[list[Counter], list[int]]:
-    return seg.row_terms(rows), [int(x) for x in seg.lengths[rows]]
-
-
 def commit(root: Path, base: IndexData, new: NewRows | None, remove: set[str], collection: Collection) -> IndexData:
     """Write the change as a new generation and make it live atomically: the
     documents in ``remove`` (and those ``new`` replaces) go, ``new``'s rows
@@ -363,7 +358,7 @@ def commit(root: Path, base: IndexData, new: NewRows | None, remove: set[str], c
         ids = np.arange(next_id, next_id + len(new.chunks), dtype=np.int64)
         next_id += len(new.chunks)
         terms = [Counter(t) for t in new.terms]
-        lengths = [len(t) or 1 for t in new.terms]  # an empty passage counts as one (as bm25s did)
+        lengths = [len(t) or 1 for t in new.terms]  # an empty passage counts as one (as the bm25s library did)
         path = write_segment(segs_dir, ids, new.vectors, new.units, new.chunks, terms, lengths, new.docs)
         seg = Segment(path)
         segments.append(seg)
@@ -407,26 +402,10 @@ def _compact(
     merge += [s for s in kept if tier(len(live[s.name])) in full and s not in merge]
     if not merge:
         return kept, deleted
-    ids: list[np.ndarray] = []
-    vecs: list[np.ndarray] = []
-    units: list[np.ndarray] = []
-    chunks: list[Chunk] = []
-    terms: list[Counter] = []
-    lengths: list[int] = []
-    docs: list[Document] = []
-    for seg in merge:
-        rows = live[seg.name]
-        ids.append(seg.ids[rows])
-        vecs.append(np.asarray(seg.vectors[rows], np.float32))
-        units.extend(seg.unit_vectors(int(r)) for r in rows)
-        chunks.extend(seg.chunk(int(r)) for r in rows)
-        t, n = _terms_of(seg, rows)
-        terms.extend(t)
-        lengths.extend(n)
-        docs.extend(seg.document(d) for d, v in listing.items() if v["segment"] == seg.name)
-    merged = Segment(write_segment(segs_dir, np.concatenate(ids), np.concatenate(vecs), units, chunks, terms, lengths, docs))
+    docs = [d for d, v in listing.items() if v["segment"] in {s.name for s in merge}]
+    merged = Segment(merge_segments(segs_dir, [(s, live[s.name]) for s in merge], docs))
     for d in docs:
-        listing[d.doc_id] = {**listing[d.doc_id], "segment": merged.name}
+        listing[d] = {**listing[d], "segment": merged.name}
     gone = {s.name for s in merge}
     for seg in merge:
         deleted -= set(seg.ids.tolist())
@@ -441,9 +420,9 @@ def _write_generation(root: Path, data: IndexData) -> None:
             f.flush()
             os.fsync(f.fileno())
         manifest = data.manifest()
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        now = time.time()  # names sort by the time they were written (to the millisecond)
-        name = f"gen-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{uuid.uuid4().hex[:8]}"
+        (tmp / "segments.json").write_text(json.dumps(manifest["segments"]), encoding="utf-8")  # for pruning
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        name = timestamped("gen")
         os.rename(tmp, root / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -495,7 +474,8 @@ def _prune(root: Path, keep: set[str]) -> None:
     used: set[str] = set()
     for name in generations(root):
         try:
-            used.update(json.loads((root / name / "manifest.json").read_text(encoding="utf-8")).get("segments", []))
+            listed = root / name / "segments.json"  # (a format-1 generation has none, and no segments)
+            used.update(json.loads(listed.read_text(encoding="utf-8")) if listed.exists() else [])
         except (OSError, json.JSONDecodeError):
             return  # cannot tell what is in use: delete no segment
     segs = root / SEGMENTS

@@ -41,7 +41,7 @@ def test_ingest_writes_manifest_and_chunk_store(settings, fake_embedder, corpus)
     assert all(len(d["sha256"]) == 64 for d in docs.values())
     assert manifest["counts"] == {"documents": 2, "chunks": report.chunks}
     gen = store.live_generation(settings.index_path)
-    assert {p.name for p in gen.iterdir()} == {"manifest.json", "deleted.npy"}
+    assert {p.name for p in gen.iterdir()} == {"manifest.json", "deleted.npy", "segments.json"}
     [segment] = manifest["segments"]
     assert manifest["faiss"]["segments"] == [{"name": segment, "rows": report.chunks, "type": "Flat"}]
     ids = np.load(settings.index_path / "segments" / segment / "ids.npy").tolist()
@@ -136,7 +136,7 @@ def test_crash_while_writing_keeps_the_previous_index(settings, corpus, monkeypa
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(segment, "_write_lines", crash)
+    monkeypatch.setattr(segment, "_write_json", crash)
     with pytest.raises(OSError):
         make_ingestor(settings, FakeEmbedder()).ingest([corpus])
     monkeypatch.undo()
@@ -246,10 +246,13 @@ def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
     assert err.startswith("docqa: error: DOCQA_MIN_CONFIDENCE='1.5': input should be less than or equal to 1")
 
 
-def test_many_small_ingests_merge_and_search_like_one_rebuild(settings, tmp_path, monkeypatch):
+@pytest.mark.parametrize("exact_max", [50_000, 2])
+def test_many_small_ingests_merge_and_search_like_one_rebuild(settings, tmp_path, monkeypatch, exact_max):
     """Segments, deleted rows and merges are invisible to search: the same
-    documents give the same passages and scores as one fresh build."""
+    documents give the same passages and scores as one fresh build (with
+    exact_max 2, merged segments and the fresh build search an HNSW graph)."""
     monkeypatch.setattr(store, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(segment, "EXACT_MAX", exact_max)
     d = tmp_path / "docs"
     for i in range(8):
         _write(d, f"f{i}.txt", f"第{i}号文件记录了编号为{i}的项目，项目位于{'浦东' if i % 2 else '静安'}。")
@@ -259,6 +262,8 @@ def test_many_small_ingests_merge_and_search_like_one_rebuild(settings, tmp_path
     make_ingestor(settings, FakeEmbedder()).ingest([d])
     manifest = store.read_manifest(settings.index_path)
     assert len(manifest["segments"]) < 4 and manifest["counts"] == {"documents": 7, "chunks": 7}
+    kinds = {s["type"] for s in manifest["faiss"]["segments"]}
+    assert ("HNSW32,SQ8" in kinds) == (exact_max < 10)
     fresh = settings.model_copy(update={"home": tmp_path / "fresh-home"})
     make_ingestor(fresh, FakeEmbedder()).ingest([d])
     grown, rebuilt = make_engine(settings, FakeEmbedder()), make_engine(fresh, FakeEmbedder())
