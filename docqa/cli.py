@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -180,6 +180,11 @@ def _register_client_commands() -> None:
 _register_client_commands()
 
 
+def _interrupted() -> NoReturn:
+    _err("interrupted; the index was not changed (`docqa ingest` again resumes the embedding where it stopped)")
+    sys.exit(130)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -190,8 +195,7 @@ def main() -> None:
         _err(settings_error(exc))
         sys.exit(2)
     except KeyboardInterrupt:
-        _err("interrupted; the index was not changed")
-        sys.exit(130)
+        _interrupted()
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts
@@ -200,9 +204,11 @@ def main() -> None:
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+        if isinstance(exc, click.exceptions.Abort):  # what click makes of Ctrl-C
+            _interrupted()
         raise
+    if code == 130:  # typer's answer to Ctrl-C, returned when not standalone
+        _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
 
