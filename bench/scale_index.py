@@ -157,7 +157,7 @@ def append_seconds(root: Path, vocab) -> float:
     return time.perf_counter() - t0
 
 
-def probe(root: str, questions: int) -> dict:
+def probe(root: str, questions_n: int) -> dict:
     """Run in a fresh process: load, RSS, search timings and recall."""
     sys.path.insert(0, str(ROOT))
     from docqa.factory import make_engine
@@ -180,13 +180,16 @@ def probe(root: str, questions: int) -> dict:
     retriever: HybridRetriever = engine.retriever
     rng = np.random.default_rng(5)
     ids = engine.index.ids
-    times, recalls = [], []
-    for cid in rng.choice(ids, size=questions, replace=False).tolist():
-        chunk = engine.index.chunks[int(cid)]
-        ws = segmenter.terms(chunk.text)
-        q = "".join(rng.choice(ws, size=min(6, len(ws)), replace=False).tolist()) + "是多少？"
+    questions = []
+    for cid in rng.choice(ids, size=questions_n, replace=False).tolist():
+        ws = segmenter.terms(engine.index.chunks[int(cid)].text)
+        questions.append("".join(rng.choice(ws, size=min(6, len(ws)), replace=False).tolist()) + "是多少？")
+    times = []
+    for q in questions:  # timed first: the exact searches below sweep every vector through the caches
         answer = engine.ask(q)
         times.append(sum(answer.timings_ms.values()) - answer.timings_ms["embed"])
+    recalls = []
+    for q in questions:
         qvec = embedder.embed_queries([q])[0]
         got = {c for c, _ in retriever.dense(qvec, 10, frozenset())}
         recalls.append(len(got & _exact_top(engine.index, qvec, 10)) / 10)

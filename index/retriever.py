@@ -7,6 +7,8 @@ how the rows are split into segments."""
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -37,6 +39,8 @@ class BM25:
                 for term in counts:
                     self.df[term] -= 1
         self.df = {t: n for t, n in self.df.items() if n > 0}
+        # each row's length part of the score, k1 (1 - b + b dl / avgdl), computed once
+        self.norms = [(k1 * ((1 - b) + b * seg.lengths / self.avgdl)).astype(np.float32) for seg in segments]
 
     def idf(self, term: str) -> float:
         """Lucene-style IDF; unseen terms get the highest value."""
@@ -50,11 +54,10 @@ class BM25:
             if term not in self.df:
                 continue
             idf = self.idf(term)
-            for seg, score in zip(self.segments, out):
+            for seg, score, norm in zip(self.segments, out, self.norms):
                 rows, tf = seg.postings(term)
                 if len(rows):
-                    norm = self.k1 * ((1 - self.b) + self.b * seg.lengths[rows] / self.avgdl)
-                    score[rows] += (idf * tf / (tf + norm)).astype(np.float32)
+                    score[rows] += (idf * tf / (tf + norm[rows])).astype(np.float32)
         for score, rows in zip(out, self.skip):
             score[rows] = 0.0
         return out
@@ -76,6 +79,7 @@ class HybridRetriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.bm25 = BM25(data.segments, data.deleted)
+        self._threads: ThreadPoolExecutor | None = None
         for seg in data.segments if load_dense else ():
             seg.load_dense()  # now, not on the first question
 
@@ -106,11 +110,25 @@ class HybridRetriever:
         """The ``k`` live passages nearest to ``qvec``, best first."""
         skip = self.data.deleted | exclude
         excluded = self._excluded_rows(exclude)
+
+        def search(seg: Segment, deleted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return seg.search(qvec, k + len(deleted) + len(excluded.get(seg.name, ())))
+
+        pairs = list(zip(self.data.segments, self.bm25.skip))
+        graphs = sum(seg.dense_type != "Flat" for seg in self.data.segments)
+        if graphs > 1:  # HNSW searches release the GIL: one per core at once
+            results = list(self._pool().map(lambda pair: search(*pair), pairs))
+        else:
+            results = [search(*pair) for pair in pairs]
         found: list[tuple[int, float]] = []
-        for seg, deleted in zip(self.data.segments, self.bm25.skip):
-            rows, scores = seg.search(qvec, k + len(deleted) + len(excluded.get(seg.name, ())))
+        for (seg, _), (rows, scores) in zip(pairs, results):
             found += [(c, s) for c, s in zip(seg.ids[rows].tolist(), scores.tolist()) if c not in skip]
         return sorted(found, key=lambda p: (-p[1], p[0]))[:k]
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="docqa-segments")
+        return self._threads
 
     def lexical(self, terms: list[str], k: int, exclude: frozenset[int]) -> list[tuple[int, float]]:
         """The ``k`` best BM25 passages with a score above 0, best first."""
