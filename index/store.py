@@ -24,27 +24,25 @@ at any point leaves the previous generation live and intact.
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import os
 import shutil
 import tempfile
-import threading
 import uuid
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import numpy as np
 
 from docqa.collection import Collection
 from docqa.errors import DocQAError, IndexCorrupt, IndexNotFound, ModelMismatch
 from docqa.index.segment import Segment, merge_segments, timestamped, write_segment
+from docqa.index.tables import ByChunkId, ChunkTable, DocTable, Rows
 from docqa.records import Chunk, Document
 
 FORMAT_VERSION = 2
@@ -54,7 +52,6 @@ KEEP_GENERATIONS = 3  # generations kept on disk: the live one and two to roll b
 MERGE_FACTOR = 8  # this many segments of one size tier are merged into one of the next
 TIER_FLOOR = 1024  # tiers: rows < 8k, < 64k, < 512k, ... (each MERGE_FACTOR times the last)
 MAX_DELETED = 0.3  # a segment with a larger share of deleted rows is rewritten
-T = TypeVar("T")
 REINGEST = "run `docqa ingest --rebuild PATH…` to rebuild the index"
 
 
@@ -85,131 +82,6 @@ class NewRows:
     terms: list[list[str]]
 
 
-class _Rows:
-    """Where each chunk id lives: (segment, row), and which ids are live."""
-
-    def __init__(self, segments: list[Segment], deleted: frozenset[int]):
-        ids = [s.ids for s in segments]
-        all_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        seg = (
-            np.concatenate([np.full(len(s.ids), i, np.int32) for i, s in enumerate(segments)]) if ids else np.zeros(0, np.int32)
-        )
-        row = np.concatenate([np.arange(len(s.ids), dtype=np.int64) for s in segments]) if ids else np.zeros(0, np.int64)
-        order = np.argsort(all_ids, kind="stable")
-        self.ids, self.seg, self.row = all_ids[order], seg[order], row[order]
-        self.segments = segments
-        self.deleted = deleted
-        live = ~np.isin(self.ids, np.fromiter(deleted, np.int64, len(deleted))) if deleted else np.ones(len(self.ids), bool)
-        self.live = self.ids[live]
-
-    def find(self, cid: int) -> tuple[Segment, int] | None:
-        i = int(np.searchsorted(self.ids, cid))
-        if i >= len(self.ids) or self.ids[i] != cid or cid in self.deleted:
-            return None
-        return self.segments[int(self.seg[i])], int(self.row[i])
-
-
-class _ByChunkId(Generic[T]):
-    """Something of each live chunk, by chunk id, read from its segment when asked for."""
-
-    def __init__(self, rows: _Rows, read: Callable[[Segment, int], T]):
-        self._rows = rows
-        self._read = read
-
-    def __getitem__(self, cid: int) -> T:
-        found = self._rows.find(int(cid))
-        if found is None:
-            raise KeyError(cid)
-        return self._read(*found)
-
-    def get(self, cid: int, default=None):
-        found = self._rows.find(int(cid))
-        return default if found is None else self._read(*found)
-
-    def __contains__(self, cid: object) -> bool:
-        return isinstance(cid, (int, np.integer)) and self._rows.find(int(cid)) is not None
-
-    def __len__(self) -> int:
-        return len(self._rows.live)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._rows.live.tolist())
-
-    def keys(self) -> Iterator[int]:
-        return iter(self)
-
-
-class ChunkTable(_ByChunkId[Chunk]):
-    """The live chunks by id."""
-
-    def __init__(self, rows: _Rows):
-        super().__init__(rows, Segment.chunk)
-
-    def items(self) -> Iterator[tuple[int, Chunk]]:
-        """Every live chunk, in id order (each segment read front to back)."""
-        deleted = self._rows.deleted
-
-        def rows(seg: Segment) -> Iterator[tuple[int, Chunk]]:
-            return ((cid, c) for cid, c in zip(seg.ids.tolist(), seg.iter_chunks()) if cid not in deleted)
-
-        return heapq.merge(*(rows(seg) for seg in self._rows.segments), key=lambda pair: pair[0])
-
-    def values(self) -> Iterator[Chunk]:
-        return (c for _, c in self.items())
-
-
-class DocTable:
-    """The live documents by id, read from their segments when asked for (the
-    last few read are kept: an answer's citations mostly share a document)."""
-
-    KEEP = 16
-
-    def __init__(self, listing: dict[str, dict], segments: dict[str, Segment]):
-        self._listing = listing
-        self._segments = segments
-        self._recent: OrderedDict[str, Document] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __getitem__(self, doc_id: str) -> Document:
-        with self._lock:
-            if doc_id in self._recent:
-                self._recent.move_to_end(doc_id)
-                return self._recent[doc_id]
-        doc = self._segments[self._listing[doc_id]["segment"]].document(doc_id)
-        with self._lock:
-            self._recent[doc_id] = doc
-            while len(self._recent) > self.KEEP:
-                self._recent.popitem(last=False)
-        return doc
-
-    def get(self, doc_id: str, default=None):
-        return self[doc_id] if doc_id in self._listing else default
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._listing
-
-    def __len__(self) -> int:
-        return len(self._listing)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._listing)
-
-    def keys(self) -> Iterator[str]:
-        return iter(self._listing)
-
-    def items(self) -> Iterator[tuple[str, Document]]:
-        return ((d, self[d]) for d in self._listing)
-
-    def values(self) -> Iterator[Document]:
-        return (self[d] for d in self._listing)
-
-    def sha256(self, doc_id: str) -> str:
-        return self._listing[doc_id]["sha256"]
-
-    def path(self, doc_id: str) -> str:
-        return self._listing[doc_id]["path"]
-
-
 @dataclass
 class IndexData:
     spec: IndexSpec
@@ -223,9 +95,9 @@ class IndexData:
     collection: Collection = field(default_factory=Collection)  # title, examples, refusal wording
 
     def __post_init__(self) -> None:
-        self.rows = _Rows(self.segments, self.deleted)
+        self.rows = Rows(self.segments, self.deleted)
         self.chunks = ChunkTable(self.rows)
-        self.unit_vectors: _ByChunkId[np.ndarray] = _ByChunkId(self.rows, Segment.unit_vectors)  # float32, one row per sentence
+        self.unit_vectors: ByChunkId[np.ndarray] = ByChunkId(self.rows, Segment.unit_vectors)  # float32, one row per sentence
         self.docs = DocTable(self.listing, {s.name: s for s in self.segments})
 
     @classmethod
