@@ -27,6 +27,7 @@ from docqa.index.ingestion import Ingestor, chunker_settings
 from docqa.index.retriever import HybridRetriever
 from docqa.index.store import IndexData, IndexSpec
 from docqa.index.tokenize import Segmenter
+from docqa.index.upgrade import OLD_FORMAT
 from docqa.settings import DEFAULT_COLLECTION, Settings
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,10 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     """Load the index (checked against the configured model and chunker) and
     wire the engine.  Raises ``IndexNotFound`` / ``ModelMismatch`` with advice."""
     root = index_dir or settings.index_path
-    if make_ingestor(settings, embedder, root).upgrade():  # written by an earlier DocQA: converted once
-        log.info("converted the index at %s to the current format", root)
     manifest = store.read_manifest(root)  # fail fast, before loading a model
+    if manifest.get("format_version") == OLD_FORMAT and make_ingestor(settings, embedder, root).upgrade():
+        log.info("converted the index at %s, written by an earlier DocQA, to the current format", root)
+        manifest = store.read_manifest(root)
     dim = manifest.get("model", {}).get("dim")
     spec = IndexSpec(settings.model, dim, chunker_settings(settings.chunk_size, settings.chunk_overlap))
     store.check_manifest(manifest, spec, root)

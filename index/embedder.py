@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -93,13 +94,13 @@ class SentenceTransformerEmbedder:
         e5 = "e5" in name_or_path.lower()
         self.query_prompt = prompts.get("query", "query: " if e5 else "")
         self.passage_prompt = prompts.get("passage", prompts.get("document", "passage: " if e5 else ""))
-        self.queries = self._onnx_queries(Path(path)) if encoder == "onnx" else None
+        self._onnx_folder = self._check_onnx(Path(path)) if encoder == "onnx" else None
+        self._queries = None  # the ONNX encoder, built or opened on the first question (an ingest asks none)
+        self._queries_lock = threading.Lock()
 
-    def _onnx_queries(self, folder: Path):
-        """The int8 ONNX encoder for questions (index/onnx_encoder.py), built
-        beside a local mean-pooling model on first use."""
-        from docqa.index.onnx_encoder import OnnxQueryEncoder, ensure_onnx
-
+    def _check_onnx(self, folder: Path) -> Path:
+        """The folder the int8 ONNX question encoder is built beside: a local
+        mean-pooling model (checked now, so a wrong setting fails at start)."""
         pool = self.model[1] if len(self.model) > 1 else None
         pooling = getattr(pool, "pooling_mode", None) == "mean" or getattr(pool, "pooling_mode_mean_tokens", False)
         if not folder.exists() or not pooling:
@@ -107,8 +108,20 @@ class SentenceTransformerEmbedder:
                 f"DOCQA_ENCODER=onnx needs a local model folder with mean pooling; {self.model_id!r} is not one "
                 "(use DOCQA_ENCODER=torch)"
             )
-        path = ensure_onnx(folder, self.model[0].auto_model, self.model.tokenizer)
-        return OnnxQueryEncoder(path, self.model.tokenizer, self.max_seq_length)
+        return folder
+
+    def _query_encoder(self):
+        """The int8 ONNX encoder for questions (index/onnx_encoder.py), built
+        beside the model the first time; None with DOCQA_ENCODER=torch."""
+        if self._onnx_folder is None:
+            return None
+        with self._queries_lock:
+            if self._queries is None:
+                from docqa.index.onnx_encoder import OnnxQueryEncoder, ensure_onnx
+
+                path = ensure_onnx(self._onnx_folder, self.model[0].auto_model, self.model.tokenizer)
+                self._queries = OnnxQueryEncoder(path, self.model.tokenizer, self.max_seq_length)
+        return self._queries
 
     @property
     def max_seq_length(self) -> int:
@@ -128,8 +141,9 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        if self.queries is not None and texts:
-            return self.queries.encode([self.query_prompt + t for t in texts])
+        encoder = self._query_encoder() if texts else None
+        if encoder is not None:
+            return encoder.encode([self.query_prompt + t for t in texts])
         return self._encode(texts, self.query_prompt)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:

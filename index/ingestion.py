@@ -17,7 +17,7 @@ from docqa.index.embedder import Embedder
 from docqa.index.store import IndexData, IndexSpec
 from docqa.index.tokenize import Segmenter
 from docqa.index.updater import EmbeddingCache, NewDocument, embed_new
-from docqa.index.upgrade import format_of, upgrade
+from docqa.index.upgrade import OLD_FORMAT, upgrade
 from docqa.ingest.chunker import CHUNKER_VERSION, chunk_document
 from docqa.ingest.discover import discover
 from docqa.ingest.loaders import file_sha256, load_document
@@ -121,7 +121,8 @@ class Ingestor:
             return None
         dim = manifest.get("model", {}).get("dim")
         spec = self._spec(dim if isinstance(dim, int) else self.embedder.dim)
-        upgrade(self.root, spec)  # an index written by an earlier DocQA, converted once
+        if manifest.get("format_version") == OLD_FORMAT:  # written by an earlier DocQA: converted once
+            upgrade(self.root, spec)
         return store.load(self.root, spec)
 
     def _next_id(self) -> int:
@@ -133,8 +134,6 @@ class Ingestor:
     def upgrade(self) -> bool:
         """Convert an index written by an earlier DocQA to the current format
         (nothing is embedded again); False when there was nothing to do."""
-        if format_of(self.root) in (None, store.FORMAT_VERSION):
-            return False
         with self._lock():
             manifest = store.read_manifest(self.root)
             dim = manifest.get("model", {}).get("dim")

@@ -27,7 +27,7 @@ class BM25:
     def __init__(self, segments: list[Segment], deleted: frozenset[int] = frozenset(), k1: float = 1.2, b: float = 0.75):
         self.k1, self.b = k1, b
         self.segments = segments
-        self.skip = [_rows_of(seg, deleted) for seg in segments]
+        self.skip = [seg.rows_of(deleted) for seg in segments]  # deleted rows, by segment
         self.n_docs = sum(seg.rows - len(rows) for seg, rows in zip(segments, self.skip))
         total = sum(float(seg.lengths.sum()) - float(seg.lengths[rows].sum()) for seg, rows in zip(segments, self.skip))
         self.avgdl = total / self.n_docs if self.n_docs else 1.0
@@ -61,13 +61,6 @@ class BM25:
         for score, rows in zip(out, self.skip):
             score[rows] = 0.0
         return out
-
-
-def _rows_of(seg: Segment, ids: frozenset[int] | set[int]) -> np.ndarray:
-    """The rows of ``seg`` holding ``ids``."""
-    if not ids:
-        return np.zeros(0, np.int64)
-    return np.nonzero(np.isin(seg.ids, np.fromiter(ids, np.int64, len(ids))))[0]
 
 
 class HybridRetriever:

@@ -81,11 +81,17 @@ class Segment:
 
     # -- rows ---------------------------------------------------------------
     def chunk(self, row: int) -> Chunk:
-        return Chunk.from_dict(_line_at(self._chunks_file, int(self.chunks_at[row])))
+        return Chunk.from_dict(json.loads(self.line(row)))
 
     def iter_chunks(self) -> Iterator[Chunk]:
-        for at in self.chunks_at.tolist():
-            yield Chunk.from_dict(_line_at(self._chunks_file, at))
+        for row in range(self.rows):
+            yield self.chunk(row)
+
+    def rows_of(self, ids: frozenset[int] | set[int]) -> np.ndarray:
+        """The rows holding chunk ids ``ids`` (those of them this segment has)."""
+        if not ids:
+            return np.zeros(0, np.int64)
+        return np.nonzero(np.isin(self.ids, np.fromiter(ids, np.int64, len(ids))))[0]
 
     def unit_vectors(self, row: int) -> np.ndarray:
         return np.asarray(self.units[self.units_at[row] : self.units_at[row + 1]], dtype=np.float32)
@@ -178,10 +184,6 @@ def _raw_line(data: bytes | mmap.mmap, at: int) -> bytes:
     return data[at : end if end >= 0 else len(data)]
 
 
-def _line_at(data: bytes | mmap.mmap, at: int) -> dict:
-    return json.loads(_raw_line(data, at))
-
-
 class SegmentWriter:
     """Writes a segment row batch by row batch, holding no more than a batch of
     rows in memory (plus the BM25 postings as three arrays): a merge of a
@@ -267,10 +269,7 @@ class SegmentWriter:
             if kind != "Flat":
                 _write_hnsw(self.tmp / "dense.faiss", self.vectors)
             _write_json(self.tmp / "meta.json", {"rows": self.rows, "dim": self.dim, "dense": kind})
-            now = time.time()
-            name = (
-                f"seg-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{uuid.uuid4().hex[:8]}"
-            )
+            name = timestamped("seg")
             os.rename(self.tmp, self.folder / name)
         except BaseException:
             self.abort()

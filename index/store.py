@@ -257,12 +257,7 @@ def _compact(
     """Drop segments with no live row or document; merge MERGE_FACTOR segments
     of one size tier, and any segment with more than MAX_DELETED of its rows deleted."""
 
-    def live_rows(seg: Segment) -> np.ndarray:
-        return (
-            np.nonzero(~np.isin(seg.ids, np.fromiter(deleted, np.int64, len(deleted))))[0] if deleted else np.arange(seg.rows)
-        )
-
-    live = {s.name: live_rows(s) for s in segments}
+    live = {s.name: np.delete(np.arange(s.rows), s.rows_of(deleted)) for s in segments}
     holding_docs = {v["segment"] for v in listing.values()}
     dropped = [s for s in segments if not len(live[s.name]) and s.name not in holding_docs]
     for seg in dropped:
@@ -300,9 +295,7 @@ def _write_generation(root: Path, data: IndexData) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     previous = live_generation(root)
-    pointer_tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    pointer_tmp.write_text(name, encoding="utf-8")
-    os.replace(pointer_tmp, root / CURRENT)
+    _make_live(root, name)
     _prune(root, keep={name, previous.name if previous else ""})
     data.generation, data.built_at = name, manifest["built_at"]
 
@@ -324,10 +317,15 @@ def rollback(root: Path) -> tuple[str, str]:
     older = [g for g in kept if g < live]
     if not older:
         raise IndexNotFound(f"no generation older than {live} is kept in {root}; nothing to roll back to")
-    pointer_tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    pointer_tmp.write_text(older[-1], encoding="utf-8")
-    os.replace(pointer_tmp, root / CURRENT)
+    _make_live(root, older[-1])
     return live, older[-1]
+
+
+def _make_live(root: Path, generation: str) -> None:
+    """Point ``CURRENT`` at ``generation`` (replaced atomically: readers see the old name or the new one)."""
+    pointer_tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    pointer_tmp.write_text(generation, encoding="utf-8")
+    os.replace(pointer_tmp, root / CURRENT)
 
 
 def _prune(root: Path, keep: set[str]) -> None:

@@ -135,9 +135,3 @@ class DocTable:
 
     def values(self) -> Iterator[Document]:
         return (self[d] for d in self._listing)
-
-    def sha256(self, doc_id: str) -> str:
-        return self._listing[doc_id]["sha256"]
-
-    def path(self, doc_id: str) -> str:
-        return self._listing[doc_id]["path"]

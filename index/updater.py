@@ -78,11 +78,12 @@ def embed_new(
     embedder: Embedder | None,
     segmenter: Segmenter,
     dim: int,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingCache,
     progress: Callable[[int], None] | None = None,
 ) -> NewRows:
-    """The rows ``new_docs`` add: vectors, sentence vectors and BM25 terms.
-    ``embedder`` may be None when the documents have no chunk."""
+    """The rows ``new_docs`` add: vectors, sentence vectors and BM25 terms;
+    what ``cache`` holds is not embedded again, and every batch embedded goes
+    into it.  ``embedder`` may be None when the documents have no chunk."""
     chunks = [c for n in new_docs for c in n.chunks]
     layouts = [c.embed_layout() for c in chunks]
     vectors = np.zeros((len(chunks), dim), np.float32)
@@ -91,20 +92,17 @@ def embed_new(
         if embedder is None:
             raise ValueError(f"{len(layouts)} new chunks to embed, but no embedder was given")
         batch = layouts[start : start + EMBED_BATCH]
-        keys = [cache.key(t, sp) for t, sp in batch] if cache else []
-        done = cache.get(keys) if cache else {}
-        todo = [i for i in range(len(batch)) if not cache or keys[i] not in done]
+        keys = [cache.key(t, sp) for t, sp in batch]
+        done = cache.get(keys)
+        todo = [i for i, key in enumerate(keys) if key not in done]
         if todo:
             vecs, unit_vecs = embedder.embed_passage_units([batch[i][0] for i in todo], [batch[i][1] for i in todo])
             if vecs.shape != (len(todo), dim):
                 raise ValueError(f"embedder returned shape {vecs.shape}, expected ({len(todo)}, {dim})")
-            for j, i in enumerate(todo):
-                vectors[start + i], units[start + i] = vecs[j], np.asarray(unit_vecs[j], np.float32)
-            if cache:
-                cache.put([(keys[i], vecs[j], unit_vecs[j]) for j, i in enumerate(todo)])
-        for i in range(len(batch)):
-            if cache and keys[i] in done:
-                vectors[start + i], units[start + i] = done[keys[i]]
+            cache.put([(keys[i], vecs[j], unit_vecs[j]) for j, i in enumerate(todo)])
+            done.update((keys[i], (vecs[j], np.asarray(unit_vecs[j], np.float32))) for j, i in enumerate(todo))
+        for i, key in enumerate(keys):
+            vectors[start + i], units[start + i] = done[key]
         if progress:
             progress(len(batch))
     terms = [segmenter.terms(text) for text, _ in layouts]

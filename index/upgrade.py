@@ -15,13 +15,7 @@ from docqa.errors import IndexCorrupt
 from docqa.index import store
 from docqa.records import Chunk, Document
 
-
-def format_of(root: Path) -> int | None:
-    """The live generation's format version (None when there is no index)."""
-    try:
-        return store.read_manifest(root).get("format_version")
-    except store.IndexNotFound:
-        return None
+OLD_FORMAT = 1  # what a manifest's format_version says of an index this module converts
 
 
 def upgrade(root: Path, spec: store.IndexSpec) -> bool:
@@ -29,7 +23,7 @@ def upgrade(root: Path, spec: store.IndexSpec) -> bool:
     (the caller holds the ingest lock)."""
     root = Path(root)
     manifest = store.read_manifest(root)
-    if manifest.get("format_version") != 1:
+    if manifest.get("format_version") != OLD_FORMAT:
         return False
     store.check_manifest({**manifest, "format_version": store.FORMAT_VERSION}, spec, root)
     gen = store.live_generation(root)
