@@ -38,7 +38,11 @@ if TYPE_CHECKING:
 
 def make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(
-        settings.model, settings.models_dir, batch_size=settings.batch_size, encoder=settings.encoder
+        settings.model,
+        settings.models_dir,
+        batch_size=settings.batch_size,
+        encoder=settings.encoder,
+        precision=settings.precision,
     )
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # questions through the int8 ONNX build of the model (index/onnx_encoder.py, built once beside it)
     # or the torch model; passages always through torch, so the index is the same either way
     encoder: Literal["onnx", "torch"] = "onnx"
+    # the torch model's arithmetic: "auto" is bfloat16 where the CPU computes it natively (AMX or
+    # AVX-512 BF16; about 2x faster ingest, vectors at cosine 0.99999 to float32), else float32
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
 
     # where the dense and BM25 searches run: the local FAISS store, or Milvus (docs/milvus.md):
     # a local .db path runs milvus-lite in the process (default: <home>/milvus.db), http(s)://host:19530 a server

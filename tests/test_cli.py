@@ -24,3 +24,15 @@ def test_ctrl_c_says_the_index_was_not_changed_and_how_to_resume(monkeypatch, ca
             cli.main()
         assert exit_.value.code == 130
         assert "interrupted; the index was not changed (`docqa ingest` again resumes" in capsys.readouterr().err
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable_and_its_values(monkeypatch, capsys):
+    from docqa import cli
+
+    monkeypatch.setenv("DOCQA_PRECISION", "half")
+    monkeypatch.setattr("sys.argv", ["docqa", "docs"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and len(err.splitlines()) == 1
+    assert "DOCQA_PRECISION='half'" in err and "'auto', 'float32' or 'bfloat16'" in err and "fix or unset it" in err

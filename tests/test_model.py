@@ -87,3 +87,24 @@ def test_split_statistic_is_repaired(report_engine):
     assert "企业牵头或参与项目111个" in a.answer
     quote = a.citations[0].quote
     assert "111个，占比58%" in quote and "企业牵头或参与项目" in quote  # the label line is part of the cited span
+
+
+def test_bfloat16_passages_match_float32(real_embedder):
+    """DOCQA_PRECISION=bfloat16 (the default where the CPU has it natively) gives the
+    passage and late-chunked sentence vectors float32 gives, and leaves questions in float32."""
+    from docqa.index.embedder import SentenceTransformerEmbedder
+    from docqa.settings import DEFAULT_MODEL
+    from tests.conftest import MODELS_DIR
+
+    bf16 = SentenceTransformerEmbedder(DEFAULT_MODEL, MODELS_DIR, precision="bfloat16")
+    assert bf16.bfloat16 and not real_embedder.bfloat16
+    texts = MIXED[:4] + ["上海累计备案新型研发机构36家。蜘蛛系统完成海试。"] * 2
+    spans = [[(0, len(t))] for t in texts]
+    (ours, our_units), (theirs, their_units) = (
+        bf16.embed_passage_units(texts, spans),
+        real_embedder.embed_passage_units(texts, spans),
+    )
+    assert np.sum(ours * theirs, axis=1).min() >= 0.999
+    assert min(float(a[0] @ b[0]) for a, b in zip(our_units, their_units)) >= 0.999
+    assert np.sum(bf16.embed_passages(texts) * real_embedder.embed_passages(texts), axis=1).min() >= 0.999
+    assert np.array_equal(bf16.embed_queries(MIXED[:2]), real_embedder.embed_queries(MIXED[:2]))
