@@ -54,7 +54,7 @@ def _pack(units: list[Unit], size: int, overlap: int) -> list[list[Unit]]:
 
 def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     chunks: list[Chunk] = []
-    blocks = parse_blocks(doc.text, doc.kind)
+    blocks = parse_blocks(doc.text, doc.kind, nest_same_level=doc.meta.get("format") == "pdf")
     for (path_key, leaf), run in groupby(blocks, key=lambda b: (tuple(b.path), b.heading)):
         path = list(path_key)
         group = list(run)

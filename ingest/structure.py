@@ -6,7 +6,10 @@ styles rendered as ``#``), numbering (``1.5 新型研发机构高质量发展``,
 unpunctuated lines followed by content (the institution name heading each
 paragraph of a report).  A run of k unnumbered headings replaces the last k
 levels below the numbered ones, so ``高水平创新成果不断涌现`` followed directly by
-``上海科学智能研究院`` nests the institution under its group.
+``上海科学智能研究院`` nests the institution under its group.  In a PDF, whose
+``#`` levels rank font sizes, a group title and the titles under it often share a
+style: there a run of k headings of one level replaces the last k of that level
+in the same way.
 """
 
 from __future__ import annotations
@@ -57,13 +60,17 @@ def _structured_heading(line: Line) -> tuple[int, str, int] | None:
     return None
 
 
-def parse_blocks(doc: str, kind: str) -> list[Block]:
-    """Split a cleaned document into blocks of units, each with its section path."""
+def parse_blocks(doc: str, kind: str, nest_same_level: bool = False) -> list[Block]:
+    """Split a cleaned document into blocks of units, each with its section path.
+    ``nest_same_level``: the ``#`` levels rank font sizes (a PDF), so a run of
+    headings of one level nests like a run of unnumbered headings."""
     lines = lines_of(doc)
     groups = find_stat_groups(lines)
     in_group = {id(ln) for g in groups.values() for ln in g.lines}
     guess_headings = kind in ("txt", "pdf")
     structured: list[tuple[int, str]] = []  # (level, title)
+    same_run: list[str] = []  # consecutive headings of one level being read
+    same_before: list[str] = []  # the titles of that level before the run
     unnumbered: list[str] = []
     run: list[Line] = []  # consecutive unnumbered headings being collected
     blocks: list[Block] = []
@@ -104,6 +111,7 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
             flush_para()
             close_run()
             add_block(groups[i].units)
+            same_run = []
         if id(line) in in_group:
             continue
         heading = _structured_heading(line)
@@ -112,10 +120,16 @@ def parse_blocks(doc: str, kind: str) -> list[Block]:
             close_run()
             heading_line(line)
             level, title, offset = heading
-            structured = [h for h in structured if h[0] < level] + [(level, title)]
+            if nest_same_level and same_run and structured[-1][0] == level:
+                same_run.append(title)
+            else:
+                same_before, same_run = [t for lv, t in structured if lv == level], [title]
+            kept = same_before[: max(0, len(same_before) - len(same_run))]
+            structured = [h for h in structured if h[0] < level] + [(level, t) for t in kept + same_run]
             unnumbered = []
             leaf = (line.start + offset, line.start + offset + len(title))
             continue
+        same_run = []
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if (
             guess_headings

@@ -127,3 +127,26 @@ def test_markdown_headings():
         ("总览 > 2 方法", "## 2 方法\n\n采用抽样。"),
     ]
     assert [u.text for c in chunks for u in c.units] == ["共有36家。", "采用抽样。"]  # headings are not quotable units
+
+
+def test_a_pdf_run_of_same_level_headings_nests_like_unnumbered_ones():
+    """A PDF's "#" levels rank font sizes: a group title and the institutions under it
+    share one; a markdown file's levels are its author's outline and stay as written."""
+    text = (
+        "## 1.5 新型研发机构\n\n总述内容在这里。\n\n### 高水平创新成果不断涌现\n\n### 上海科学智能研究院\n\n甲内容。\n\n"
+        "### 李政道研究所\n\n乙内容。\n\n### 产业支撑能力持续增强\n\n### 上海期智研究院\n\n丙内容。\n\n## 1.6 设施\n\n### 在建中\n\n丁内容。"
+    )
+    doc = _doc(text)
+
+    def paths(**kw):
+        return {doc.text[b.units[0].start : b.units[0].end]: b.path for b in parse_blocks(doc.text, "md", **kw)}
+
+    pdf = paths(nest_same_level=True)
+    assert pdf["总述内容在这里。"] == ["1.5 新型研发机构"]
+    assert pdf["甲内容。"] == ["1.5 新型研发机构", "高水平创新成果不断涌现", "上海科学智能研究院"]
+    assert pdf["乙内容。"] == ["1.5 新型研发机构", "高水平创新成果不断涌现", "李政道研究所"]
+    assert pdf["丙内容。"] == ["1.5 新型研发机构", "产业支撑能力持续增强", "上海期智研究院"]
+    assert pdf["丁内容。"] == ["1.6 设施", "在建中"]
+    markdown = paths()
+    assert markdown["甲内容。"] == ["1.5 新型研发机构", "上海科学智能研究院"]
+    assert markdown["丙内容。"] == ["1.5 新型研发机构", "上海期智研究院"]
