@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from docqa.ingest.markdown import is_row_line
 from docqa.records import Unit
 
 _NUM = r"[约近超逾共计累达]?\d[\d,，.]*"
@@ -67,7 +68,13 @@ def is_label(line: Line) -> bool:
 
 def is_short_unpunctuated(line: Line, limit: int) -> bool:
     t = line.text
-    return len(t) <= limit and t[-1] not in _PUNCT and not _BULLET.match(t) and not any(c in _END_PUNCT for c in t)
+    return (
+        len(t) <= limit
+        and t[-1] not in _PUNCT
+        and not _BULLET.match(t)
+        and not any(c in _END_PUNCT for c in t)
+        and not is_row_line(t)
+    )
 
 
 def find_stat_groups(lines: list[Line]) -> dict[int, StatGroup]:

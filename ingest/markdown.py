@@ -33,6 +33,7 @@ CELL_SEP = "，"  # between the cells of one row (keeps the row one sentence)
 HEADER_MAX_FIGURES = 0.5  # a first row is a header when fewer than this share of its cells are figures
 
 _CJK = re.compile(f"[{CJK_TEXT}]")
+_ROW_LINE = re.compile(f"^[^{NAME_SEP}{CELL_SEP}]+{NAME_SEP}[^{NAME_SEP}]*{CELL_SEP}[^{NAME_SEP}{CELL_SEP}]+{NAME_SEP}")
 _SOFT = "\x00"  # a soft line break, resolved once its neighbours are known (markdown-it replaces NUL)
 _SOFT_RUN = re.compile(rf"[ \t]*{_SOFT}[ \t{_SOFT}]*")
 # YAML (---) or TOML (+++) front matter at the very top: closed by the same line (or ``...``),
@@ -69,6 +70,12 @@ def row_line(cells: Sequence[str], header: Sequence[str] = ()) -> str:
         name = " ".join(header[i].split()) if i < len(header) else ""
         parts.append(f"{name}{NAME_SEP}{value}" if name and name != value else value)
     return CELL_SEP.join(parts)
+
+
+def is_row_line(text: str) -> bool:
+    """A line ``row_line`` wrote for two or more named cells (``项目：多单位合作项目，数据：134个``):
+    a table's data, never a heading."""
+    return bool(_ROW_LINE.match(text))
 
 
 def table_lines(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None) -> list[str]:

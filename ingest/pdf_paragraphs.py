@@ -12,7 +12,12 @@ page break — unless
 * the gap between them is more than ``PARA_GAP`` line pitches;
 * the font size or weight changes;
 * this line is indented (``INDENT``), starts a list item (``LIST_ITEM``) or
-  a numbered section (``SECTION_NUMBER``).
+  a numbered section (``SECTION_NUMBER``);
+* on a scan, this line opens a column or page and looks like a heading: short
+  and unpunctuated, it stops well short of its own column's edge
+  (``SHORT_TOP``).  A scan cannot show a heading's font, and a section opening
+  a column is more common than a paragraph's last few characters spilling over
+  without punctuation.
 
 A table met while a paragraph may still go on is held back until that
 paragraph ends, so a table set between its halves does not cut it.
@@ -41,12 +46,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from docqa.ingest.layout import Line, is_figure
+from docqa.ingest.layout import Line, is_figure, is_short_unpunctuated
 from docqa.ingest.pages import PageLine
 from docqa.ingest.pdf_columns import reading_order
 from docqa.ingest.pdf_lines import is_cjk, join_lines
 from docqa.ingest.pdf_tables import Table
-from docqa.ingest.structure import MAX_HEADING
+from docqa.ingest.structure import MAX_HEADING, MAX_UNNUMBERED_HEADING
 from docqa.text import HAN
 
 FIGURE_UNITS = "个家项名支亿万千百元件篇人所座台套次倍余多年月日"  # 1.5倍, 2.5亿元: figures, not section numbers
@@ -55,6 +60,7 @@ INDENT = 0.8  # a line starting this many sizes right of the line above (or its 
 HEADING_SIZE = 1.15  # a heading's font is at least this much larger than the body's …
 HEADING_SIZE_OCR = 1.3  # … or, for OCR'd lines (whose size is the line's height), this much
 SAME_SIZE, SAME_SIZE_OCR = 0.06, 0.2  # sizes this close (relative) are one style
+SHORT_TOP = 3.0  # on a scan, a heading-like line opening a column stops this many sizes short of its edge
 RAGGED = 3.0  # indented paragraphs, ragged right: a line this many sizes short of the edge ends a paragraph
 FIRST_LINE_INDENT = (1.5, 2.6)  # a first-line indent, in sizes from the column's left edge (two CJK characters)
 INDENTED_SHARE = 0.08  # text whose lines start indented this often marks its paragraphs by indent
@@ -214,11 +220,24 @@ def _full(prev: PageLine, edge: float, nxt: PageLine) -> bool:
     return room < _first_word_width(nxt) + space - (0.1 if is_cjk(nxt.text[0]) else 0.0)
 
 
-def _continues(para: Paragraph, prev: PageLine, edge: float, nxt: PageLine, left: float, level: bool, s: Style) -> bool:
+def _heading_on_top(line: PageLine, right: float, s: Style) -> bool:
+    """An OCR'd line opening a column or page that reads as a heading: short, unpunctuated,
+    ending ``SHORT_TOP`` characters or more before its column's right edge."""
+    text = Line(0, len(line.text), line.text)
+    short = right - line.x1 >= SHORT_TOP * s.norm_size(line)
+    return short and is_short_unpunctuated(text, MAX_UNNUMBERED_HEADING) and not is_figure(text)
+
+
+def _continues(
+    para: Paragraph, prev: PageLine, edge: float, nxt: PageLine, column: tuple[float, float], level: bool, s: Style
+) -> bool:
     """``nxt`` continues ``para``, whose last line is ``prev`` (both as deskewed); ``edge``:
-    the right edge of ``prev``'s column; ``left``: the left edge of ``nxt``'s; ``level``:
-    the two are consecutive lines of one column (not across a column or page break)."""
+    the right edge of ``prev``'s column; ``column``: the left and right edges of ``nxt``'s;
+    ``level``: the two are consecutive lines of one column (not across a column or page break)."""
     if not _same_style(prev, nxt, s) or LIST_ITEM.match(nxt.text) or SECTION_NUMBER.match(nxt.text):
+        return False
+    left, right = column
+    if not level and is_ocr(nxt) and _heading_on_top(nxt, right, s):
         return False
     if level:
         if nxt.top <= prev.top or nxt.top - prev.top > PARA_GAP * s.pitch * s.norm_size(prev) / s.size:
@@ -276,7 +295,8 @@ def paragraphs(pages: Sequence[LaidOutPage], s: Style) -> list[Paragraph]:
                         paras.append(Paragraph(table=item))
                         para = prev = None
                     continue
-                if para is not None and prev is not None and _continues(para, prev, edge, item, left, k > 0 and not held, s):
+                level = k > 0 and not held
+                if para is not None and prev is not None and _continues(para, prev, edge, item, (left, right), level, s):
                     para.lines.append(_on_page(item, source, slope))
                 else:
                     paras.extend(held)

@@ -150,3 +150,21 @@ def test_a_pdf_run_of_same_level_headings_nests_like_unnumbered_ones():
     markdown = paths()
     assert markdown["甲内容。"] == ["1.5 新型研发机构", "上海科学智能研究院"]
     assert markdown["丙内容。"] == ["1.5 新型研发机构", "上海期智研究院"]
+
+
+def test_table_rows_are_never_guessed_headings():
+    """Rows written as 名称：值，名称：值 (an OCR'd or typeset table) are short and end without
+    punctuation, but they are a table's data: units of the section above, not its headings."""
+    from docqa.ingest.markdown import is_row_line
+
+    assert is_row_line("项目：多单位合作项目，数据：134个，占所有获奖项目70%")
+    assert not is_row_line("专栏：上海科技创新") and not is_row_line("坚持创新驱动，推动高质量发展")
+    text = (
+        "企业科技创新主体作用不断彰显\n\n获奖名单显示，创新成果不断涌现。\n\n在所有686家完成单位中\n\n"
+        "项目：多单位合作项目，数据：134个\n\n项目：企业牵头或参与项目，数据：111个\n\n1.5 新型研发机构\n\n围绕基础学科开展布局。"
+    )
+    doc = _doc(text)
+    blocks = {doc.text[b.units[0].start : b.units[-1].end]: b.path for b in parse_blocks(doc.text, "pdf")}
+    assert blocks["项目：多单位合作项目，数据：134个"] == ["在所有686家完成单位中"]
+    assert blocks["项目：企业牵头或参与项目，数据：111个"] == ["在所有686家完成单位中"]
+    assert blocks["围绕基础学科开展布局。"] == ["1.5 新型研发机构"]

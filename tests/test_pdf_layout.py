@@ -464,6 +464,27 @@ def test_paragraph_rules_on_plain_lines():
     ]
 
 
+def _scanned(rows: list[tuple[str, float, float]], size: float = 10.0) -> list[PageLine]:
+    """OCR'd lines (no character positions) of CJK text ``size`` wide a character: (text, x0, top)."""
+    return [PageLine(t, 1, x, top, x + size * len(t), top + size, size, confidence=0.98) for t, x, top in rows]
+
+
+@pytest.mark.parametrize("opening, joined", [("上海合成生物学创新中心", False), ("都在这里结束。", True)])
+def test_a_scan_s_heading_opening_a_column_is_not_joined_to_the_paragraph_before(opening, joined):
+    """A scan shows no font: a short unpunctuated line opening a column, well short of its
+    edge, is a heading, even after a full line; a short line that ends a sentence ends the
+    paragraph it continues."""
+    full = "这是一行排满整个栏宽的中文正文内容示例文字甲"  # 22 characters: the column's width
+    left = [(full, 50, 100 + 15 * i) for i in range(6)]
+    right = [(opening, 300, 100)] + [(full, 300, 115 + 15 * i) for i in range(4)] + [("新段落在此结束。", 300, 175)]
+    raw = assemble([LaidOutPage(1, 600, 800, _scanned(left + right))])
+    body = full * 6
+    if joined:
+        assert raw.text.split("\n\n") == [body + opening, full * 4 + "新段落在此结束。"]
+    else:
+        assert raw.text.split("\n\n") == [body, opening, full * 4 + "新段落在此结束。"]
+
+
 # -- pages without text: OCR ---------------------------------------------------------
 def _blank_pdf(path: Path, pages: int = 1, text_on_first: bool = False) -> None:
     from reportlab.pdfgen import canvas
