@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL  # or any sentence-transformers model name or path
     batch_size: int = Field(32, ge=1, le=1024)
     # questions through the int8 ONNX build of the model (index/onnx_encoder.py, built once beside it)
-    # or the torch model; passages always through torch, so the index is the same either way
-    encoder: Literal["onnx", "torch"] = "onnx"
+    # or the torch model; passages always through torch, so the index is the same either way.
+    # "auto": ONNX for a local mean-pooling model (the default one), torch for any other
+    encoder: Literal["auto", "onnx", "torch"] = "auto"
     # the torch model's arithmetic: "auto" is bfloat16 where the CPU computes it natively (AMX or
     # AVX-512 BF16; about 2x faster ingest, vectors at cosine 0.99999 to float32), else float32
     precision: Literal["auto", "float32", "bfloat16"] = "auto"

@@ -114,7 +114,7 @@ class SentenceTransformerEmbedder:
         e5 = "e5" in name_or_path.lower()
         self.query_prompt = prompts.get("query", "query: " if e5 else "")
         self.passage_prompt = prompts.get("passage", prompts.get("document", "passage: " if e5 else ""))
-        self._onnx_folder = self._check_onnx(Path(path)) if encoder == "onnx" else None
+        self._onnx_folder = self._onnx_folder_for(Path(path), encoder)
         self._queries = None  # the ONNX encoder, built or opened on the first question (an ingest asks none)
         self._queries_lock = threading.Lock()
         self.bfloat16 = precision == "bfloat16" or (precision == "auto" and device == "cpu" and native_bfloat16())
@@ -129,6 +129,19 @@ class SentenceTransformerEmbedder:
         import torch
 
         return torch.autocast(self.model.device.type, dtype=torch.bfloat16)
+
+    def _onnx_folder_for(self, folder: Path, encoder: str) -> Path | None:
+        """Where the ONNX question encoder goes, or None for torch: ``auto`` takes
+        ONNX where it can and says so in the log where it cannot."""
+        if encoder == "torch":
+            return None
+        try:
+            return self._check_onnx(folder)
+        except ModelUnavailable:
+            if encoder == "onnx":
+                raise
+            log.warning("questions are encoded by torch: %r is not a local model folder with mean pooling", self.model_id)
+            return None
 
     def _check_onnx(self, folder: Path) -> Path:
         """The folder the int8 ONNX question encoder is built beside: a local

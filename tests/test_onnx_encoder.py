@@ -54,3 +54,23 @@ def test_onnx_needs_a_local_mean_pooling_model(tmp_path):
         SentenceTransformerEmbedder(str(tmp_path / "no-such-model"), tmp_path, encoder="onnx")
     with pytest.raises(ValueError, match="encoder"):
         Settings(encoder="tensorrt")
+
+
+@pytest.mark.model
+def test_auto_encoder_falls_back_to_torch_for_a_model_onnx_cannot_take(monkeypatch, caplog):
+    """DOCQA_ENCODER=auto (the default) takes ONNX where it can; for a model it cannot
+    (a hub name, another pooling) questions go through torch, with a line in the log."""
+    from docqa.index.embedder import SentenceTransformerEmbedder
+
+    assert Settings.model_fields["encoder"].default == "auto"
+
+    def cannot(self, folder):
+        raise ModelUnavailable("not a local mean-pooling model")
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_check_onnx", cannot)
+    with caplog.at_level("WARNING"):
+        embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, MODELS_DIR, encoder="auto")
+    assert embedder._query_encoder() is None and "encoded by torch" in caplog.text
+    assert embedder.embed_queries(["上海累计备案了多少家新型研发机构？"]).shape == (1, embedder.dim)
+    with pytest.raises(ModelUnavailable):
+        SentenceTransformerEmbedder(DEFAULT_MODEL, MODELS_DIR, encoder="onnx")
