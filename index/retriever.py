@@ -101,7 +101,7 @@ class HybridRetriever:
 
     def dense(self, qvec: np.ndarray, k: int, exclude: frozenset[int]) -> list[tuple[int, float]]:
         """The ``k`` live passages nearest to ``qvec``, best first."""
-        skip = self.data.deleted | exclude
+        gone = self.data.deleted  # checked beside ``exclude``, not joined to it: it may hold many ids
         excluded = self._excluded_rows(exclude)
 
         def search(seg: Segment, deleted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +115,7 @@ class HybridRetriever:
             results = [search(*pair) for pair in pairs]
         found: list[tuple[int, float]] = []
         for (seg, _), (rows, scores) in zip(pairs, results):
-            found += [(c, s) for c, s in zip(seg.ids[rows].tolist(), scores.tolist()) if c not in skip]
+            found += [(c, s) for c, s in zip(seg.ids[rows].tolist(), scores.tolist()) if c not in gone and c not in exclude]
         return sorted(found, key=lambda p: (-p[1], p[0]))[:k]
 
     def _pool(self) -> ThreadPoolExecutor:

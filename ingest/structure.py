@@ -60,6 +60,12 @@ def _structured_heading(line: Line) -> tuple[int, str, int] | None:
     return None
 
 
+def _nest(before: list[str], run: list[str]) -> list[str]:
+    """Titles after a run of k headings: the run replaces the last k of ``before``
+    (a group title directly above a title nests it; one after text is a sibling)."""
+    return before[: max(0, len(before) - len(run))] + run
+
+
 def parse_blocks(doc: str, kind: str, nest_same_level: bool = False) -> list[Block]:
     """Split a cleaned document into blocks of units, each with its section path.
     ``nest_same_level``: the ``#`` levels rank font sizes (a PDF), so a run of
@@ -101,8 +107,7 @@ def parse_blocks(doc: str, kind: str, nest_same_level: bool = False) -> list[Blo
     def close_run() -> None:
         nonlocal unnumbered, leaf
         if run:
-            keep = max(0, len(unnumbered) - len(run))
-            unnumbered = unnumbered[:keep] + [h.text for h in run]
+            unnumbered = _nest(unnumbered, [h.text for h in run])
             leaf = (run[-1].start, run[-1].end)
             run.clear()
 
@@ -124,8 +129,7 @@ def parse_blocks(doc: str, kind: str, nest_same_level: bool = False) -> list[Blo
                 same_run.append(title)
             else:
                 same_before, same_run = [t for lv, t in structured if lv == level], [title]
-            kept = same_before[: max(0, len(same_before) - len(same_run))]
-            structured = [h for h in structured if h[0] < level] + [(level, t) for t in kept + same_run]
+            structured = [h for h in structured if h[0] < level] + [(level, t) for t in _nest(same_before, same_run)]
             unnumbered = []
             leaf = (line.start + offset, line.start + offset + len(title))
             continue
