@@ -168,6 +168,10 @@ class SentenceTransformerEmbedder:
                 self._queries = OnnxQueryEncoder(path, self.model.tokenizer, self.max_seq_length)
         return self._queries
 
+    def transformer(self):
+        """The model's transformer and tokenizer (the answer reader adapts a copy)."""
+        return self.model[0].auto_model, self.model.tokenizer
+
     @property
     def max_seq_length(self) -> int:
         return int(self.model.max_seq_length)

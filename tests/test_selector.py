@@ -72,7 +72,8 @@ def _examples(n: int = 60, seed: int = 0) -> Examples:
                 rel[2] = 1
             xs.append(x), rels.append(rel), groups.append(np.full(6, len(askings)))
             askings.append({"set": "toy", "id": f"q{i}" + ("-neg" if side == "negative" else ""), "side": side})
-    return Examples(np.concatenate(xs), np.concatenate(rels), np.concatenate(groups), askings)
+    rows = sum(len(r) for r in rels)
+    return Examples(np.concatenate(xs), np.concatenate(rels), np.concatenate(groups), askings, np.zeros(rows, int), ["一句话"])
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +103,44 @@ def test_a_selector_file_round_trips_and_a_foreign_one_is_refused(toy_selector, 
     path.write_text("{", encoding="utf-8")
     with pytest.raises(DocumentError, match="cannot read the answer selector"):
         Selector.load(path)
+
+
+def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_selector, tmp_path):
+    """A selector trained with the answer reader gives the answerability model
+    the reader's score of the best candidate; without a reader the score is
+    missing (NaN), which LightGBM takes as such, and it still decides."""
+    import lightgbm
+
+    ex = _examples(40, seed=2)
+    names = list(FEATURES) + ["score", "margin", "reader"]
+    rows = np.hstack([ex.x[::6, :], np.zeros((len(ex.x[::6]), 2)), np.linspace(0, 1, len(ex.x[::6]))[:, None]])
+    labels = (rows[:, -1] > 0.5).astype(int)
+    rows[::10, -1] = np.nan
+    params = {"objective": "binary", "verbose": -1, "min_data_in_leaf": 5}
+    answerable = lightgbm.train(params, lightgbm.Dataset(rows, labels, feature_name=names), 20)
+    s = Selector(toy_selector.selector.ranker, answerable, 0.5, reader_file="r.safetensors")
+    path = tmp_path / "s.json"
+    path.write_text(s.to_json(), encoding="utf-8")
+    again = Selector.load(path, transformer=lambda: None)
+    assert again.reader_file == "r.safetensors" and again.reader is not None
+    assert Selector.load(path).reader is None  # no transformer: it does without
+
+    class Reader:
+        def __init__(self, value: float):
+            self.value, self.asked = value, []
+
+        def score(self, question: str, texts: list[str]) -> np.ndarray:
+            self.asked.append((question, texts))
+            return np.array([self.value])
+
+    x = _examples(1, seed=3).x[:6]
+    s.reader = Reader(0.95)
+    _, best, sure = s.choose(x, None, lambda i: ("问题", f"句子{i}"))
+    assert s.reader.asked == [("问题", [f"句子{best}"])]
+    s.reader = Reader(0.05)
+    assert s.choose(x, None, lambda i: ("问题", "句子"))[2] < sure
+    s.reader = None
+    assert 0.0 <= s.choose(x)[2] <= 1.0
 
 
 def test_negatives_leave_out_the_evidence_and_the_source_document():

@@ -50,6 +50,13 @@ def leaf(hit: Hit) -> str:
     return c.section_path[-1] if c.heading_span and c.section_path else ""
 
 
+def reading(heading: str, sentence: str) -> str:
+    """What the answer reader (``reader.py``) reads of a candidate: its
+    passage's headings and its sentence."""
+    heading = " ".join(heading.split())
+    return f"{heading}\n{sentence}" if heading else sentence
+
+
 def doc_slice(hit: Hit, start: int, end: int) -> str:
     c = hit.chunk
     return c.text[start - c.start : end - c.start]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docqa.answer.base import Delta, Event, Final
-from docqa.answer.candidates import Span, candidates, doc_slice, leaf
+from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
 from docqa.answer.selector import Selector
 from docqa.index.tokenize import Segmenter
@@ -50,7 +50,8 @@ class ExtractiveAnswerer:
         self.segmenter = segmenter or Segmenter()
 
     def warmup(self) -> None:
-        _ = self.selector
+        if self.selector.reader is not None:
+            self.selector.reader.warmup()
 
     @property
     def selector(self) -> Selector:
@@ -64,7 +65,11 @@ class ExtractiveAnswerer:
         spans, allowed = candidates(q, hits, self.segmenter)
         if not any(allowed):
             return Extract([], True, f"no passage about {' / '.join([f[0] for f in q.organisations] + q.carried)}")
-        scores, best_at, confidence = self.selector.choose(feature_matrix(q, spans), np.array(allowed))
+
+        def pair(best: int) -> tuple[str, str]:
+            return q.text, reading(spans[best].hit.chunk.heading, spans[best].sentence_text)
+
+        scores, best_at, confidence = self.selector.choose(feature_matrix(q, spans), np.array(allowed), pair)
         for span, score in zip(spans, scores):
             span.score = float(score)
         best = spans[best_at]

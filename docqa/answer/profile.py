@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,8 +49,10 @@ class Profile:
     def calibrated(self) -> bool:
         return self.source is not None
 
-    def selector(self) -> Selector:
-        return Selector.load(self.selector_file)
+    def selector(self, transformer: Callable | None = None) -> Selector:
+        """The selector; ``transformer`` (the embedding model's transformer and
+        tokenizer) lets it use its answer reader, trained for this model only."""
+        return Selector.load(self.selector_file, transformer if self.calibrated else None)
 
 
 def _read(path: Path, model_id: str) -> Profile:

@@ -10,14 +10,21 @@ Two gradient-boosted models (LightGBM) read the candidates' features
    answers the question.  Below ``threshold`` — chosen when training for a
    target false-answer rate — the answer is a refusal.
 
+The answerability model also reads the answer reader's score of the best
+candidate (``reader.py``, a cross-encoder of question and sentence) when the
+selector was trained with one; without the reader (a fake embedder in tests,
+a model with no transformer to adapt) that input is missing, which the model
+was trained to expect.
+
 Both are trained by ``docqa train-selector`` (docqa/train/) and kept, with the
 threshold and the feature names, in one JSON file named by the embedding
-model's profile.
+model's profile; the reader's adapters sit in a file beside it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +32,12 @@ from typing import Any
 import numpy as np
 
 from docqa.answer.features import CATEGORICAL, FEATURES
+from docqa.answer.reader import AnswerReader
 from docqa.errors import DocumentError, ModelUnavailable
 
 FORMAT = 1
 ANSWER_EXTRA = ("score", "margin")  # what the answerability model reads besides the best candidate's features
+READER = "reader"  # … and, when trained with one, the answer reader's score
 RETRAIN = "retrain it with `docqa train-selector` (docs/selector.md)"
 
 
@@ -57,14 +66,26 @@ class Selector:
     threshold: float
     source: str = ""
     card: dict | None = None  # what it was trained on and how it measured
+    reader_file: str = ""  # the answer reader's file, beside the selector's ("": trained without one)
+    reader: AnswerReader | None = None  # None: its score is missing
 
-    def choose(self, x: np.ndarray, allowed: np.ndarray | None = None) -> tuple[np.ndarray, int, float]:
+    def choose(
+        self, x: np.ndarray, allowed: np.ndarray | None = None, pair: Callable[[int], tuple[str, str]] | None = None
+    ) -> tuple[np.ndarray, int, float]:
         """Ranking scores for the candidates' features ``x``, the best one (of
-        the ``allowed`` ones), and the probability that it answers the question."""
+        the ``allowed`` ones), and the probability that it answers the
+        question; ``pair`` gives the question and a candidate's reading for
+        the answer reader."""
         # One thread: a question has a few hundred candidates, and OpenMP threads
         # spinning against other requests (or other processes) cost far more.
         scores = np.asarray(self.ranker.predict(x, num_threads=1), dtype=np.float64)
         best, row = answerability_row(x, scores, allowed)
+        if self.reader_file:
+            read = float("nan")
+            if self.reader is not None and pair is not None:
+                question, text = pair(best)
+                read = float(self.reader.score(question, [text])[0])
+            row = np.append(row, np.float32(read))
         confidence = float(self.answerable.predict(row.reshape(1, -1), num_threads=1)[0])
         return scores, best, confidence
 
@@ -75,6 +96,7 @@ class Selector:
                 "features": list(FEATURES),
                 "categorical": list(CATEGORICAL),
                 "threshold": self.threshold,
+                "reader": self.reader_file,
                 "card": self.card or {},
                 "ranker": self.ranker.model_to_string(),
                 "answerable": self.answerable.model_to_string(),
@@ -83,9 +105,11 @@ class Selector:
         )
 
     @classmethod
-    def load(cls, path: Path | str) -> Selector:
+    def load(cls, path: Path | str, transformer: Callable | None = None) -> Selector:
         """Read a selector file; one that this DocQA cannot use is an error
-        saying how to get one it can."""
+        saying how to get one it can.  ``transformer`` gives the embedding
+        model's transformer and tokenizer for the answer reader (None: the
+        selector does without it)."""
         if not Path(path).is_file():
             raise DocumentError(f"no answer selector at {path}; {RETRAIN}")
         try:
@@ -98,6 +122,10 @@ class Selector:
 
         try:
             threshold = float(data["threshold"])
-            return cls(_booster(data["ranker"]), _booster(data["answerable"]), threshold, str(path), data.get("card"))
+            selector = cls(_booster(data["ranker"]), _booster(data["answerable"]), threshold, str(path), data.get("card"))
+            selector.reader_file = str(data.get("reader") or "")
         except (KeyError, TypeError, ValueError, LightGBMError) as exc:
             raise DocumentError(f"{path}: the answer selector is damaged ({exc}); {RETRAIN}") from exc
+        if selector.reader_file and transformer is not None:
+            selector.reader = AnswerReader(Path(path).parent / selector.reader_file, transformer)
+        return selector

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from docqa.answer.features import FEATURES
 from docqa.answer.selector import Selector
-from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS
+from docqa.train import reader_fit
+from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS, WITHOUT_READER
 from docqa.train.sets import TrainSet
 
 
@@ -35,6 +36,20 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
         "  when it holds a gold answer (concise answers come from the clause-run candidates).",
         f"- Answerability: LightGBM binary, {ANSWERABLE_ROUNDS} rounds, {ANSWERABLE}, on the best",
         "  candidate's features, its ranking score and its margin over the runner-up (out-of-fold scores).",
+        *(
+            [
+                f"- Answer reader ({selector.reader_file}, docqa/answer/reader.py): the embedding model with LoRA",
+                f"  adapters (rank {reader_fit.RANK}, alpha {reader_fit.ALPHA}, on {', '.join(reader_fit.TARGETS)}) and a",
+                "  linear head over its mean-pooled tokens, reading the question with the best candidate's headings",
+                f"  and sentence; {reader_fit.EPOCHS} epochs, batch {reader_fit.BATCH}, on each asking's best sentence",
+                "  (and, where that one is wrong, the best sentence holding the answer).  Cross-fitted: a reader",
+                "  trained on half of the questions scores the other half for the answerability model; the one",
+                "  trained on the first half is written.  Its score is one more input of the answerability model,",
+                f"  shown missing for {WITHOUT_READER:.0%} of its training rows (a selector used without the reader).",
+            ]
+            if selector.reader_file
+            else []
+        ),
         f"- Threshold {selector.threshold}: the confidence below which DocQA refuses, chosen so that",
         f"  {card.get('false_answer_rate')} of the training sets' unanswerable askings would be answered.",
         f"- Features ({len(FEATURES)}, docqa/answer/features.py): {', '.join(FEATURES)}.",

@@ -22,6 +22,10 @@ RateOpt = Annotated[
     typer.Option("--false-answer-rate", min=0.0, max=0.5, help="Share of unanswerable questions the threshold lets through."),
 ]
 ProfileOpt = Annotated[bool, typer.Option("--profile", help="Write into $DOCQA_HOME/profiles/ for the configured model.")]
+ReaderOpt = Annotated[
+    bool,
+    typer.Option("--reader/--no-reader", help="Also train the answer reader (a cross-encoder, ~1 hour; experimental)."),
+]
 
 
 def train_selector(
@@ -30,6 +34,7 @@ def train_selector(
     drcd: DrcdOpt = None,
     false_answer_rate: RateOpt = 0.08,
     profile: ProfileOpt = False,
+    reader: ReaderOpt = False,
 ) -> None:
     """Train the answer selector (which candidate answers, and when to refuse) on training sets only."""
     from tqdm import tqdm
@@ -38,7 +43,7 @@ def train_selector(
     from docqa.api import Settings, make_embedder
     from docqa.train import card, sets
     from docqa.train.examples import Examples, examples_for
-    from docqa.train.fit import figures, fit
+    from docqa.train.fit import ReaderTraining, figures, fit
 
     settings = Settings()
     started = time.perf_counter()
@@ -51,7 +56,14 @@ def train_selector(
             parts.append(examples_for(settings, tset, embedder, settings.top_k, bar.update))
     ex = Examples.concat(parts)
     typer.echo(f"{len(ex.askings)} askings, {len(ex.rel)} candidates")
-    fitted = fit(ex, false_answer_rate, log=typer.echo)
+    target = settings.home / "profiles" if profile else (out or bundled_dir())
+    target.mkdir(parents=True, exist_ok=True)
+    stem = profile_name(settings.model).removesuffix(".toml")
+    transformer = getattr(embedder, "transformer", None)
+    how = None
+    if reader and transformer is not None:
+        how = ReaderTraining(transformer, bool(getattr(embedder, "bfloat16", False)), target / f"{stem}.reader.safetensors")
+    fitted = fit(ex, false_answer_rate, log=typer.echo, reader=how)
     selector = fitted.selector
     measured = figures(fitted.table, selector.threshold)
     selector.card = {
@@ -61,9 +73,6 @@ def train_selector(
         "false_answer_rate": false_answer_rate,
         "cross_validated": measured,
     }
-    target = settings.home / "profiles" if profile else (out or bundled_dir())
-    target.mkdir(parents=True, exist_ok=True)
-    stem = profile_name(settings.model).removesuffix(".toml")
     (target / f"{stem}.selector.json").write_text(selector.to_json(), encoding="utf-8")
     (target / f"{stem}.selector.md").write_text(card.render(selector, training, time.perf_counter() - started), "utf-8")
     toml = target / f"{stem}.toml"

@@ -24,7 +24,7 @@ import docqa.answer.features
 import docqa.lang
 import docqa.question
 import docqa.train.swaps
-from docqa.answer.candidates import candidates
+from docqa.answer.candidates import candidates, reading
 from docqa.answer.features import FEATURES, feature_matrix
 from docqa.api import Engine, Hit, Settings, make_engine
 from docqa.eval.corpus import ensure_index
@@ -40,7 +40,9 @@ class Examples:
     x: np.ndarray  # (rows, FEATURES)
     rel: np.ndarray  # (rows,) 1 holds a gold answer, 0 does not
     group: np.ndarray  # (rows,) which question asking the row belongs to
-    askings: list[dict]  # per asking: set, id, side (answerable / negative / unanswerable), lang, kind
+    askings: list[dict]  # per asking: set, id, side (answerable / negative / unanswerable), lang, kind, question
+    reading: np.ndarray  # (rows,) the row's text for the answer reader: an index into ``texts``
+    texts: list[str]
 
     @classmethod
     def concat(cls, parts: list[Examples]) -> Examples:
@@ -50,6 +52,8 @@ class Examples:
             np.concatenate([p.rel for p in parts]),
             np.concatenate([p.group + o for p, o in zip(parts, offsets)]),
             [a for p in parts for a in p.askings],
+            np.concatenate([p.reading + o for p, o in zip(parts, np.cumsum([0] + [len(p.texts) for p in parts[:-1]]))]),
+            [t for p in parts for t in p.texts],
         )
 
 
@@ -101,6 +105,8 @@ def collect(
     rels: list[np.ndarray] = []
     groups: list[np.ndarray] = []
     askings: list[dict] = []
+    readings: list[np.ndarray] = []
+    texts: list[str] = []
 
     def add(asked: EvalQuestion, side: str, analysed, hits: list[Hit]) -> None:
         spans = [s for s, ok in zip(*candidates(analysed, hits, segmenter)) if ok]
@@ -110,8 +116,16 @@ def collect(
         labels = relevance([s.text for s in spans], asked.answers) if side == "answerable" else np.zeros(len(spans), np.int32)
         rels.append(labels)
         groups.append(np.full(len(spans), len(askings)))
+        own: dict[str, int] = {}
+        for s in spans:
+            own.setdefault(reading(s.hit.chunk.heading, s.sentence_text), len(texts) + len(own))
+        readings.append(np.array([own[reading(s.hit.chunk.heading, s.sentence_text)] for s in spans]))
+        texts.extend(own)
         suffix = {"answerable": "", "near_miss": "-near", "swapped": "-swap"}.get(side, "")
-        askings.append({"set": name, "id": asked.id + suffix, "side": side, "lang": analysed.lang, "kind": analysed.kind})
+        askings.append({
+            "set": name, "id": asked.id + suffix, "side": side, "lang": analysed.lang, "kind": analysed.kind,
+            "question": analysed.text,
+        })  # fmt: skip
 
     for q in questions:
         if not q.answerable:
@@ -127,7 +141,7 @@ def collect(
                 add(q, "swapped", swap[1], swap[2])
         if progress:
             progress(1)
-    return Examples(np.concatenate(xs), np.concatenate(rels), np.concatenate(groups), askings)
+    return Examples(np.concatenate(xs), np.concatenate(rels), np.concatenate(groups), askings, np.concatenate(readings), texts)
 
 
 def examples_for(settings: Settings, tset: TrainSet, embedder, top_k: int, progress: Callable | None = None) -> Examples:
@@ -141,13 +155,18 @@ def examples_for(settings: Settings, tset: TrainSet, embedder, top_k: int, progr
         if tuple(z["features"]) == FEATURES:
             import json
 
-            return Examples(z["x"], z["rel"], z["group"], json.loads(str(z["askings"])))
+            return Examples(
+                z["x"], z["rel"], z["group"], json.loads(str(z["askings"])), z["reading"], json.loads(str(z["texts"]))
+            )
     engine = make_engine(settings, embedder, index_dir=built.path)
     ex = collect(engine, tset.name, tset.questions, top_k, progress)
     cache.parent.mkdir(parents=True, exist_ok=True)
     import json
 
     tmp = cache.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, x=ex.x, rel=ex.rel, group=ex.group, askings=json.dumps(ex.askings), features=np.array(FEATURES))
+    np.savez_compressed(
+        tmp, x=ex.x, rel=ex.rel, group=ex.group, askings=json.dumps(ex.askings), features=np.array(FEATURES),
+        reading=ex.reading, texts=json.dumps(ex.texts, ensure_ascii=False),
+    )  # fmt: skip
     tmp.replace(cache)
     return ex

@@ -9,12 +9,14 @@ ranker's out-of-fold scores, as it will meet unseen questions' scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from docqa.answer.features import CATEGORICAL, FEATURES
-from docqa.answer.selector import ANSWER_EXTRA, Selector, answerability_row
+from docqa.answer.selector import ANSWER_EXTRA, READER, Selector, answerability_row
 from docqa.train.examples import Examples
 
 FOLDS = 5
@@ -31,6 +33,17 @@ ANSWERABLE_ROUNDS = 300
 SET_WEIGHTS = {"report-dev": 5.0}
 COMMON = {"verbose": -1, "num_threads": 2, "seed": SEED, "deterministic": True, "force_row_wise": True}
 LEN = FEATURES.index("len")
+WITHOUT_READER = 0.1  # share of training rows shown with the reader's score missing (a selector used without it)
+
+
+@dataclass
+class ReaderTraining:
+    """How to train the answer reader: the embedding model's transformer and
+    tokenizer (a function), whether to train in bfloat16, and the file to write."""
+
+    transformer: Callable
+    bfloat16: bool
+    out: Path
 
 
 @dataclass
@@ -66,7 +79,7 @@ def _ranker(ex: Examples, rows: np.ndarray):
 def _answerable(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray):
     import lightgbm
 
-    names = list(FEATURES) + list(ANSWER_EXTRA)
+    names = list(FEATURES) + list(ANSWER_EXTRA) + [READER] * (rows.shape[1] - len(FEATURES) - len(ANSWER_EXTRA))
     data = lightgbm.Dataset(rows, labels, weight=weights, feature_name=names, categorical_feature=list(CATEGORICAL))
     return lightgbm.train({**ANSWERABLE, **COMMON}, data, ANSWERABLE_ROUNDS)
 
@@ -78,8 +91,38 @@ def _threshold(negatives: np.ndarray, rate: float) -> float:
     return float(ranked[allowed]) + 1e-6 if allowed < len(ranked) else 0.0
 
 
-def fit(ex: Examples, target_false_answer: float, log=print) -> Fitted:
-    fold_of_asking = _folds(ex)
+def _reader_scores(
+    ex: Examples, best_rows: list[int], labels: np.ndarray, scores: np.ndarray, fold: np.ndarray, how: ReaderTraining, log
+) -> np.ndarray:
+    """The reader's score of each asking's best sentence, cross-fitted: a
+    reader trained on half of the questions scores the other half.  The
+    reader trained on the first half is the one written (and used)."""
+    from docqa.answer.reader import AnswerReader, save
+    from docqa.train import reader_fit
+
+    every = reader_fit.pairs(ex, best_rows, labels, scores)
+    half = fold % 2
+    out = np.zeros(len(ex.askings))
+    best = np.ones(len(every.labels), bool)
+    best[1:] = every.asking[1:] != every.asking[:-1]  # the first pair of each asking is its best sentence
+    for k in (1, 0):
+        train = half[every.asking] == k
+        log(f"answer reader, trained on {train.sum()} pairs (half {k + 1} of 2)")
+        path = how.out if k == 0 else how.out.with_name(how.out.name + ".half2")
+        save(path, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale(), "")
+        scored = best & ~train
+        reader = AnswerReader(path, how.transformer)
+        out[every.asking[scored]] = reader.score_pairs(
+            [every.questions[i] for i in np.flatnonzero(scored)], [every.texts[i] for i in np.flatnonzero(scored)]
+        )
+        if k == 1:
+            path.unlink()
+    return out
+
+
+def ranked(ex: Examples, fold_of_asking: np.ndarray, log=print) -> tuple[np.ndarray, list[int], np.ndarray, np.ndarray]:
+    """Out-of-fold ranking scores of every candidate; per asking, its best
+    candidate's row, the answerability model's input and its label."""
     fold = fold_of_asking[ex.group]
     scores = np.zeros(len(ex.rel))
     for k in range(FOLDS):
@@ -92,17 +135,29 @@ def fit(ex: Examples, target_false_answer: float, log=print) -> Fitted:
         best, row = answerability_row(ex.x[s:e], scores[s:e])
         rows.append(row)
         labels.append(int(a["side"] == "answerable" and ex.rel[s + best] > 0))
-        best_rows.append(s + best)
-    X, y = np.stack(rows), np.array(labels)
+        best_rows.append(int(s + best))
+    return scores, best_rows, np.stack(rows), np.array(labels)
+
+
+def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTraining | None = None) -> Fitted:
+    fold_of_asking = _folds(ex)
+    scores, best_rows, X, y = ranked(ex, fold_of_asking, log)
+    shown = X
+    if reader is not None:
+        X = np.hstack([X, _reader_scores(ex, best_rows, y, scores, fold_of_asking, reader, log)[:, None]])
+        shown = X.copy()
+        shown[np.random.default_rng(SEED).random(len(X)) < WITHOUT_READER, -1] = np.nan
     w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
         train = fold_of_asking != k
-        p[~train] = _answerable(X[train], y[train], w[train]).predict(X[~train])
+        p[~train] = _answerable(shown[train], y[train], w[train]).predict(X[~train])
     negative = np.array([a["side"] != "answerable" for a in ex.askings])
     threshold = _threshold(p[negative], target_false_answer)
     log("final ranker and answerability model, on everything")
-    selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(X, y, w), threshold)
+    selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(shown, y, w), threshold)
+    if reader is not None:
+        selector.reader_file = reader.out.name
     table = [
         {**a, "confidence": float(c), "correct": bool(yy), "length": int(ex.x[r, LEN])}
         for a, c, yy, r in zip(ex.askings, p, y, best_rows)
