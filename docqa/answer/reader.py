@@ -67,11 +67,11 @@ def lora_tensors(state: dict, head) -> dict[str, Any]:
     return out
 
 
-def save(path: Path, tensors: dict, scale: float, base: str) -> None:
+def save(path: Path, tensors: dict, scale: float) -> None:
     from safetensors.torch import save_file
 
     tmp = Path(path).with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"format": FORMAT, "scale": json.dumps(scale), "base": base})
+    save_file(tensors, str(tmp), metadata={"format": FORMAT, "scale": json.dumps(scale)})
     tmp.replace(path)
 
 

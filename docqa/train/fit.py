@@ -109,7 +109,7 @@ def _reader_scores(
         train = half[every.asking] == k
         log(f"answer reader, trained on {train.sum()} pairs (half {k + 1} of 2)")
         path = how.out if k == 0 else how.out.with_name(how.out.name + ".half2")
-        save(path, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale(), "")
+        save(path, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
         scored = best & ~train
         reader = AnswerReader(path, how.transformer)
         out[every.asking[scored]] = reader.score_pairs(

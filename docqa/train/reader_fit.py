@@ -63,7 +63,7 @@ def pairs(ex: Examples, best_rows: list[int], labels: np.ndarray, scores: np.nda
     return Pairs(questions, texts, np.array(ys, np.float32), np.array(askings))
 
 
-def _batches(tokenizer, p: Pairs, rng: random.Random) -> list[list[int]]:
+def _batches(p: Pairs, rng: random.Random) -> list[list[int]]:
     """Batches of pairs of similar length (less padding), in random order."""
     lengths = [len(q) + len(t) for q, t in zip(p.questions, p.texts)]
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
@@ -100,7 +100,7 @@ def train(transformer, p: Pairs, bfloat16: bool, log=print) -> dict:
     done = 0
     for epoch in range(EPOCHS):
         total, seen = 0.0, 0
-        for batch in _batches(tokenizer, p, rng):
+        for batch in _batches(p, rng):
             inputs = encode_pairs(tokenizer, [p.questions[i] for i in batch], [p.texts[i] for i in batch])
             arithmetic = torch.autocast("cpu", dtype=torch.bfloat16) if bfloat16 else contextlib.nullcontext()
             with arithmetic:
