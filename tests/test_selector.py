@@ -143,6 +143,19 @@ def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_select
     assert 0.0 <= s.choose(x)[2] <= 1.0
 
 
+def test_a_missing_or_damaged_reader_file_is_one_clear_error(tmp_path):
+    from docqa.answer.reader import AnswerReader
+
+    def no_model():
+        raise AssertionError("the file is checked before the model is touched")
+
+    with pytest.raises(DocumentError, match="no answer reader at .*docqa train-selector"):
+        AnswerReader(tmp_path / "missing.safetensors", no_model).warmup()
+    (tmp_path / "bad.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(DocumentError, match="cannot read the answer reader.*retrain the selector"):
+        AnswerReader(tmp_path / "bad.safetensors", no_model).warmup()
+
+
 def test_negatives_leave_out_the_evidence_and_the_source_document():
     chunks = [
         (1, Chunk("a", "/c/p1.txt", "", (), 0, 9, None, "甲公司成立于1990年。", [])),

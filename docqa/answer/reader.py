@@ -91,9 +91,6 @@ class AnswerReader:
 
         if not self.path.is_file():
             raise DocumentError(f"no answer reader at {self.path}; retrain the selector with `docqa train-selector`")
-        base, self._tokenizer = self._transformer()
-        words = base.get_input_embeddings().weight
-        model = copy.deepcopy(base, memo={id(words): words})  # the word embeddings stay shared
         try:
             with safe_open(str(self.path), framework="pt") as f:
                 meta = f.metadata() or {}
@@ -103,6 +100,9 @@ class AnswerReader:
         if meta.get("format") != FORMAT:
             raise DocumentError(f"{self.path}: an answer reader of another format; retrain the selector")
         scale = float(json.loads(meta.get("scale", "1")))
+        base, self._tokenizer = self._transformer()
+        words = base.get_input_embeddings().weight
+        model = copy.deepcopy(base, memo={id(words): words})  # the word embeddings stay shared
         modules = dict(model.named_modules())
         with torch.no_grad():
             for key in [k for k in tensors if k.endswith(".A")]:
