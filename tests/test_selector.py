@@ -196,3 +196,36 @@ def test_training_never_sees_a_question_of_the_evaluation_set():
     measured = measured_questions()
     assert len(measured) == 114
     assert not {normalize(q.question) for q in dev_set().questions} & measured
+
+
+def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypatch):
+    """`train-selector --reader`: the reader is trained on half of the
+    questions and scores the other half's best sentences; the first half's
+    scores are missing, and the threshold and figures are the second half's."""
+    import docqa.answer.reader
+    from docqa.train import reader_fit
+    from docqa.train.fit import ReaderTraining
+
+    ex = _examples(60, seed=4)
+    for a in ex.askings:
+        a["question"] = "有答案" if a["side"] == "answerable" else "无答案"
+    trained, written = [], []
+    monkeypatch.setattr(reader_fit, "train", lambda transformer, p, bfloat16, log: trained.append(p) or {})
+    monkeypatch.setattr(docqa.answer.reader, "save", lambda path, tensors, scale: written.append(path))
+
+    class Reader:
+        def __init__(self, path, transformer, bfloat16=False):
+            self.path = path
+
+        def score_pairs(self, questions, texts):
+            return np.array([0.9 if q == "有答案" else 0.1 for q in questions])
+
+    monkeypatch.setattr(docqa.answer.reader, "AnswerReader", Reader)
+    out = tmp_path / "m.reader.safetensors"
+    fitted = fit(ex, 0.1, log=lambda *_: None, reader=ReaderTraining(lambda: None, False, out))
+    assert written == [out] and fitted.selector.reader_file == out.name
+    seen = {int(i) for i in trained[0].asking}
+    assert 0 < len(seen) < len(ex.askings)
+    assert len(fitted.table) == len(ex.askings) - len(seen)  # measured on the askings the reader never saw
+    assert {t["id"] for t in fitted.table}.isdisjoint({ex.askings[i]["id"] for i in seen})
+    assert figures(fitted.table, fitted.selector.threshold)["toy"]["abstention_recall"] >= 0.85

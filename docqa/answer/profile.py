@@ -49,10 +49,11 @@ class Profile:
     def calibrated(self) -> bool:
         return self.source is not None
 
-    def selector(self, transformer: Callable | None = None) -> Selector:
+    def selector(self, transformer: Callable | None = None, bfloat16: bool = False) -> Selector:
         """The selector; ``transformer`` (the embedding model's transformer and
-        tokenizer) lets it use its answer reader, trained for this model only."""
-        return Selector.load(self.selector_file, transformer if self.calibrated else None)
+        tokenizer) lets it use its answer reader, trained for this model only;
+        ``bfloat16``: the reader's arithmetic, as the embedding model's."""
+        return Selector.load(self.selector_file, transformer if self.calibrated else None, bfloat16)
 
 
 def _read(path: Path, model_id: str) -> Profile:

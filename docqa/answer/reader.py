@@ -77,11 +77,14 @@ def save(path: Path, tensors: dict, scale: float) -> None:
 
 class AnswerReader:
     """Scores (question, reading) pairs.  ``transformer`` is a function giving
-    the embedding model's transformer and tokenizer (called on first use)."""
+    the embedding model's transformer and tokenizer (called on first use);
+    ``bfloat16``: its matrix products in bfloat16 (autocast, as it was
+    trained), where the CPU multiplies bfloat16 natively (~1.5x faster)."""
 
-    def __init__(self, path: Path | str, transformer):
+    def __init__(self, path: Path | str, transformer, bfloat16: bool = False):
         self.path = Path(path)
         self._transformer = transformer
+        self.bfloat16 = bfloat16
         self._model = None
         self._lock = threading.Lock()
 
@@ -127,11 +130,14 @@ class AnswerReader:
 
     def score_pairs(self, questions: list[str], texts: list[str], batch: int = 32) -> np.ndarray:
         """The probability that each text answers its question."""
+        import contextlib
+
         import torch
 
         self.warmup()
         out = []
-        with torch.inference_mode():
+        arithmetic = torch.autocast("cpu", dtype=torch.bfloat16) if self.bfloat16 else contextlib.nullcontext()
+        with torch.inference_mode(), arithmetic:
             for i in range(0, len(texts), batch):
                 inputs = encode_pairs(self._tokenizer, questions[i : i + batch], texts[i : i + batch])
                 out.append(torch.sigmoid(pooled_logits(self._model, self._head, inputs).float()).numpy())

@@ -105,11 +105,11 @@ class Selector:
         )
 
     @classmethod
-    def load(cls, path: Path | str, transformer: Callable | None = None) -> Selector:
+    def load(cls, path: Path | str, transformer: Callable | None = None, bfloat16: bool = False) -> Selector:
         """Read a selector file; one that this DocQA cannot use is an error
         saying how to get one it can.  ``transformer`` gives the embedding
         model's transformer and tokenizer for the answer reader (None: the
-        selector does without it)."""
+        selector does without it), ``bfloat16`` its arithmetic."""
         if not Path(path).is_file():
             raise DocumentError(f"no answer selector at {path}; {RETRAIN}")
         try:
@@ -127,5 +127,5 @@ class Selector:
         except (KeyError, TypeError, ValueError, LightGBMError) as exc:
             raise DocumentError(f"{path}: the answer selector is damaged ({exc}); {RETRAIN}") from exc
         if selector.reader_file and transformer is not None:
-            selector.reader = AnswerReader(Path(path).parent / selector.reader_file, transformer)
+            selector.reader = AnswerReader(Path(path).parent / selector.reader_file, transformer, bfloat16)
         return selector

@@ -5,7 +5,7 @@ from __future__ import annotations
 from docqa.answer.features import FEATURES
 from docqa.answer.selector import Selector
 from docqa.train import reader_fit
-from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS, WITHOUT_READER
+from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS
 from docqa.train.sets import TrainSet
 
 
@@ -41,11 +41,12 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
                 f"- Answer reader ({selector.reader_file}, docqa/answer/reader.py): the embedding model with LoRA",
                 f"  adapters (rank {reader_fit.RANK}, alpha {reader_fit.ALPHA}, on {', '.join(reader_fit.TARGETS)}) and a",
                 "  linear head over its mean-pooled tokens, reading the question with the best candidate's headings",
-                f"  and sentence; {reader_fit.EPOCHS} epochs, batch {reader_fit.BATCH}, on each asking's best sentence",
-                "  (and, where that one is wrong, the best sentence holding the answer).  Cross-fitted: a reader",
-                "  trained on half of the questions scores the other half for the answerability model; the one",
-                "  trained on the first half is written.  Its score is one more input of the answerability model,",
-                f"  shown missing for {WITHOUT_READER:.0%} of its training rows (a selector used without the reader).",
+                f"  and sentence; epochs: {reader_fit.EPOCHS}, batch {reader_fit.BATCH}, on each asking's best",
+                "  sentence (and, where that one is wrong, the best sentence holding the answer), of half of the",
+                "  questions.",
+                "  Its score of the best candidate is one more input of the answerability model: known for the",
+                "  other half's askings, missing for the half it was trained on (so the model also decides without",
+                "  a reader); the threshold and the figures below are those of the askings it never saw.",
             ]
             if selector.reader_file
             else []

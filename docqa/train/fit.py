@@ -33,7 +33,6 @@ ANSWERABLE_ROUNDS = 300
 SET_WEIGHTS = {"report-dev": 5.0}
 COMMON = {"verbose": -1, "num_threads": 2, "seed": SEED, "deterministic": True, "force_row_wise": True}
 LEN = FEATURES.index("len")
-WITHOUT_READER = 0.1  # share of training rows shown with the reader's score missing (a selector used without it)
 
 
 @dataclass
@@ -94,29 +93,25 @@ def _threshold(negatives: np.ndarray, rate: float) -> float:
 def _reader_scores(
     ex: Examples, best_rows: list[int], labels: np.ndarray, scores: np.ndarray, fold: np.ndarray, how: ReaderTraining, log
 ) -> np.ndarray:
-    """The reader's score of each asking's best sentence, cross-fitted: a
-    reader trained on half of the questions scores the other half.  The
-    reader trained on the first half is the one written (and used)."""
+    """The reader's score of each asking's best sentence, for the askings it
+    never saw: the reader is trained on half of the questions and scores the
+    other half; the first half's scores are missing (NaN), so the
+    answerability model learns to decide with and without a reader."""
     from docqa.answer.reader import AnswerReader, save
     from docqa.train import reader_fit
 
     every = reader_fit.pairs(ex, best_rows, labels, scores)
-    half = fold % 2
-    out = np.zeros(len(ex.askings))
+    seen = fold % 2 == 0  # per asking
+    out = np.full(len(ex.askings), np.nan)
+    train = seen[every.asking]
+    log(f"answer reader, trained on {train.sum()} pairs of half of the questions")
+    save(how.out, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
     best = np.ones(len(every.labels), bool)
     best[1:] = every.asking[1:] != every.asking[:-1]  # the first pair of each asking is its best sentence
-    for k in (1, 0):
-        train = half[every.asking] == k
-        log(f"answer reader, trained on {train.sum()} pairs (half {k + 1} of 2)")
-        path = how.out if k == 0 else how.out.with_name(how.out.name + ".half2")
-        save(path, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
-        scored = best & ~train
-        reader = AnswerReader(path, how.transformer)
-        out[every.asking[scored]] = reader.score_pairs(
-            [every.questions[i] for i in np.flatnonzero(scored)], [every.texts[i] for i in np.flatnonzero(scored)]
-        )
-        if k == 1:
-            path.unlink()
+    scored = np.flatnonzero(best & ~train)
+    log(f"answer reader, scoring the other half's {len(scored)} askings")
+    reader = AnswerReader(how.out, how.transformer, how.bfloat16)
+    out[every.asking[scored]] = reader.score_pairs([every.questions[i] for i in scored], [every.texts[i] for i in scored])
     return out
 
 
@@ -142,25 +137,26 @@ def ranked(ex: Examples, fold_of_asking: np.ndarray, log=print) -> tuple[np.ndar
 def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTraining | None = None) -> Fitted:
     fold_of_asking = _folds(ex)
     scores, best_rows, X, y = ranked(ex, fold_of_asking, log)
-    shown = X
+    measured = np.ones(len(y), bool)
     if reader is not None:
-        X = np.hstack([X, _reader_scores(ex, best_rows, y, scores, fold_of_asking, reader, log)[:, None]])
-        shown = X.copy()
-        shown[np.random.default_rng(SEED).random(len(X)) < WITHOUT_READER, -1] = np.nan
+        read = _reader_scores(ex, best_rows, y, scores, fold_of_asking, reader, log)
+        X = np.hstack([X, read[:, None]])
+        measured = ~np.isnan(read)  # a selector with a reader is measured where the reader's score is out of sample
     w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
         train = fold_of_asking != k
-        p[~train] = _answerable(shown[train], y[train], w[train]).predict(X[~train])
+        p[~train] = _answerable(X[train], y[train], w[train]).predict(X[~train])
     negative = np.array([a["side"] != "answerable" for a in ex.askings])
-    threshold = _threshold(p[negative], target_false_answer)
+    threshold = _threshold(p[negative & measured], target_false_answer)
     log("final ranker and answerability model, on everything")
-    selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(shown, y, w), threshold)
+    selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(X, y, w), threshold)
     if reader is not None:
         selector.reader_file = reader.out.name
     table = [
         {**a, "confidence": float(c), "correct": bool(yy), "length": int(ex.x[r, LEN])}
-        for a, c, yy, r in zip(ex.askings, p, y, best_rows)
+        for a, c, yy, r, m in zip(ex.askings, p, y, best_rows, measured)
+        if m
     ]
     return Fitted(selector, table)
 

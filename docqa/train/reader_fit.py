@@ -23,7 +23,7 @@ from docqa.train.examples import Examples
 
 RANK, ALPHA, DROPOUT = 16, 32, 0.05
 TARGETS = ["query", "key", "value", "dense"]  # every linear layer of a BERT-style encoder
-EPOCHS = 2
+EPOCHS = 1
 BATCH = 16
 LR_ADAPTERS, LR_HEAD = 5e-4, 2e-3
 SEED = 7
@@ -110,7 +110,7 @@ def train(transformer, p: Pairs, bfloat16: bool, log=print) -> dict:
             optimiser.step()
             schedule.step()
             optimiser.zero_grad()
-            total, seen, done = total + float(loss) * len(batch), seen + len(batch), done + 1
+            total, seen, done = total + loss.item() * len(batch), seen + len(batch), done + 1
             if done % 100 == 0:
                 log(f"  reader step {done} of {steps}, loss {total / seen:.3f}")
         log(f"  reader epoch {epoch + 1} of {EPOCHS}: loss {total / seen:.3f}")
