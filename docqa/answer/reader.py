@@ -19,6 +19,7 @@ expect), at the cost of more false refusals.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import threading
@@ -43,6 +44,14 @@ def encode_pairs(tokenizer, questions: list[str], texts: list[str]) -> dict:
         padding=True,
         return_tensors="pt",
     )
+
+
+def arithmetic(bfloat16: bool):
+    """bfloat16 autocast for the reader's matrix products, or plain float32:
+    the same in training and in use."""
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bfloat16 else contextlib.nullcontext()
 
 
 def pooled_logits(model, head, batch: dict):
@@ -130,14 +139,11 @@ class AnswerReader:
 
     def score_pairs(self, questions: list[str], texts: list[str], batch: int = 32) -> np.ndarray:
         """The probability that each text answers its question."""
-        import contextlib
-
         import torch
 
         self.warmup()
         out = []
-        arithmetic = torch.autocast("cpu", dtype=torch.bfloat16) if self.bfloat16 else contextlib.nullcontext()
-        with torch.inference_mode(), arithmetic:
+        with torch.inference_mode(), arithmetic(self.bfloat16):
             for i in range(0, len(texts), batch):
                 inputs = encode_pairs(self._tokenizer, questions[i : i + batch], texts[i : i + batch])
                 out.append(torch.sigmoid(pooled_logits(self._model, self._head, inputs).float()).numpy())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docqa.answer.reader import encode_pairs, lora_tensors, pooled_logits
+from docqa.answer.reader import arithmetic, encode_pairs, lora_tensors, pooled_logits
 from docqa.train.examples import Examples
 
 RANK, ALPHA, DROPOUT = 16, 32, 0.05
@@ -74,8 +74,6 @@ def _batches(p: Pairs, rng: random.Random) -> list[list[int]]:
 
 def train(transformer, p: Pairs, bfloat16: bool, log=print) -> dict:
     """Adapters and head trained on ``p``; returns what a reader file holds."""
-    import contextlib
-
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -102,8 +100,7 @@ def train(transformer, p: Pairs, bfloat16: bool, log=print) -> dict:
         total, seen = 0.0, 0
         for batch in _batches(p, rng):
             inputs = encode_pairs(tokenizer, [p.questions[i] for i in batch], [p.texts[i] for i in batch])
-            arithmetic = torch.autocast("cpu", dtype=torch.bfloat16) if bfloat16 else contextlib.nullcontext()
-            with arithmetic:
+            with arithmetic(bfloat16):
                 logits = pooled_logits(model, head, inputs)
             loss = loss_fn(logits.float(), torch.as_tensor(p.labels[batch]))
             loss.backward()
