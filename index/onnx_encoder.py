@@ -104,6 +104,10 @@ class OnnxQueryEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = THREADS
         options.log_severity_level = 3
+        # Its threads sleep between questions instead of spinning: spinning
+        # threads hold both cores while the rest of the question (retrieval,
+        # the selector, torch) runs, and slow it (bench/bench_core.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.max_length = max_length

@@ -229,3 +229,39 @@ def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypat
     assert len(fitted.table) == len(ex.askings) - len(seen)  # measured on the askings the reader never saw
     assert {t["id"] for t in fitted.table}.isdisjoint({ex.askings[i]["id"] for i in seen})
     assert figures(fitted.table, fitted.selector.threshold)["toy"]["abstention_recall"] >= 0.85
+
+
+def test_the_reader_learns_near_misses_from_answer_sentences_with_the_answer_taken_out():
+    """An answerable asking adds its answer sentence without the answer as a
+    negative pair: the clause holding it goes when enough of the sentence is
+    left, else only the answer's words; nothing is added when the answer is
+    not in the sentence."""
+    from docqa.train.reader_fit import erased
+
+    date = [["2023年5月"]]
+    assert (
+        erased("海洋装备\n2023年5月，“蜘蛛系统”完成海试，标志着能力提升", date)
+        == "海洋装备\n“蜘蛛系统”完成海试，标志着能力提升"
+    )
+    assert erased("“蜘蛛系统”于2023年5月完成海试", date) == "“蜘蛛系统”于完成海试"
+    assert erased("上海累计备案新型研发机构36家", [["36家", "36"]]) == "上海累计备案新型研发机构"
+    assert erased("他叫张三", [["张三"]]) is None  # too little left
+    assert erased("“蜘蛛系统”完成海试", date) is None
+
+
+def test_reader_pairs_hold_an_erased_negative_per_answerable_asking():
+    from docqa.train import reader_fit
+    from docqa.train.fit import ranked
+
+    ex = _examples(20, seed=5)
+    ex.texts[:] = ["2023年5月，蜘蛛系统完成了海试"]
+    for a in ex.askings:
+        a["question"] = "蜘蛛系统哪天完成海试？"
+    scores, best_rows, _, labels = ranked(ex, np.arange(len(ex.askings)) % 5, log=lambda *_: None)
+    plain = reader_fit.pairs(ex, best_rows, labels, scores)
+    more = reader_fit.pairs(ex, best_rows, labels, scores, [[["2023年5月"]]] * len(ex.askings))
+    added = [t for t, y in zip(more.texts, more.labels) if t not in plain.texts or not y]
+    assert len(more.labels) - len(plain.labels) == 20  # one per answerable asking
+    assert "蜘蛛系统完成了海试" in added
+    firsts = np.r_[True, more.asking[1:] != more.asking[:-1]]
+    assert firsts.sum() == len(ex.askings)  # each asking's first pair is still its best sentence

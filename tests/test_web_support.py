@@ -68,10 +68,14 @@ def write_corpus(root: Path) -> Path:
 
 
 def build_tiny_engine(home: Path):
-    """The real engine (and answer selector) over the tiny corpus with the fake embedder."""
+    """The real engine (and answer selector) over the tiny corpus with the fake embedder.
+
+    The selector's threshold is calibrated for the real model's similarities
+    and answer reader, which the fake embedder has neither of: the tiny engine
+    answers from 0.3 (the questions it must refuse score near 0)."""
     from docqa.factory import make_engine, make_ingestor
 
-    settings = Settings(home=home)
+    settings = Settings(home=home, min_confidence=0.3)
     embedder = FakeEmbedder()
     make_ingestor(settings, embedder).ingest([write_corpus(home.parent / "corpus")])
     return make_engine(settings, embedder)

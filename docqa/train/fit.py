@@ -10,7 +10,7 @@ ranker's out-of-fold scores, as it will meet unseen questions' scores.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ class ReaderTraining:
     transformer: Callable
     bfloat16: bool
     out: Path
+    answers: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)  # (set, id) -> answers
 
 
 @dataclass
@@ -100,7 +101,8 @@ def _reader_scores(
     from docqa.answer.reader import AnswerReader, save
     from docqa.train import reader_fit
 
-    every = reader_fit.pairs(ex, best_rows, labels, scores)
+    answers = [how.answers.get((a["set"], a["id"])) for a in ex.askings]
+    every = reader_fit.pairs(ex, best_rows, labels, scores, answers)
     seen = fold % 2 == 0  # per asking
     out = np.full(len(ex.askings), np.nan)
     train = seen[every.asking]

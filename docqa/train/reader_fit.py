@@ -6,7 +6,10 @@ The pairs are the ones the answerability model will meet: per asking, the
 sentence of the candidate the ranker put first (out of fold); for an
 answerable asking whose first candidate is wrong, the best-ranked sentence
 that holds the answer is added as a positive, so the reader also learns what
-an answer looks like where the ranker missed it.
+an answer looks like where the ranker missed it.  With the questions'
+answers, every answerable asking adds its answer sentence with the answer
+taken out as a negative (``erased``): the topic is all there, the asked detail
+is not — the near miss a passage-level negative never shows.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +33,32 @@ LR_ADAPTERS, LR_HEAD = 5e-4, 2e-3
 SEED = 7
 
 
+CLAUSE_END = re.compile("[，,；;：:]")
+MIN_LEFT = 6  # characters of the sentence that must remain for an erased pair
+
+
+def erased(text: str, facts: list[list[str]]) -> str | None:
+    """``text`` (headings, line break, sentence) without its answer: the
+    clauses holding an answer go when the rest of the sentence stays long
+    enough, else only the answer's words; None when no answer is in it or too
+    little would be left."""
+    head, _, sentence = text.rpartition("\n")
+    alts = sorted({a for fact in facts for a in fact if a and a in sentence}, key=len, reverse=True)
+    if not alts:
+        return None
+    cuts = [0, *(m.end() for m in CLAUSE_END.finditer(sentence)), len(sentence)]
+    clauses = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+    kept = "".join(c for c in clauses if not any(a in c for a in alts))
+    if len(kept.strip("，,；;：: ")) < MIN_LEFT:
+        kept = sentence
+        for a in alts:
+            kept = kept.replace(a, "")
+    kept = kept.strip("，,；;：: ")
+    if len(kept) < MIN_LEFT or any(a in kept for fact in facts for a in fact if a):
+        return None
+    return f"{head}\n{kept}" if head else kept
+
+
 @dataclass
 class Pairs:
     questions: list[str]
@@ -41,8 +71,15 @@ class Pairs:
         return Pairs([self.questions[i] for i in idx], [self.texts[i] for i in idx], self.labels[idx], self.asking[idx])
 
 
-def pairs(ex: Examples, best_rows: list[int], labels: np.ndarray, scores: np.ndarray) -> Pairs:
-    """The training pairs (see the module's docstring)."""
+def pairs(
+    ex: Examples,
+    best_rows: list[int],
+    labels: np.ndarray,
+    scores: np.ndarray,
+    answers: list[list[list[str]] | None] | None = None,
+) -> Pairs:
+    """The training pairs (see the module's docstring); ``answers``: per
+    asking, its question's answers (for the erased negatives), or None."""
     questions, texts, ys, askings = [], [], [], []
     starts = np.flatnonzero(np.r_[True, np.diff(ex.group) != 0])
     ends = np.r_[starts[1:], len(ex.group)]
@@ -51,14 +88,16 @@ def pairs(ex: Examples, best_rows: list[int], labels: np.ndarray, scores: np.nda
         texts.append(ex.texts[ex.reading[row]])
         ys.append(labels[i])
         askings.append(i)
-        if a["side"] == "answerable" and not labels[i]:
-            s, e = starts[i], ends[i]
-            relevant = np.flatnonzero(ex.rel[s:e] > 0)
-            if len(relevant):
-                top = s + relevant[np.argmax(scores[s + relevant])]
+        relevant = np.flatnonzero(ex.rel[starts[i] : ends[i]] > 0) + starts[i]
+        if a["side"] != "answerable" or not len(relevant):
+            continue
+        top = ex.texts[ex.reading[relevant[np.argmax(scores[relevant])]]]
+        facts = answers[i] if answers else None
+        for text, y in [(top, 1 if not labels[i] else None), (erased(top, facts) if facts else None, 0)]:
+            if text is not None and y is not None:
                 questions.append(a["question"])
-                texts.append(ex.texts[ex.reading[top]])
-                ys.append(1)
+                texts.append(text)
+                ys.append(y)
                 askings.append(i)
     return Pairs(questions, texts, np.array(ys, np.float32), np.array(askings))
 
