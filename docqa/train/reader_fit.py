@@ -17,12 +17,12 @@ from __future__ import annotations
 import copy
 import math
 import random
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from docqa.answer.reader import arithmetic, encode_pairs, lora_tensors, pooled_logits
+from docqa.ingest.sentences import split_clauses
 from docqa.train.examples import Examples
 
 RANK, ALPHA, DROPOUT = 16, 32, 0.05
@@ -33,7 +33,7 @@ LR_ADAPTERS, LR_HEAD = 5e-4, 2e-3
 SEED = 7
 
 
-CLAUSE_END = re.compile("[，,；;：:]")
+CLAUSE_MARKS = "，,；;：: "  # stripped from what is left
 MIN_LEFT = 6  # characters of the sentence that must remain for an erased pair
 
 
@@ -46,14 +46,13 @@ def erased(text: str, facts: list[list[str]]) -> str | None:
     alts = sorted({a for fact in facts for a in fact if a and a in sentence}, key=len, reverse=True)
     if not alts:
         return None
-    cuts = [0, *(m.end() for m in CLAUSE_END.finditer(sentence)), len(sentence)]
-    clauses = [sentence[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
-    kept = "".join(c for c in clauses if not any(a in c for a in alts))
-    if len(kept.strip("，,；;：: ")) < MIN_LEFT:
+    clauses = [sentence[a:b] for a, b in split_clauses(sentence, 0, len(sentence))]
+    kept = "".join(c for c in clauses if not any(a in c for a in alts)).strip(CLAUSE_MARKS)
+    if len(kept) < MIN_LEFT:
         kept = sentence
         for a in alts:
             kept = kept.replace(a, "")
-    kept = kept.strip("，,；;：: ")
+        kept = kept.strip(CLAUSE_MARKS)
     if len(kept) < MIN_LEFT or any(a in kept for fact in facts for a in fact if a):
         return None
     return f"{head}\n{kept}" if head else kept
@@ -81,24 +80,27 @@ def pairs(
     """The training pairs (see the module's docstring); ``answers``: per
     asking, its question's answers (for the erased negatives), or None."""
     questions, texts, ys, askings = [], [], [], []
+
+    def add(i: int, text: str, y: float) -> None:
+        questions.append(ex.askings[i]["question"])
+        texts.append(text)
+        ys.append(y)
+        askings.append(i)
+
     starts = np.flatnonzero(np.r_[True, np.diff(ex.group) != 0])
     ends = np.r_[starts[1:], len(ex.group)]
     for i, (a, row) in enumerate(zip(ex.askings, best_rows)):
-        questions.append(a["question"])
-        texts.append(ex.texts[ex.reading[row]])
-        ys.append(labels[i])
-        askings.append(i)
+        add(i, ex.texts[ex.reading[row]], labels[i])
         relevant = np.flatnonzero(ex.rel[starts[i] : ends[i]] > 0) + starts[i]
         if a["side"] != "answerable" or not len(relevant):
             continue
         top = ex.texts[ex.reading[relevant[np.argmax(scores[relevant])]]]
+        if not labels[i]:
+            add(i, top, 1)
         facts = answers[i] if answers else None
-        for text, y in [(top, 1 if not labels[i] else None), (erased(top, facts) if facts else None, 0)]:
-            if text is not None and y is not None:
-                questions.append(a["question"])
-                texts.append(text)
-                ys.append(y)
-                askings.append(i)
+        without = erased(top, facts) if facts else None
+        if without is not None:
+            add(i, without, 0)
     return Pairs(questions, texts, np.array(ys, np.float32), np.array(askings))
 
 
