@@ -127,6 +127,19 @@ def test_a_demonstrative_for_a_group_becomes_the_noun_phrase_said_before(rewrite
     r = talk(rewriter, "上海累计备案了多少家新型研发机构？", "累计备案上海市新型研发机构36家[1]", "对这些机构是怎么评价的？")
     assert r.resolved == "对新型研发机构是怎么评价的？" and r.how == "concept" and r.carried == ()
 
+    # a verb that modifies the noun joins its phrase (创新/v 联合体); one before another verb does not
+    r = talk(rewriter, "第二批长三角创新联合体有多少家？", "12家[1]", "这批联合体在哪些领域？")
+    assert r.resolved == "长三角创新联合体在哪些领域？" and r.how == "concept"
+    assert talk(rewriter, "宝山区发布了哪些创新联合体？", "…", "这些联合体有几个？").resolved == "创新联合体有几个？"
+
+
+def test_a_follow_up_pointing_inside_what_was_said_asks_about_the_same_subject(rewriter):
+    r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "累计接入链主企业147家[1]", "其中，上链企业有多少家？")
+    assert r.resolved == f"{PUXIN}上链企业有多少家？" and r.carried == (PUXIN,)
+    r = talk(rewriter, f"{WUTONG}有哪些研究方向？", "…", "这里面哪个方向与RNA有关？")
+    assert r.resolved == f"{WUTONG}哪个方向与RNA有关？"
+    assert talk(rewriter, "其中有几家？").resolved == "其中有几家？"  # nothing said before it
+
 
 def test_english_follow_ups(rewriter):
     r = talk(rewriter, f"How many chain-leader companies has {PUXIN} connected?", "147…", "How many scenarios does it have?")

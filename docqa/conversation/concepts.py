@@ -13,6 +13,7 @@ from docqa.index.tokenize import Segmenter
 _ZH = lang.load("zh")
 _DEMONSTRATIVES = _ZH.wordset("concept_demonstratives")
 _PHRASE_TAGS = _ZH.wordset("phrase_tags")
+_MODIFIER_TAGS = _ZH.wordset("modifier_tags")
 MAX_PHRASE_WORDS = 4
 
 
@@ -37,6 +38,12 @@ def _is_noun(word: str, segmenter: Segmenter) -> bool:
     return (segmenter.tag(word) or "").startswith("n")
 
 
+def _joins(word: str, following: str, segmenter: Segmenter) -> bool:
+    """Whether ``word`` belongs to the noun phrase that ``following`` starts."""
+    tag = segmenter.tag(word) or ""
+    return tag in _PHRASE_TAGS or (tag in _MODIFIER_TAGS and _is_noun(following, segmenter))
+
+
 def _phrase_ending_in(head: str, text: str, segmenter: Segmenter) -> str | None:
     """The longest noun phrase of ``text`` whose last word is (or ends with) ``head``."""
     words = segmenter.coarse_words(text)
@@ -45,7 +52,7 @@ def _phrase_ending_in(head: str, text: str, segmenter: Segmenter) -> str | None:
         if not w.endswith(head):
             continue
         k = j
-        while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and (segmenter.tag(words[k - 1]) or "") in _PHRASE_TAGS:
+        while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _joins(words[k - 1], words[k], segmenter):
             k -= 1
         phrase = "".join(words[k : j + 1])
         if best is None or len(phrase) > len(best):

@@ -12,7 +12,8 @@ topic.  Then the new question is rewritten:
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
   the noun phrase it points at (新型研发机构, see concepts.py);
 - a question that starts with a verb or an adverb and names nothing
-  (还发布了什么？) is asked about the topic entity;
+  (还发布了什么？), or points inside what was just talked about (其中…,
+  这里面…), is asked about the topic entity;
 - a question that names its own entity stands alone (a topic switch).
 
 The words and patterns are data (docqa/lang/*.toml, ``followup_*``)."""
@@ -109,6 +110,9 @@ class ExtractiveRewriter:
         rewritten = _replace_references(question, _spelled(topic.entity, question)) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
+        scope = _ZH.pattern("followup_scope").match(question)
+        if entity and scope and not mentions:
+            return entity + question[scope.end() :], (entity,), "subject"
         concept = resolve_concept(question, (topic.previous, topic.previous_answer), self.finder.segmenter)
         if concept is not None:
             return concept, (), "concept"

@@ -29,6 +29,8 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
         "they never mention (docqa/train/swaps.py).  All but the first must be refused, as must",
         "the unanswerable questions of DocQA's own sets.  Never used: the bundled evaluation",
         "questions (docqa/eval/data/report_questions.jsonl) and CMRC 2018 dev — they measure.",
+        "The `-en` sets are some of the same questions in English, translated by the local LLM",
+        "(docqa/train/english.py), over the same documents with the same answers.",
         "",
         "## Model",
         "",

@@ -44,7 +44,7 @@ def train_selector(
 
     from docqa.answer.profile import bundled_dir, profile_name
     from docqa.api import Settings, make_embedder
-    from docqa.train import card, sets
+    from docqa.train import card, english, sets
     from docqa.train.examples import Examples, examples_for
     from docqa.train.fit import ReaderTraining, figures, fit
 
@@ -52,6 +52,7 @@ def train_selector(
     started = time.perf_counter()
     paths = {k: v for k, v in {"cmrc2018-trial": cmrc2018, "drcd-dev": drcd}.items() if v is not None}
     training = sets.default_sets(settings, paths)
+    training += english.english_sets(training)
     embedder = make_embedder(settings)
     parts = []
     for tset in training:

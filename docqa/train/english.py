@@ -1,0 +1,132 @@
+"""English questions for training: some of the training sets' Chinese
+questions, translated into English by the local LLM.
+
+English users ask about Chinese documents, and the selector has to decide
+for them too; the training sets hold Chinese questions only.  A fixed sample
+of each set's answerable questions was translated once, offline, by the
+local Qwen2.5-Coder 1.5B (``python -m docqa.train.english``; prompts in
+``prompts/translate_*.txt``); half of them keep the Chinese names in
+parentheses after their English ("… the Shanghai Academy of AI for Science
+(上海科学智能研究院) …"), as English users who copy a name from the document
+write, half give names in English only.  The translations live in
+``english_questions.jsonl`` beside this file (derived from the sets, under
+their licences) and form extra training sets, ``<set>-en``, over the same
+corpora with the same answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from docqa.train.sets import TrainSet
+
+TRANSLATIONS = Path(__file__).with_name("english_questions.jsonl")
+MIN_AGREEMENT = 0.80  # cosine of the Chinese and English questions' vectors; below: a mangled translation
+SHARE = {"cmrc2018-trial": 0.3, "drcd-dev": 0.12}  # of each set's answerable questions
+KEEP_NAMES = "keep the original Chinese in parentheses after each name."
+ENGLISH_NAMES = "write every name in English (pinyin for Chinese names without an English form)."
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _draw(set_name: str, qid: str) -> float:
+    return int(hashlib.sha256(f"{set_name}\t{qid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def sampled(tset: TrainSet) -> list:
+    share = SHARE.get(tset.name, 0.0)
+    return [q for q in tset.questions if q.answerable and _draw(tset.name, q.id) < share]
+
+
+def load(path: Path = TRANSLATIONS) -> dict[tuple[str, str], str]:
+    """(set, id) -> English question."""
+    if not path.is_file():
+        return {}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {(r["set"], r["id"]): r["question"] for r in rows if r.get("agreement", 1.0) >= MIN_AGREEMENT}
+
+
+def english_sets(sets: list[TrainSet], path: Path = TRANSLATIONS) -> list[TrainSet]:
+    """For each set with translations, the same questions asked in English."""
+    found = load(path)
+    out = []
+    for t in sets:
+        questions = [replace(q, question=found[(t.name, q.id)]) for q in t.questions if (t.name, q.id) in found]
+        if questions:
+            out.append(TrainSet(f"{t.name}-en", t.corpus, questions, t.licence))
+    return out
+
+
+def usable(text: str) -> bool:
+    """A translation that reads as an English question."""
+    latin = len(_LATIN.findall(text))
+    return 8 <= len(text) <= 300 and latin > 2 * len(_HAN.findall(text)) and "\n" not in text
+
+
+def translate(llm, question: str, keep_names: bool) -> str:
+    from docqa.llm.prompts import load_prompt
+
+    system = load_prompt("translate_system").render()
+    user = load_prompt("translate_user").render(names=KEEP_NAMES if keep_names else ENGLISH_NAMES, question=question)
+    reply = llm.create_chat_completion(
+        messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+        temperature=0.0,
+        max_tokens=96,
+    )
+    return reply["choices"][0]["message"]["content"].strip().removeprefix("English:").strip().strip('"').strip()
+
+
+def score_agreement(embedder, path: Path = TRANSLATIONS) -> None:
+    """Each translation's agreement with its question: the cosine of their
+    query vectors (the bundled embedder reads both languages).  A translation
+    that lost or changed what was asked ("Who is Liu San?" for 刘六的本名是什么？)
+    scores low and is left out of training (``MIN_AGREEMENT``, chosen on
+    these translations alone)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    zh = embedder.embed_queries([r["chinese"] for r in rows])
+    en = embedder.embed_queries([r["question"] for r in rows])
+    for r, a, b in zip(rows, zh, en):
+        r["agreement"] = round(float(a @ b), 4)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+
+
+def main(model_path: str, limit: int | None = None) -> None:
+    """Translate the sampled questions not yet translated, appending to the
+    file, then score every translation's agreement."""
+    from llama_cpp import Llama
+
+    from docqa.api import Settings
+    from docqa.train.sets import default_sets
+
+    done = load()
+    llm = Llama(model_path=model_path, n_ctx=1024, n_threads=2, verbose=False)
+    todo = [(t.name, q) for t in default_sets(Settings()) for q in sampled(t) if (t.name, q.id) not in done]
+    todo.sort(key=lambda item: _draw("order", item[1].id))  # the sets interleaved: a run cut short still holds both
+    todo = todo[:limit] if limit else todo
+    started = time.perf_counter()
+    with TRANSLATIONS.open("a", encoding="utf-8") as out:
+        for i, (name, q) in enumerate(todo, 1):
+            keep = _draw(name + "-names", q.id) < 0.5
+            english = translate(llm, q.question, keep)
+            if usable(english):
+                row = {"set": name, "id": q.id, "chinese": q.question, "question": english, "names_kept": keep}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.flush()
+            if i % 50 == 0:
+                print(f"{i}/{len(todo)} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    del llm
+    from docqa.api import make_embedder
+
+    score_agreement(make_embedder(Settings()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None)
