@@ -22,6 +22,14 @@ RateOpt = Annotated[
     typer.Option("--false-answer-rate", min=0.0, max=0.5, help="Share of unanswerable questions the threshold lets through."),
 ]
 ProfileOpt = Annotated[bool, typer.Option("--profile", help="Write into $DOCQA_HOME/profiles/ for the configured model.")]
+EnglishOpt = Annotated[
+    bool,
+    typer.Option(
+        "--english/--no-english",
+        help="Also train on the machine-translated English questions (docqa/train/english.py); "
+        "not the default: measured mixed (docs/selector.md).",
+    ),
+]
 ReaderOpt = Annotated[
     bool,
     typer.Option(
@@ -38,6 +46,7 @@ def train_selector(
     false_answer_rate: RateOpt = 0.08,
     profile: ProfileOpt = False,
     reader: ReaderOpt = True,
+    english_questions: EnglishOpt = False,
 ) -> None:
     """Train the answer selector (which candidate answers, and when to refuse) on training sets only."""
     from tqdm import tqdm
@@ -52,7 +61,8 @@ def train_selector(
     started = time.perf_counter()
     paths = {k: v for k, v in {"cmrc2018-trial": cmrc2018, "drcd-dev": drcd}.items() if v is not None}
     training = sets.default_sets(settings, paths)
-    training += english.english_sets(training)
+    if english_questions:
+        training += english.english_sets(training)
     embedder = make_embedder(settings)
     parts = []
     for tset in training:
