@@ -29,8 +29,14 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
         "they never mention (docqa/train/swaps.py).  All but the first must be refused, as must",
         "the unanswerable questions of DocQA's own sets.  Never used: the bundled evaluation",
         "questions (docqa/eval/data/report_questions.jsonl) and CMRC 2018 dev — they measure.",
-        "The `-en` sets are some of the same questions in English, translated by the local LLM",
-        "(docqa/train/english.py), over the same documents with the same answers.",
+        *(
+            [
+                "The `-en` sets are some of the same questions in English, translated by the local LLM",
+                "(docqa/train/english.py), over the same documents with the same answers.",
+            ]
+            if any(t.name.endswith("-en") for t in sets)
+            else []
+        ),
         "",
         "## Model",
         "",

@@ -16,6 +16,7 @@ corpora with the same answers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -46,10 +47,14 @@ def sampled(tset: TrainSet) -> list:
 
 def load(path: Path = TRANSLATIONS) -> dict[tuple[str, str], str]:
     """(set, id) -> English question."""
+    return {(r["set"], r["id"]): r["question"] for r in _rows(path) if r.get("agreement", 1.0) >= MIN_AGREEMENT}
+
+
+def _rows(path: Path) -> list[dict]:
+    """Every translation in the file, kept or not."""
     if not path.is_file():
-        return {}
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {(r["set"], r["id"]): r["question"] for r in rows if r.get("agreement", 1.0) >= MIN_AGREEMENT}
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def english_sets(sets: list[TrainSet], path: Path = TRANSLATIONS) -> list[TrainSet]:
@@ -69,11 +74,17 @@ def usable(text: str) -> bool:
     return 8 <= len(text) <= 300 and latin > 2 * len(_HAN.findall(text)) and "\n" not in text
 
 
-def translate(llm, question: str, keep_names: bool) -> str:
+@functools.cache
+def _prompts():
     from docqa.llm.prompts import load_prompt
 
-    system = load_prompt("translate_system").render()
-    user = load_prompt("translate_user").render(names=KEEP_NAMES if keep_names else ENGLISH_NAMES, question=question)
+    return load_prompt("translate_system"), load_prompt("translate_user")
+
+
+def translate(llm, question: str, keep_names: bool) -> str:
+    system_prompt, user_prompt = _prompts()
+    system = system_prompt.render()
+    user = user_prompt.render(names=KEEP_NAMES if keep_names else ENGLISH_NAMES, question=question)
     reply = llm.create_chat_completion(
         messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
         temperature=0.0,
@@ -88,7 +99,7 @@ def score_agreement(embedder, path: Path = TRANSLATIONS) -> None:
     that lost or changed what was asked ("Who is Liu San?" for 刘六的本名是什么？)
     scores low and is left out of training (``MIN_AGREEMENT``, chosen on
     these translations alone)."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows(path)
     zh = embedder.embed_queries([r["chinese"] for r in rows])
     en = embedder.embed_queries([r["question"] for r in rows])
     for r, a, b in zip(rows, zh, en):
@@ -106,7 +117,7 @@ def main(model_path: str, limit: int | None = None) -> None:
     from docqa.api import Settings
     from docqa.train.sets import default_sets
 
-    done = load()
+    done = {(r["set"], r["id"]) for r in _rows(TRANSLATIONS)}  # those left out too: not translated again
     llm = Llama(model_path=model_path, n_ctx=1024, n_threads=2, verbose=False)
     todo = [(t.name, q) for t in default_sets(Settings()) for q in sampled(t) if (t.name, q.id) not in done]
     todo.sort(key=lambda item: _draw("order", item[1].id))  # the sets interleaved: a run cut short still holds both
