@@ -17,7 +17,7 @@ from collections import defaultdict
 from importlib import resources
 
 from docqa.index.tokenize import STOPWORDS
-from docqa.text import HAN, HAN_1_1, HAN_EXT
+from docqa.text import HAN, HAN_EXT
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _SKIP = ("CL:", "see ", "variant of", "old variant", "surname", "abbr. for", "used in", "erhua variant")
@@ -124,38 +124,27 @@ class Glossary:
         return out
 
 
-_syllables: frozenset[str] | None = None
+_PINYIN_LOADED = False
+MAX_NAME_CHARS = 8  # a pinyin name spells at most this many characters
 
 
-def pinyin_syllables() -> frozenset[str]:
-    global _syllables
-    if _syllables is None:
+def load_pinyin() -> None:
+    """Load pypinyin's dictionaries (a few seconds, once)."""
+    global _PINYIN_LOADED
+    if not _PINYIN_LOADED:
         from pypinyin import lazy_pinyin
 
-        _syllables = frozenset(lazy_pinyin("".join(chr(c) for c in HAN_1_1)))
-    return _syllables
-
-
-def _split_pinyin(word: str) -> list[str] | None:
-    """``wutong`` -> [wu, tong]; None when the word is not toneless pinyin."""
-    syllables = pinyin_syllables()
-    best: list[list[str] | None] = [None] * (len(word) + 1)
-    best[0] = []
-    for i in range(len(word)):
-        head = best[i]
-        if head is None:
-            continue
-        for j in range(i + 1, min(len(word), i + 6) + 1):
-            seen = best[j]
-            if word[i:j] in syllables and (seen is None or len(seen) > len(head) + 1):
-                best[j] = head + [word[i:j]]
-    return best[len(word)]
+        lazy_pinyin("预热")
+        _PINYIN_LOADED = True
 
 
 class PinyinFinder:
     """Finds Chinese strings in some texts that English words spell in pinyin
-    (``Qi Zhi`` -> 期智, ``Wutong`` -> 梧桐): names a dictionary lacks.  At
-    least two syllables are needed, so a lone ``qi`` matches nothing."""
+    (``Qi Zhi`` -> 期智, ``Wutong`` -> 梧桐, ``Jing'an`` -> 静安): names a
+    dictionary lacks.  The letters must spell a run of the text's characters
+    exactly, so an ambiguous spelling (jingan: jin-gan or jing-an) finds what
+    the text holds.  At least two characters are needed, so a lone ``qi``
+    matches nothing."""
 
     def __init__(self, texts: list[str]):
         from pypinyin import lazy_pinyin
@@ -163,15 +152,19 @@ class PinyinFinder:
         self._texts = [(list(t), lazy_pinyin(list(t))) for t in texts]
 
     def find(self, words: list[str]) -> list[str]:
-        joined = "".join(w.lower() for w in words)
-        if not joined.isalpha():
+        joined = "".join(w.lower() for w in words).replace("'", "").replace("’", "")
+        if not joined.isascii() or not joined.isalpha():
             return []
-        syllables = _split_pinyin(joined)
-        if not syllables or len(syllables) < 2:
-            return []
-        n, found = len(syllables), []
+        found = []
         for chars, spelled in self._texts:
-            for i in range(len(chars) - n + 1):
-                if spelled[i : i + n] == syllables and _HAN_ONLY.fullmatch("".join(chars[i : i + n])):
-                    found.append("".join(chars[i : i + n]))
+            for i in range(len(chars) - 1):
+                if not joined.startswith(spelled[i]):
+                    continue
+                spelt = spelled[i]
+                for j in range(i + 1, min(len(chars), i + MAX_NAME_CHARS)):
+                    spelt += spelled[j]
+                    if spelt == joined and _HAN_ONLY.fullmatch("".join(chars[i : j + 1])):
+                        found.append("".join(chars[i : j + 1]))
+                    if not joined.startswith(spelt):
+                        break
         return list(dict.fromkeys(found))

@@ -13,7 +13,6 @@ HAN = "\u4e00-\u9fff"  # CJK Unified Ideographs (一 … 鿿)
 HAN_EXT = "\u3400-\u9fff"  # … from Extension A (㐀) on, with the Yijing symbols between them
 HAN_ALL = HAN_EXT + "\uf900-\ufaff"  # … and the CJK Compatibility Ideographs
 CJK_TEXT = "\u3000-\u303f" + HAN_ALL + "\uff00-\uffef"  # … and CJK punctuation and full-width forms
-HAN_1_1 = range(0x4E00, 0x9FA6)  # the 20,902 ideographs of Unicode 1.1 (一 … 龥), as code points
 
 HAN_CHAR = re.compile(f"[{HAN_ALL}]")
 LATIN_CHAR = re.compile("[A-Za-z]")

@@ -150,6 +150,12 @@ def test_english_follow_ups(rewriter):
     assert r.resolved == "How many papers did 上海期智研究院 publish?"
     r = talk(rewriter, "How many teams did 李政道研究所 form?", "…", "And how many papers did it publish?")
     assert r.resolved == "And how many papers did 李政道研究所 publish?"  # "and how…" is no ellipsis
+    r = talk(rewriter, f"How many chain-leader companies has {PUXIN} connected?", "147…", "And what's the total value?")
+    assert r.resolved == f"What's the total value of {PUXIN}?" and r.carried == (PUXIN,)
+    r = talk(
+        rewriter, "How many teams did 李政道研究所 form?", "…", "What about Baoshan (宝山区) — what guideline did it publish?"
+    )
+    assert r.resolved == "What guideline did Baoshan (宝山区) publish?" and r.carried == ("宝山区",)  # not "Baoshan (宝山区)"
 
 
 def test_an_english_name_maps_to_the_heading_it_translates():

@@ -106,3 +106,15 @@ def test_the_core_layer_imports_only_the_standard_library(path):
     core = ("docqa.text", "docqa.lang", "docqa.errors")
     outside = [m for m in names if m.split(".")[0] not in sys.stdlib_module_names and not m.startswith(core)]
     assert not outside, f"{path} imports {outside}"
+
+
+def test_a_pinyin_name_finds_the_characters_it_spells():
+    """English questions name Chinese places and institutes in pinyin; a
+    spelling several syllable splits fit (jingan: jin-gan, jing-an) finds the
+    characters the text holds, an apostrophe or not."""
+    from docqa.crosslingual import PinyinFinder
+
+    finder = PinyinFinder(["静安区发布链主企业创新伙伴计划", "上海期智研究院", "梧桐岛"])
+    assert finder.find(["Jing'an"]) == finder.find(["jingan"]) == ["静安"]
+    assert finder.find(["Qi", "Zhi"]) == ["期智"] and finder.find(["Wutong"]) == ["梧桐"]
+    assert finder.find(["qi"]) == [] and finder.find(["Beijing"]) == [] and finder.find(["R&D"]) == []

@@ -108,7 +108,8 @@ def test_a_selector_file_round_trips_and_a_foreign_one_is_refused(toy_selector, 
 def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_selector, tmp_path):
     """A selector trained with the answer reader gives the answerability model
     the reader's score of the best candidate; without a reader the score is
-    missing (NaN), which LightGBM takes as such, and it still decides."""
+    missing (NaN), which LightGBM takes as such, and it still decides; so it is
+    for an English question."""
     import lightgbm
 
     ex = _examples(40, seed=2)
@@ -141,6 +142,11 @@ def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_select
     assert s.choose(x, None, lambda i: ("问题", "句子"))[2] < sure
     s.reader = None
     assert 0.0 <= s.choose(x)[2] <= 1.0
+    # The reader read only Chinese questions when trained: an English one is
+    # decided without it, as the questions it was trained on were.
+    s.reader = Reader(0.95)
+    x[:, FEATURES.index("q_en")] = 1.0
+    assert s.choose(x, None, lambda i: ("What?", "句子"))[2] == s.choose(x)[2] and not s.reader.asked
 
 
 def test_a_missing_or_damaged_reader_file_is_one_clear_error(tmp_path):
@@ -201,7 +207,8 @@ def test_training_never_sees_a_question_of_the_evaluation_set():
 def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypatch):
     """`train-selector --reader`: the reader is trained on half of the
     questions and scores the other half's best sentences; the first half's
-    scores are missing, and the threshold and figures are the second half's."""
+    scores are missing, and the threshold and figures are the second half's;
+    English questions are neither read nor scored, and are measured."""
     import docqa.answer.reader
     from docqa.train import reader_fit
     from docqa.train.fit import ReaderTraining
@@ -209,6 +216,8 @@ def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypat
     ex = _examples(60, seed=4)
     for a in ex.askings:
         a["question"] = "有答案" if a["side"] == "answerable" else "无答案"
+    english = set(range(0, len(ex.askings), 7))  # English askings: the reader neither reads nor scores them
+    ex.x[np.isin(ex.group, list(english)), FEATURES.index("q_en")] = 1.0
     trained, written = [], []
     monkeypatch.setattr(reader_fit, "train", lambda transformer, p, bfloat16, log: trained.append(p) or {})
     monkeypatch.setattr(docqa.answer.reader, "save", lambda path, tensors, scale: written.append(path))
@@ -228,6 +237,7 @@ def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypat
     assert 0 < len(seen) < len(ex.askings)
     assert len(fitted.table) == len(ex.askings) - len(seen)  # measured on the askings the reader never saw
     assert {t["id"] for t in fitted.table}.isdisjoint({ex.askings[i]["id"] for i in seen})
+    assert not seen & english and {ex.askings[i]["id"] for i in english} <= {t["id"] for t in fitted.table}
     assert figures(fitted.table, fitted.selector.threshold)["toy"]["abstention_recall"] >= 0.85
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from docqa.crosslingual import Glossary, pinyin_syllables
+from docqa.crosslingual import Glossary, load_pinyin
 from docqa.index.tokenize import Segmenter
 from docqa.question import Question, analyse, normalize, organisation_headings
 from docqa.records import Hit
@@ -55,4 +55,4 @@ class QuestionAnalyser:
         _ = self.organisations
         if self.glossary is not None:
             self.glossary.lookup("warm-up")
-            pinyin_syllables()  # pinyin names in English questions (a few seconds, once)
+            load_pinyin()  # pinyin names in English questions (a few seconds, once)

@@ -38,6 +38,7 @@ from docqa.errors import DocumentError, ModelUnavailable
 FORMAT = 1
 ANSWER_EXTRA = ("score", "margin")  # what the answerability model reads besides the best candidate's features
 READER = "reader"  # … and, when trained with one, the answer reader's score
+ENGLISH = FEATURES.index("q_en")  # 1 for an English question
 RETRAIN = "retrain it with `docqa train-selector` (docs/selector.md)"
 
 
@@ -82,7 +83,9 @@ class Selector:
         best, row = answerability_row(x, scores, allowed)
         if self.reader_file:
             read = float("nan")
-            if self.reader is not None and pair is not None:
+            # The reader read Chinese questions only: an English one's score says
+            # nothing (~0.03 whatever it asks), so it is missing, as when training.
+            if self.reader is not None and pair is not None and x[best, ENGLISH] < 0.5:
                 question, text = pair(best)
                 read = float(self.reader.score(question, [text])[0])
             row = np.append(row, np.float32(read))

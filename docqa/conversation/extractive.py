@@ -12,8 +12,8 @@ topic.  Then the new question is rewritten:
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
   the noun phrase it points at (新型研发机构, see concepts.py);
 - a question that starts with a verb or an adverb and names nothing
-  (还发布了什么？), or points inside what was just talked about (其中…,
-  这里面…), is asked about the topic entity;
+  (还发布了什么？, And what's the total value?), or points inside what was
+  just talked about (其中…, 这里面…), is asked about the topic entity;
 - a question that names its own entity stands alone (a topic switch).
 
 The words and patterns are data (docqa/lang/*.toml, ``followup_*``)."""
@@ -118,6 +118,10 @@ class ExtractiveRewriter:
             return concept, (), "concept"
         if entity and not mentions and _ZH.pattern("followup_start").match(question):
             return entity + question, (entity,), "subject"
+        going_on = _EN.pattern("followup_start").match(question)
+        if entity and going_on and not mentions:
+            rest = question[going_on.end() :].rstrip(" ?？.。")
+            return f"{rest[:1].upper()}{rest[1:]} of {_spelled(topic.entity, question)}?", (entity,), "subject"
         return question, (), ""
 
     def _ellipsis(
@@ -130,7 +134,9 @@ class ExtractiveRewriter:
             # "What about Baoshan — how many consortia did it register?": a switch, then a question about it
             subject = parts[0].strip()
             asked = _replace_references(parts[1].strip(), subject)
-            return f"{asked[:1].upper()}{asked[1:]}", _carried(subject), "switch"
+            named = main_mention(self.finder.find(subject))  # Baoshan (宝山区) is about 宝山区
+            asked += match.group(0).rstrip()[-1:] if match.group(0).rstrip().endswith(("?", "？")) else ""
+            return f"{asked[:1].upper()}{asked[1:]}", _carried(named.name if named else subject), "switch"
         if _replace_references(x, "@") != x:
             return None  # 「它的X呢？」: a reference, not a new subject
         new = main_mention(m for m in mentions if m.start >= start and m.end <= end)

@@ -10,6 +10,8 @@ from docqa.question.records import Term
 from docqa.question.terms import OOV_SEEN, OOV_UNSEEN, word_weight
 from docqa.text import normalize
 
+_NAME_WORD = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*")  # Jing'an is one word
+
 
 def english_terms(question: str, glossary, segmenter, known, contexts) -> list[Term]:
     """English words and phrases, each standing for its Chinese translations."""
@@ -32,7 +34,7 @@ def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
     """Names written in pinyin (Qi Zhi, Wutong) match the Chinese they spell."""
     from docqa.crosslingual import PinyinFinder
 
-    tokens = [t for t in re.findall(r"[A-Za-z]+", question) if t.lower() not in STOPWORDS]
+    tokens = [t for t in map(_unpossessive, _NAME_WORD.findall(question)) if t.lower() not in STOPWORDS]
     if not tokens or not contexts:
         return
     finder = PinyinFinder(list(contexts))
@@ -46,3 +48,8 @@ def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
                 if t.text in group or t.text == " ".join(group):
                     t.forms = list(dict.fromkeys(t.forms + names))
                     t.weight, t.seen = max(t.weight, OOV_SEEN), True
+
+
+def _unpossessive(word: str) -> str:
+    """Jing'an District's -> District: a possessive's ending is not a syllable."""
+    return re.sub(r"['\u2019]s$", "", word)

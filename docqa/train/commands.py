@@ -26,8 +26,8 @@ EnglishOpt = Annotated[
     bool,
     typer.Option(
         "--english/--no-english",
-        help="Also train on the machine-translated English questions (docqa/train/english.py); "
-        "not the default: measured mixed (docs/selector.md).",
+        help="Also train on the machine-translated English questions (docqa/train/english.py; the default). "
+        "--no-english: Chinese questions only (docs/selector.md).",
     ),
 ]
 ReaderOpt = Annotated[
@@ -46,7 +46,7 @@ def train_selector(
     false_answer_rate: RateOpt = 0.08,
     profile: ProfileOpt = False,
     reader: ReaderOpt = True,
-    english_questions: EnglishOpt = False,
+    english_questions: EnglishOpt = True,
 ) -> None:
     """Train the answer selector (which candidate answers, and when to refuse) on training sets only."""
     from tqdm import tqdm

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from docqa.answer.features import CATEGORICAL, FEATURES
-from docqa.answer.selector import ANSWER_EXTRA, READER, Selector, answerability_row
+from docqa.answer.selector import ANSWER_EXTRA, ENGLISH, READER, Selector, answerability_row
 from docqa.train.examples import Examples
 
 FOLDS = 5
@@ -96,7 +96,8 @@ def _reader_scores(
 ) -> np.ndarray:
     """The reader's score of each asking's best sentence, for the askings it
     never saw: the reader is trained on half of the questions and scores the
-    other half; the first half's scores are missing (NaN), so the
+    other half (English questions it neither reads nor scores: selector.py);
+    the first half's scores are missing (NaN), so the
     answerability model learns to decide with and without a reader."""
     from docqa.answer.reader import AnswerReader, save
     from docqa.train import reader_fit
@@ -104,13 +105,14 @@ def _reader_scores(
     answers = [how.answers.get((a["set"], a["id"])) for a in ex.askings]
     every = reader_fit.pairs(ex, best_rows, labels, scores, answers)
     seen = fold % 2 == 0  # per asking
+    english = ex.x[best_rows, ENGLISH] > 0.5  # per asking: the reader neither reads nor scores them (selector.py)
     out = np.full(len(ex.askings), np.nan)
-    train = seen[every.asking]
+    train = (seen & ~english)[every.asking]
     log(f"answer reader, trained on {train.sum()} pairs of half of the questions")
     save(how.out, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
     best = np.ones(len(every.labels), bool)
     best[1:] = every.asking[1:] != every.asking[:-1]  # the first pair of each asking is its best sentence
-    scored = np.flatnonzero(best & ~train)
+    scored = np.flatnonzero(best & ~train & ~english[every.asking])
     log(f"answer reader, scoring the other half's {len(scored)} askings")
     reader = AnswerReader(how.out, how.transformer, how.bfloat16)
     out[every.asking[scored]] = reader.score_pairs([every.questions[i] for i in scored], [every.texts[i] for i in scored])
@@ -143,7 +145,8 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
     if reader is not None:
         read = _reader_scores(ex, best_rows, y, scores, fold_of_asking, reader, log)
         X = np.hstack([X, read[:, None]])
-        measured = ~np.isnan(read)  # a selector with a reader is measured where the reader's score is out of sample
+        # a selector with a reader is measured where the reader's score is out of sample (or, English, never asked)
+        measured = ~np.isnan(read) | (X[:, ENGLISH] > 0.5)
     w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
