@@ -43,7 +43,7 @@ def is_fact_quote(quote: str) -> bool:
     return "42家" in quote and quote in FACT_SENTENCE
 
 
-HOSTILE_Q = "警报测试编号是多少？"
+HOSTILE_Q = "恶意内容测试中的警报测试编号是多少？"
 MISSING_Q = "火星上有多少人？"
 REPORT_Q = "上海累计备案了多少家新型研发机构？"
 SLOW_MARK = "【慢】"
