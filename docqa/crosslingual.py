@@ -124,18 +124,14 @@ class Glossary:
         return out
 
 
-_PINYIN_LOADED = False
 MAX_NAME_CHARS = 8  # a pinyin name spells at most this many characters
 
 
 def load_pinyin() -> None:
-    """Load pypinyin's dictionaries (a few seconds, once)."""
-    global _PINYIN_LOADED
-    if not _PINYIN_LOADED:
-        from pypinyin import lazy_pinyin
+    """Load pypinyin's dictionaries (a few seconds the first time)."""
+    from pypinyin import lazy_pinyin
 
-        lazy_pinyin("预热")
-        _PINYIN_LOADED = True
+    lazy_pinyin("预热")
 
 
 class PinyinFinder:

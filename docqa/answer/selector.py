@@ -38,7 +38,7 @@ from docqa.errors import DocumentError, ModelUnavailable
 FORMAT = 1
 ANSWER_EXTRA = ("score", "margin")  # what the answerability model reads besides the best candidate's features
 READER = "reader"  # … and, when trained with one, the answer reader's score
-ENGLISH = FEATURES.index("q_en")  # 1 for an English question
+_ENGLISH = FEATURES.index("q_en")  # 1 for an English question
 RETRAIN = "retrain it with `docqa train-selector` (docs/selector.md)"
 
 
@@ -50,6 +50,13 @@ def answerability_row(x: np.ndarray, scores: np.ndarray, allowed: np.ndarray | N
     others = np.delete(scores, best)
     runner_up = others.max() if len(others) else scores[best] - 10.0
     return best, np.concatenate([x[best], [scores[best], scores[best] - runner_up]]).astype(np.float32)
+
+
+def english(rows: np.ndarray) -> np.ndarray:
+    """Which rows (candidates' features, or answerability rows, which start with
+    them) are of English questions: the answer reader neither reads nor scores
+    those, in training and when answering."""
+    return rows[..., _ENGLISH] > 0.5
 
 
 def _booster(model: str) -> Any:
@@ -85,7 +92,7 @@ class Selector:
             read = float("nan")
             # The reader read Chinese questions only: an English one's score says
             # nothing (~0.03 whatever it asks), so it is missing, as when training.
-            if self.reader is not None and pair is not None and x[best, ENGLISH] < 0.5:
+            if self.reader is not None and pair is not None and not english(x[best]):
                 question, text = pair(best)
                 read = float(self.reader.score(question, [text])[0])
             row = np.append(row, np.float32(read))

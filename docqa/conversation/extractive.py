@@ -135,7 +135,8 @@ class ExtractiveRewriter:
             subject = parts[0].strip()
             asked = _replace_references(parts[1].strip(), subject)
             named = main_mention(self.finder.find(subject))  # Baoshan (宝山区) is about 宝山区
-            asked += match.group(0).rstrip()[-1:] if match.group(0).rstrip().endswith(("?", "？")) else ""
+            if match.string.rstrip().endswith(("?", "？")):
+                asked += match.string.rstrip()[-1]
             return f"{asked[:1].upper()}{asked[1:]}", _carried(named.name if named else subject), "switch"
         if _replace_references(x, "@") != x:
             return None  # 「它的X呢？」: a reference, not a new subject

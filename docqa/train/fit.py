@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from docqa.answer.features import CATEGORICAL, FEATURES
-from docqa.answer.selector import ANSWER_EXTRA, ENGLISH, READER, Selector, answerability_row
+from docqa.answer.selector import ANSWER_EXTRA, READER, Selector, answerability_row, english
 from docqa.train.examples import Examples
 
 FOLDS = 5
@@ -105,14 +105,14 @@ def _reader_scores(
     answers = [how.answers.get((a["set"], a["id"])) for a in ex.askings]
     every = reader_fit.pairs(ex, best_rows, labels, scores, answers)
     seen = fold % 2 == 0  # per asking
-    english = ex.x[best_rows, ENGLISH] > 0.5  # per asking: the reader neither reads nor scores them (selector.py)
+    in_english = english(ex.x[best_rows])  # per asking
     out = np.full(len(ex.askings), np.nan)
-    train = (seen & ~english)[every.asking]
+    train = (seen & ~in_english)[every.asking]
     log(f"answer reader, trained on {train.sum()} pairs of half of the questions")
     save(how.out, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
     best = np.ones(len(every.labels), bool)
     best[1:] = every.asking[1:] != every.asking[:-1]  # the first pair of each asking is its best sentence
-    scored = np.flatnonzero(best & ~train & ~english[every.asking])
+    scored = np.flatnonzero(best & ~train & ~in_english[every.asking])
     log(f"answer reader, scoring the other half's {len(scored)} askings")
     reader = AnswerReader(how.out, how.transformer, how.bfloat16)
     out[every.asking[scored]] = reader.score_pairs([every.questions[i] for i in scored], [every.texts[i] for i in scored])
@@ -146,7 +146,7 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
         read = _reader_scores(ex, best_rows, y, scores, fold_of_asking, reader, log)
         X = np.hstack([X, read[:, None]])
         # a selector with a reader is measured where the reader's score is out of sample (or, English, never asked)
-        measured = ~np.isnan(read) | (X[:, ENGLISH] > 0.5)
+        measured = ~np.isnan(read) | english(X)
     w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
