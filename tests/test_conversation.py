@@ -141,6 +141,37 @@ def test_a_follow_up_pointing_inside_what_was_said_asks_about_the_same_subject(r
     assert talk(rewriter, "其中有几家？").resolved == "其中有几家？"  # nothing said before it
 
 
+def test_qizhong_after_a_question_about_a_group_asks_inside_the_group(rewriter):
+    r = talk(
+        rewriter, "第二批长三角创新联合体成立了多少家？", "第二批12家长三角创新联合体成立…[1]", "其中点名提到了哪几家企业？"
+    )
+    assert r.resolved == "第二批长三角创新联合体中点名提到了哪几家企业？"  # not 「长三角点名提到了…」
+    r = talk(rewriter, "宝山区新备案的创新联合体分别是哪些方向？", "…", "其中哪个跟量子有关？")
+    assert r.resolved == "宝山区新备案的创新联合体中哪个跟量子有关？"
+    r = talk(rewriter, "上海累计备案了多少家新型研发机构？", "36家[1]", "其中，有几家是企业？")
+    assert r.resolved == "上海有几家是企业？"  # 上海累计备案 is no group: the entity, as before
+
+
+def test_ellipsis_of_an_item_listed_beside_the_one_asked_about(rewriter):
+    listing = (
+        "新备案先进制剂（小分子药物）、精准医疗（菌群移植）、智能制造（光制造装备）、量子科技（真空制备与量测）创新联合体4个[1]"
+    )
+    r = talk(
+        rewriter,
+        "宝山区新备案了几个创新联合体？",
+        listing,
+        "宝山区量子科技方向具体做什么？",
+        "报告中没有找到相关信息。",
+        "那精准医疗呢？",
+    )
+    assert r.resolved == "宝山区精准医疗方向具体做什么？" and r.how == "ellipsis"
+    r = talk(rewriter, "宝山区先进制剂方向具体做什么？", listing, "那智能制造呢？")
+    assert r.resolved == "宝山区智能制造方向具体做什么？"
+    # the list's context is no item: 合作 ends 「理想汽车等合作」 but 「那腾讯呢？」 does not replace it
+    r = talk(rewriter, "上海期智研究院和哪些企业开展了合作？", "与华为、腾讯、中国电信、理想汽车等合作[1]", "那腾讯呢？")
+    assert "开展了腾讯" not in r.resolved
+
+
 def test_english_follow_ups(rewriter):
     r = talk(rewriter, f"How many chain-leader companies has {PUXIN} connected?", "147…", "How many scenarios does it have?")
     assert r.resolved == f"How many scenarios does {PUXIN} have?"

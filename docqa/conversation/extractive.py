@@ -8,12 +8,14 @@ topic.  Then the new question is rewritten:
 
 - a pronoun or demonstrative (它, 其, 该研究院, this institute, its) becomes the
   topic entity;
-- an ellipsis (那X呢？, what about X?) asks the previous question about X;
+- an ellipsis (那X呢？, what about X?) asks the previous question about X, in
+  place of the entity or of the item an earlier answer lists beside X;
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
   the noun phrase it points at (新型研发机构, see concepts.py);
 - a question that starts with a verb or an adverb and names nothing
   (还发布了什么？, And what's the total value?), or points inside what was
-  just talked about (其中…, 这里面…), is asked about the topic entity;
+  just talked about (其中…, 这里面…), is asked about the topic entity, or about
+  the group the previous question started with (第二批长三角创新联合体中…);
 - a question that names its own entity stands alone (a topic switch).
 
 The words and patterns are data (docqa/lang/*.toml, ``followup_*``)."""
@@ -22,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from docqa import lang
-from docqa.conversation.concepts import resolve_concept
+from docqa.conversation.concepts import leading_group, resolve_concept, sibling_in
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 
@@ -46,6 +48,7 @@ class _Topic:
     previous: str = ""  # the previous question, resolved
     previous_mentions: tuple[Mention, ...] = ()
     previous_answer: str = ""
+    answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
 
 
@@ -84,6 +87,7 @@ class ExtractiveRewriter:
     def _after_answer(self, answer: str, topic: _Topic) -> None:
         text = _CITATION.sub("", answer)
         topic.previous_answer = text
+        topic.answers.insert(0, text)
         if not topic.asked_which:
             return
         named = main_mention(m for m in self.finder.find(text) if m.kind in _STRONG)
@@ -111,8 +115,13 @@ class ExtractiveRewriter:
         if rewritten != question:
             return rewritten, (entity,), "reference"
         scope = _ZH.pattern("followup_scope").match(question)
-        if entity and scope and not mentions:
-            return entity + question[scope.end() :], (entity,), "subject"
+        if scope and not mentions:
+            group = leading_group(topic.previous, self.finder.segmenter) if topic.previous else None
+            named = (entity, topic.entity.text) if topic.entity is not None else ()
+            if group and group != entity and (not named or any(n in group for n in named)):
+                return f"{group}中{question[scope.end() :]}", _carried(entity), "subject"  # 第二批…联合体中…
+            if entity:
+                return entity + question[scope.end() :], (entity,), "subject"
         concept = resolve_concept(question, (topic.previous, topic.previous_answer), self.finder.segmenter)
         if concept is not None:
             return concept, (), "concept"
@@ -142,7 +151,8 @@ class ExtractiveRewriter:
             return None  # 「它的X呢？」: a reference, not a new subject
         new = main_mention(m for m in mentions if m.start >= start and m.end <= end)
         if new is None:
-            return self._aspect(x, topic, english)
+            sibling = sibling_in(topic.previous, x, topic.answers)  # 那精准医疗呢？ after 量子科技, listed beside it
+            return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
         if old is None:
             return None
