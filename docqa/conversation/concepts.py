@@ -81,7 +81,7 @@ def leading_group(text: str, segmenter: Segmenter) -> str | None:
     for i, word in enumerate(words[:MAX_GROUP_WORDS]):
         following = words[i + 1] if i + 1 < len(words) else ""
         tag = segmenter.tag(word)
-        if tag is None or tag in _PHRASE_TAGS:
+        if _nounish(word, segmenter):
             end = i + 1
         elif tag == "m" and not word.startswith(_INTERROGATIVES) and _nounish(following, segmenter):
             continue  # 第二批, 首批
@@ -99,8 +99,8 @@ def sibling_in(question: str, item: str, answers: Iterable[str]) -> str | None:
     for answer in answers:
         for clause in _CLAUSES.split(_BRACKETED.sub("", answer)):
             items = [i.strip() for i in clause.split("、")]
-            listed = next((i for i in items if i.startswith(item) or i.endswith(item)), None)
-            if len(items) < 2 or listed is None:
+            listed = next((i for i in items if i.startswith(item) or i.endswith(item)), None) if len(items) > 1 else None
+            if listed is None:
                 continue
             shared = max((_core(k, other, len(items), question) for k, other in enumerate(items) if other != listed), key=len)
             if len(shared) >= MIN_SHARED_CHARS:

@@ -47,9 +47,12 @@ class _Topic:
     entity: Mention | None = None  # what the conversation is about
     previous: str = ""  # the previous question, resolved
     previous_mentions: tuple[Mention, ...] = ()
-    previous_answer: str = ""
     answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
+
+    @property
+    def previous_answer(self) -> str:
+        return self.answers[0] if self.answers else ""
 
 
 class ExtractiveRewriter:
@@ -86,7 +89,6 @@ class ExtractiveRewriter:
 
     def _after_answer(self, answer: str, topic: _Topic) -> None:
         text = _CITATION.sub("", answer)
-        topic.previous_answer = text
         topic.answers.insert(0, text)
         if not topic.asked_which:
             return
