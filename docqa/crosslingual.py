@@ -14,6 +14,7 @@ import gzip
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 from importlib import resources
 
 from docqa.index.tokenize import STOPWORDS
@@ -164,3 +165,58 @@ class PinyinFinder:
                     if not joined.startswith(spelt):
                         break
         return list(dict.fromkeys(found))
+
+
+# a run of capitalised words (Yuan Pengnian, Jing'an, Hemao-Town): names an
+# English question writes in pinyin
+_CAPITALISED = re.compile(r"[A-Z][a-z]+(?:['\u2019][a-z]+)?(?:[ -][A-Z][a-z]+(?:['\u2019][a-z]+)?)*")
+MAX_NAME_WORDS = 3
+NAMES_PER_SPELLING = 3  # the most frequent words an ambiguous spelling stands for
+
+
+class PinyinVocabulary:
+    """An index's Chinese words by their toneless pinyin, to find the words an
+    English question's capitalised names spell (``Yuan Pengnian`` -> 袁彭年,
+    ``Hemao`` -> 河茂) before anything is retrieved.  Unlike ``PinyinFinder``
+    it reads no passages: the whole vocabulary is its text (about 1.5 s for
+    40,000 words, once per index generation)."""
+
+    def __init__(self, words: Mapping[str, int]):
+        from pypinyin import lazy_pinyin
+
+        spelled: dict[str, list[str]] = defaultdict(list)
+        for word in words:
+            if 2 <= len(word) <= MAX_NAME_CHARS and _HAN_ONLY.fullmatch(word):
+                spelled["".join(lazy_pinyin(word))].append(word)
+        self._words = {k: sorted(v, key=lambda w: (-words[w], w))[:NAMES_PER_SPELLING] for k, v in spelled.items()}
+
+    def find(self, text: str) -> list[str]:
+        """The words that runs of up to three capitalised words of ``text``
+        spell, longest runs first; a word used by a longer run is not read
+        again, and stopwords (What, How, The) split runs."""
+        found: list[str] = []
+        for run in _CAPITALISED.finditer(text):
+            words = re.split(r"[ -]", run.group(0))
+            parts: list[list[str]] = [[]]
+            for w in words:
+                if w.lower() in STOPWORDS:
+                    parts.append([])
+                else:
+                    parts[-1].append(re.sub(r"['\u2019]s$", "", w))
+            for part in parts:
+                found += self._spelled(part)
+        return list(dict.fromkeys(found))
+
+    def _spelled(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
+                key = "".join(words[i : i + n]).lower().replace("'", "").replace("\u2019", "")
+                if key in self._words:
+                    out += self._words[key]
+                    i += n
+                    break
+            else:
+                i += 1
+        return out

@@ -173,10 +173,11 @@ class Engine:
         t_resolve = time.perf_counter()
         resolution = self.resolve(q, history, m)
         q = resolution.resolved
+        query = self.analyser.search_query(q)  # counted with "resolve": what to search for
         t0 = time.perf_counter()
-        qvec = self.embedder.embed_queries([q])[0]
+        qvec = self.embedder.embed_queries([query.text])[0]
         t1 = time.perf_counter()
-        hits = self.retriever.search(q, qvec, k, exclude)
+        hits = self.retriever.search(query.text, qvec, k, exclude, query.terms)
         t2 = time.perf_counter()
         analysed = self.analyser.analyse(q, hits, resolution.carried)
         final: Final | None = None
@@ -221,7 +222,8 @@ class Engine:
         """What the answerers see for a question: its analysis and the ranked
         passages (for calibration, training and explaining an answer)."""
         q, k, _ = self.check(question, top_k)
-        hits = self.retriever.search(q, self.embedder.embed_queries([q])[0], k, exclude)
+        query = self.analyser.search_query(q)
+        hits = self.retriever.search(query.text, self.embedder.embed_queries([query.text])[0], k, exclude, query.terms)
         return self.analyser.analyse(q, hits), hits
 
     def ask(

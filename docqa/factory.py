@@ -81,7 +81,7 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     llm = make_llm_answerer(settings, embedder, extractive, profile, data)
     titles = data.section_titles
     glossary = shared_glossary()
-    analyser = QuestionAnalyser(segmenter, retriever.knows, titles, glossary)
+    analyser = QuestionAnalyser(segmenter, retriever.knows, titles, glossary, retriever.vocabulary)
     rewriter = ExtractiveRewriter(EntityFinder(titles, segmenter, glossary), lambda text: quoted_sections(data, text))
     rewriters: dict[str, Rewriter] = {"extractive": rewriter}
     if llm is not None:

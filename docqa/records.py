@@ -140,6 +140,16 @@ class Chunk:
         return cls(**d)
 
 
+@dataclass(frozen=True)
+class SearchQuery:
+    """What retrieval reads for a question: ``text`` is embedded; ``terms`` are
+    BM25's (None: the segmenter's terms of ``text``).  An English question is
+    searched with Chinese terms (see ``QuestionAnalyser.search_query``)."""
+
+    text: str
+    terms: tuple[str, ...] | None = None
+
+
 @dataclass
 class Hit:
     """A retrieved chunk with the evidence retrieval produced for it."""

@@ -69,8 +69,8 @@ def _check_flags(questions, corpus, more_corpus, benchmark, benchmark_path, limi
         raise _usage(f"unexpected argument {more_corpus[0]}; corpus paths go after --corpus")
     if benchmark is not None and benchmark not in BENCHMARKS:
         raise _usage(f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARKS)}")
-    if benchmark and (questions or corpus):
-        raise _usage("--benchmark brings its own questions and corpus; drop --questions and --corpus")
+    if benchmark and corpus:
+        raise _usage("--benchmark brings its own corpus; drop --corpus (--questions asks other questions of it)")
     if benchmark_path and not benchmark:
         raise _usage("--benchmark-path needs --benchmark cmrc2018")
     if gate and write_thresholds:
@@ -134,13 +134,14 @@ def _what_to_run(settings, questions, corpus, benchmark, benchmark_path, limit):
     from docqa.eval.runner import Source, file_detail
     from docqa.settings import BUNDLED_CORPUS
 
-    if benchmark:
+    if benchmark:  # its corpus; its questions, or a file's asked of it (translations, say)
         bench = cmrc.load(settings, benchmark_path)
-        detail = {"path": str(bench.source), "total": len(bench.questions), "limit": limit}
+        asked = load_questions(questions) if questions else bench.questions
+        detail = {"path": str(questions or bench.source), "total": len(asked), "limit": limit}
         return (
-            sample(bench.questions, limit),
+            sample(asked, limit),
             [bench.corpus_dir],
-            Source(bench.name, detail),
+            Source(Path(questions).stem if questions else bench.name, detail),
             Source(f"{bench.name} ({bench.passages} passages)", {"paths": [str(bench.corpus_dir)]}),
         )
     qfile = questions or BUNDLED_QUESTIONS

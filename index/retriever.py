@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -83,6 +84,10 @@ class HybridRetriever:
         """Does any indexed passage contain the search term?"""
         return term in self.bm25.df
 
+    def vocabulary(self) -> dict[str, int]:
+        """Every search term of the live passages, with its document frequency."""
+        return self.bm25.df
+
     def dense_scores(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
         out = []
         for cid in ids:
@@ -136,15 +141,23 @@ class HybridRetriever:
             found += [(int(seg.ids[r]), float(score[r])) for r in rows]
         return sorted(found, key=lambda p: (-p[1], p[0]))[:k]
 
-    def search(self, question: str, qvec: np.ndarray, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        qvec: np.ndarray,
+        k: int,
+        exclude: frozenset[int] = frozenset(),
+        terms: Sequence[str] | None = None,
+    ) -> list[Hit]:
         """The ``k`` best passages; ``exclude`` names chunks (ids) to leave
-        out, as if they had never been indexed."""
+        out, as if they had never been indexed; ``terms`` are BM25's (None:
+        the segmenter's terms of ``question``)."""
         n = len(self) - sum(len(rows) for rows in self._excluded_rows(exclude).values())
         if n <= 0:
             return []
         pool = min(n, max(self.candidates, k))
         dense = self.dense(qvec, pool, exclude)
-        lexical = self.lexical(self.segmenter.terms(question), pool, exclude)
+        lexical = self.lexical(self.segmenter.terms(question) if terms is None else list(terms), pool, exclude)
         return self.fuse(dense, lexical, qvec, k)
 
     def fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], qvec: np.ndarray, k: int) -> list[Hit]:

@@ -141,6 +141,20 @@ def test_hybrid_retrieval_fuses_dense_and_bm25(engine):
     assert len(hits[0].unit_dense) == len(hits[0].chunk.units)
 
 
+def test_an_english_question_is_searched_with_chinese_terms(engine):
+    """BM25 cannot match English words against Chinese passages: an English
+    question is searched with the dictionary translations the index holds and
+    with the index words its names spell in pinyin, which the dense query
+    carries in parentheses.  A Chinese question is searched as it is."""
+    zh = engine.analyser.search_query("链上交易总金额突破了多少？")
+    assert zh.text == "链上交易总金额突破了多少？" and zh.terms is None
+    en = engine.analyser.search_query("How many chain-master enterprises has Puxin Research Institute connected?")
+    assert "浦芯" in en.terms and "企业" in en.terms and "研究院" in en.terms
+    assert en.text.endswith("(浦芯)")
+    hits = engine.retriever.search(en.text, engine.embedder.embed_queries([en.text])[0], 1, terms=en.terms)
+    assert "浦芯研究院" in hits[0].chunk.text
+
+
 def test_answer_is_a_cited_clause_not_the_chunk(engine):
     a = engine.ask("链上交易总金额突破了多少？")
     assert not a.refused

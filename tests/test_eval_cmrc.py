@@ -121,3 +121,23 @@ def test_benchmark_run_through_the_cli(monkeypatch, capsys, fake_embedder, tiny_
     rows = [json.loads(x) for x in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     titles = {p["title"] for r in rows for p in r["passages"]}
     assert titles <= {"广茂铁路", "锣鼓经"} and titles  # the sidecars gave the passages their article titles
+
+
+def test_other_questions_asked_of_the_benchmark_corpus(monkeypatch, capsys, fake_embedder, tiny_cmrc, tmp_path):
+    """``--questions`` with ``--benchmark`` asks a file's questions (an English
+    translation of some, say) of the benchmark's corpus."""
+    from docqa.eval.__main__ import main
+
+    monkeypatch.setattr("docqa.factory.make_embedder", lambda settings: fake_embedder)
+    qfile = tmp_path / "english.jsonl"
+    row = {"id": "DEV_0_QUERY_0", "question": "How long is the Guangmao Railway?", "answers": [["364.6公里"]],
+           "evidence": ["广茂铁路"], "answerable": True, "type": "cmrc", "source": "DEV_0.txt"}  # fmt: skip
+    qfile.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["docqa eval", "--benchmark", "cmrc2018", "--benchmark-path", str(tiny_cmrc), "--questions", str(qfile),
+            "--out", str(out), "--no-progress"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    main()
+    assert capsys.readouterr().out.startswith("english: 1 questions over cmrc2018 (2 passages);")
+    rows = [json.loads(x) for x in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["question"] for r in rows] == ["How long is the Guangmao Railway?"]

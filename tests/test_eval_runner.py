@@ -166,7 +166,7 @@ def test_cli_run_prints_table_and_paths(monkeypatch, capsys, tiny, tmp_path, fak
     [
         (["--gate", "--limit", "3"], "--gate and --write-thresholds always run the whole bundled set"),
         (["--benchmark", "squad"], "unknown benchmark 'squad'; choose one of cmrc2018"),
-        (["--benchmark", "cmrc2018", "--corpus", "x"], "--benchmark brings its own questions and corpus"),
+        (["--benchmark", "cmrc2018", "--corpus", "x"], "--benchmark brings its own corpus"),
         (["extra-path"], "unexpected argument extra-path; corpus paths go after --corpus"),
         (["--baseline", "nowhere"], "nowhere: no summary.json and predictions.jsonl here"),
     ],

@@ -118,3 +118,18 @@ def test_a_pinyin_name_finds_the_characters_it_spells():
     assert finder.find(["Jing'an"]) == finder.find(["jingan"]) == ["静安"]
     assert finder.find(["Qi", "Zhi"]) == ["期智"] and finder.find(["Wutong"]) == ["梧桐"]
     assert finder.find(["qi"]) == [] and finder.find(["Beijing"]) == [] and finder.find(["R&D"]) == []
+
+
+def test_the_index_vocabulary_by_pinyin_finds_the_words_capitalised_names_spell():
+    """Before anything is retrieved, a name written in pinyin is looked up in
+    the index's words: runs of up to three capitalised words, split at
+    stopwords, a possessive's ending dropped; an ambiguous spelling stands for
+    its most frequent words."""
+    from docqa.crosslingual import PinyinVocabulary
+
+    vocab = PinyinVocabulary({"袁彭年": 1, "河茂": 3, "静安": 5, "上海": 9, "研究": 40, "烟酒": 2, "A股": 1, "年": 7})
+    assert vocab.find("What did Yuan Pengnian study?") == ["袁彭年"]
+    assert vocab.find("Where is Hemao Town in Jing'an's west?") == ["河茂", "静安"]
+    assert vocab.find("How big is Shanghai") == ["上海"]
+    assert vocab.find("yanjiu of Yanjiu") == ["研究", "烟酒"]  # lower case is not a name; both spellings kept
+    assert vocab.find("What Is The Nian") == [] and vocab.find("no names here") == []

@@ -3,20 +3,26 @@ the vocabulary and the section headings of the documents it is asked of."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from docqa.crosslingual import Glossary, load_pinyin
+from docqa import lang
+from docqa.crosslingual import Glossary, PinyinVocabulary, load_pinyin
 from docqa.index.tokenize import Segmenter
 from docqa.question import Question, analyse, normalize, organisation_headings
-from docqa.records import Hit
+from docqa.records import Hit, SearchQuery
 from docqa.text import HAN_CHAR
+
+TRANSLATIONS_SEARCHED = 3  # a word's first dictionary translations that BM25 reads
 
 
 class QuestionAnalyser:
     """``analyse(question, hits)`` -> ``Question``.  ``known(term)`` says whether
     the corpus has a search term; ``section_titles`` are the documents' section
     headings (organisation headings are read from them once, when first needed);
-    ``glossary`` translates English question words (None: no translation)."""
+    ``glossary`` translates English question words (None: no translation);
+    ``vocabulary`` gives the index's search terms with their document
+    frequencies (for the Chinese names an English question spells in pinyin)."""
 
     def __init__(
         self,
@@ -24,12 +30,16 @@ class QuestionAnalyser:
         known: Callable[[str], bool],
         section_titles: Callable[[], Iterable[str]],
         glossary: Glossary | None = None,
+        vocabulary: Callable[[], Mapping[str, int]] = dict,
     ):
         self.segmenter = segmenter
         self.known = known
         self.glossary = glossary
         self._section_titles = section_titles
+        self._vocabulary = vocabulary
         self._organisations: list[tuple[str, ...]] | None = None
+        self._pinyin: PinyinVocabulary | None = None
+        self._lock = threading.Lock()
 
     @property
     def organisations(self) -> list[tuple[str, ...]]:
@@ -37,6 +47,37 @@ class QuestionAnalyser:
         if self._organisations is None:
             self._organisations = organisation_headings(self._section_titles(), self.segmenter)
         return self._organisations
+
+    @property
+    def pinyin(self) -> PinyinVocabulary:
+        """The index's words by pinyin, built when first needed."""
+        if self._pinyin is None:
+            with self._lock:
+                if self._pinyin is None:
+                    self._pinyin = PinyinVocabulary(self._vocabulary())
+        return self._pinyin
+
+    def search_query(self, question: str) -> SearchQuery:
+        """What to search for ``question``.  A Chinese question is searched as
+        it is.  An English one is searched in Chinese too: BM25 reads, beside
+        its own words, the first dictionary translations of each word that the
+        index holds and the index words its names spell in pinyin; the dense
+        query gets those names in parentheses, as a user pastes a name."""
+        if self.glossary is None or lang.detect(question) != "en":
+            return SearchQuery(question)
+        terms = self.segmenter.terms(question)
+        for _, candidates in self.glossary.terms(question):
+            kept = 0
+            for candidate in candidates:
+                parts = self.segmenter.terms(candidate)
+                if kept == TRANSLATIONS_SEARCHED or not parts or not all(map(self.known, parts)):
+                    continue
+                terms += parts
+                kept += 1
+        names = [n for n in self.pinyin.find(question) if n not in question]
+        terms += names
+        text = f"{question} ({'、'.join(names)})" if names else question
+        return SearchQuery(text, tuple(terms))
 
     def analyse(self, question: str, hits: list[Hit], carried: Sequence[str] = ()) -> Question:
         """``carried``: entities a follow-up took from the conversation; the
@@ -56,3 +97,4 @@ class QuestionAnalyser:
         if self.glossary is not None:
             self.glossary.lookup("warm-up")
             load_pinyin()  # pinyin names in English questions (a few seconds, once)
+            _ = self.pinyin

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+import docqa.answer.analyser
 import docqa.answer.candidates
 import docqa.answer.features
+import docqa.crosslingual
+import docqa.index.retriever
 import docqa.lang
 import docqa.question
 import docqa.train.swaps
@@ -64,7 +67,9 @@ def relevance(texts: list[str], facts: list[list[str]]) -> np.ndarray:
 
 
 def _code_key() -> str:
+    # what retrieval hands the features changes the examples too
     modules = [docqa.answer.candidates, docqa.answer.features, docqa.train.swaps]
+    modules += [docqa.answer.analyser, docqa.crosslingual, docqa.index.retriever]
     files = [Path(m.__file__) for m in modules if m.__file__] + [Path(__file__), Path(__file__).with_name("places.toml")]
     files += sorted(Path(docqa.question.__file__).parent.glob("*.py"))
     files += sorted(Path(docqa.lang.__file__).parent.glob("*.toml"))
