@@ -129,6 +129,16 @@ class Glossary:
 MAX_NAME_CHARS = 8  # a pinyin name spells at most this many characters
 
 
+def spelling(words: list[str]) -> str:
+    """Some words as one pinyin spelling: lower case, no apostrophes (Jing'an -> jingan)."""
+    return "".join(w.lower() for w in words).replace("'", "").replace("\u2019", "")
+
+
+def unpossessive(word: str) -> str:
+    """Jing'an District's -> District: a possessive's ending is not a syllable."""
+    return re.sub(r"['\u2019]s$", "", word)
+
+
 def load_pinyin() -> None:
     """Load pypinyin's dictionaries (a few seconds the first time)."""
     from pypinyin import lazy_pinyin
@@ -150,7 +160,7 @@ class PinyinFinder:
         self._texts = [(list(t), lazy_pinyin(list(t))) for t in texts]
 
     def find(self, words: list[str]) -> list[str]:
-        joined = "".join(w.lower() for w in words).replace("'", "").replace("’", "")
+        joined = spelling(words)
         if not joined.isascii() or not joined.isalpha():
             return []
         found = []
@@ -211,7 +221,7 @@ class PinyinVocabulary:
                 if w.lower() in STOPWORDS:
                     parts.append([])
                 else:
-                    parts[-1].append(re.sub(r"['\u2019]s$", "", w))
+                    parts[-1].append(unpossessive(w))
             for part in parts:
                 found += self._spelled(part)
         return list(dict.fromkeys(found))
@@ -221,7 +231,7 @@ class PinyinVocabulary:
         i = 0
         while i < len(words):
             for n in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
-                key = "".join(words[i : i + n]).lower().replace("'", "").replace("\u2019", "")
+                key = spelling(words[i : i + n])
                 if key in self._words:
                     out += self._words[key]
                     i += n

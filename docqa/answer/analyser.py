@@ -67,13 +67,8 @@ class QuestionAnalyser:
             return SearchQuery(question)
         terms = self.segmenter.terms(question)
         for _, candidates in self.glossary.terms(question):
-            kept = 0
-            for candidate in candidates:
-                parts = self.segmenter.terms(candidate)
-                if kept == TRANSLATIONS_SEARCHED or not parts or not all(map(self.known, parts)):
-                    continue
-                terms += parts
-                kept += 1
+            searchable = [p for p in map(self.segmenter.terms, candidates) if p and all(map(self.known, p))]
+            terms += [t for parts in searchable[:TRANSLATIONS_SEARCHED] for t in parts]
         names = [n for n in self.pinyin.find(question) if n not in question]
         terms += names
         text = f"{question} ({'、'.join(names)})" if names else question

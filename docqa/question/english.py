@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from docqa.crosslingual import unpossessive
 from docqa.index.tokenize import STOPWORDS
 from docqa.question.records import Term
 from docqa.question.terms import OOV_SEEN, OOV_UNSEEN, word_weight
@@ -34,7 +35,7 @@ def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
     """Names written in pinyin (Qi Zhi, Wutong) match the Chinese they spell."""
     from docqa.crosslingual import PinyinFinder
 
-    tokens = [t for t in map(_unpossessive, _NAME_WORD.findall(question)) if t.lower() not in STOPWORDS]
+    tokens = [t for t in map(unpossessive, _NAME_WORD.findall(question)) if t.lower() not in STOPWORDS]
     if not tokens or not contexts:
         return
     finder = PinyinFinder(list(contexts))
@@ -48,8 +49,3 @@ def _add_pinyin_names(question: str, terms: list[Term], contexts) -> None:
                 if t.text in group or t.text == " ".join(group):
                     t.forms = list(dict.fromkeys(t.forms + names))
                     t.weight, t.seen = max(t.weight, OOV_SEEN), True
-
-
-def _unpossessive(word: str) -> str:
-    """Jing'an District's -> District: a possessive's ending is not a syllable."""
-    return re.sub(r"['\u2019]s$", "", word)
