@@ -18,6 +18,9 @@ NOISE = 6.0  # standard deviation of the grey-level noise
 SEED = 20240601
 FIXED_DATE = time.gmtime(946684800)  # 2000-01-01: Pillow would otherwise stamp the current time
 INK = 160  # a pixel darker than this is ink
+# Ink pixels per character of the text layer at 150 dpi below which the glyphs were
+# not drawn: ~125 with a CJK font, 3-8 without one (only rules and page numbers drawn).
+INK_PER_CHAR = 20
 
 
 def _page_image(page, dpi: int, rng, angle: float, noise: float):
@@ -28,6 +31,12 @@ def _page_image(page, dpi: int, rng, angle: float, noise: float):
     img = img.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     grey = np.asarray(img, dtype=np.float32) + rng.normal(0.0, noise, (img.height, img.width))
     return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), mode="L")
+
+
+def _characters(page) -> int:
+    """How many visible characters the page's text layer holds."""
+    text = page.get_textpage().get_text_range()
+    return sum(1 for ch in text if not ch.isspace())
 
 
 def scan_pdf(pdf: Path, out: Path, dpi: int = 150, angle: float = ANGLE, noise: float = NOISE, seed: int = SEED) -> Path:
@@ -43,11 +52,13 @@ def scan_pdf(pdf: Path, out: Path, dpi: int = 150, angle: float = ANGLE, noise: 
         title = doc.get_metadata_dict().get("Title") or Path(pdf).stem
         rng = np.random.default_rng(seed)
         pages = [_page_image(doc[i], dpi, rng, angle, noise) for i in range(len(doc))]
+        chars = sum(_characters(doc[i]) for i in range(len(doc)))
     finally:
         doc.close()
     if not pages:
         raise DocumentError(f"{pdf}: no pages to scan")
-    if not any(np.count_nonzero(np.asarray(p) < INK) > p.width for p in pages):
+    ink = sum(np.count_nonzero(np.asarray(p) < INK) for p in pages) * (150 / dpi) ** 2
+    if not any(np.count_nonzero(np.asarray(p) < INK) > p.width for p in pages) or ink < INK_PER_CHAR * chars:
         raise DocumentError(
             f"{pdf}: the pages rendered blank; pdfium found no font for the text (install a CJK font, e.g. fonts-noto-cjk)"
         )

@@ -201,7 +201,7 @@ def stroked_text_boxes(path: Path, n_pages: int) -> dict[int, list[Rect]]:
                     rects = []
                     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]):
                         if pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) in STROKED_MODES:
-                            x0, y0, x1, y1 = obj.get_bounds()
+                            x0, y0, x1, y1 = _text_bounds(obj, pdfium_c)
                             rects.append((x0 - left - 0.5, top - y1 - 0.5, x1 - left + 0.5, top - y0 + 0.5))
                     if rects:
                         out[i + 1] = rects
@@ -209,3 +209,19 @@ def stroked_text_boxes(path: Path, n_pages: int) -> dict[int, list[Rect]]:
         finally:
             doc.close()
     return out
+
+
+def _text_bounds(obj, pdfium_c) -> Rect:
+    """A text object's box in PDF points (x0, y0, x1, y1, y upwards).  When the
+    font is neither embedded nor installed (reportlab's STSong-Light on a machine
+    without a CJK font), pdfium measures the glyphs as nothing: the box is a
+    line on the baseline, one glyph short.  It is then rebuilt from the font size:
+    a quarter of it below the baseline, all of it above, one glyph more."""
+    import ctypes
+
+    x0, y0, x1, y1 = obj.get_bounds()
+    size = ctypes.c_float(0.0)
+    if not pdfium_c.FPDFTextObj_GetFontSize(obj.raw, ctypes.byref(size)) or y1 - y0 >= 0.5 * size.value:
+        return x0, y0, x1, y1
+    baseline = obj.get_matrix().get()[5]
+    return x0, min(y0, baseline - 0.25 * size.value), x1 + size.value, max(y1, baseline + size.value)

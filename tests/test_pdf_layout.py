@@ -715,3 +715,34 @@ def test_running_lines_repeat_in_a_margin_band_on_half_the_pages():
     assert left == ["正文内容每页都一样"] * 4  # the odd pages' header is on half the pages: running too
     single = [_lines(1, [("只有一页的页眉", 50, 30, 9.0), ("正文", 50, 300, 10.0), ("- 1 -", 290, 800, 9.0)])]
     assert [ln.text for ln in single[0] if id(ln) not in running_lines(single, [842.0])] == ["只有一页的页眉", "正文"]
+
+
+class _FontlessText:
+    """A pdfium text object whose font is missing: its box is the baseline, one glyph short."""
+
+    raw = None
+
+    def get_bounds(self):
+        return 50.8, 705.5, 177.7, 705.9
+
+    def get_matrix(self):
+        class Matrix:
+            def get(self):
+                return 1.0, 0.0, 0.0, 1.0, 51.0, 705.7
+
+        return Matrix()
+
+
+class _Pdfium:
+    @staticmethod
+    def FPDFTextObj_GetFontSize(raw, size):
+        size._obj.value = 11.5
+        return True
+
+
+def test_a_stroked_heading_whose_font_is_missing_keeps_a_box_its_characters_fall_in():
+    from docqa.ingest.pdf_lines import _text_bounds
+
+    x0, y0, x1, y1 = _text_bounds(_FontlessText(), _Pdfium)
+    assert (x0, x1) == (50.8, 177.7 + 11.5)
+    assert y0 <= 705.7 - 2 and y1 >= 705.7 + 11  # the glyphs' middle, 5.75 pt above the baseline, is inside

@@ -126,6 +126,24 @@ def test_scan_has_no_text_layer_and_the_same_pages(source, tmp_path):
     assert again[1].read_bytes() == scan.read_bytes()  # seeded noise, fixed dates
 
 
+def test_a_scan_whose_glyphs_were_not_drawn_is_an_error_not_a_blank_corpus(source, tmp_path, monkeypatch):
+    """Without a CJK font pdfium draws the rules and page numbers but no glyph: the
+    scan says to install a font instead of caching pages OCR reads nothing from."""
+    import numpy as np
+    from PIL import Image
+
+    from docqa.eval import scan
+
+    def rules_only(page, dpi, rng, angle, noise):
+        grey = np.full((200, 150), 255, dtype=np.uint8)
+        grey[100, :] = 0  # a table rule: more ink than the page is wide
+        return Image.fromarray(grey, mode="L")
+
+    monkeypatch.setattr(scan, "_page_image", rules_only)
+    with pytest.raises(DocumentError, match="fonts-noto-cjk"):
+        typeset_all([source], tmp_path / "fontless", dpi=72)
+
+
 def test_renderings_are_cached_by_content(source, tmp_path):
     root = tmp_path / "eval-corpora"
     pdf_dir = corpus_rendering([source.parent], root, "pdf")
