@@ -273,6 +273,7 @@ def run_dialogues(
     built = ensure_index(settings, corpus, embedder, rebuild=rebuild_index)
     t1 = time.perf_counter()
     engine = make_engine(settings, embedder, index_dir=built.path)
+    engine.warmup()  # the first question's latency is a question's, not the loading's
     bar = _bar(sum(len(d.turns) for d in dialogues), "dialogues", "turn", show_progress)
     try:
         results = ask_dialogues(engine, dialogues, top_k, mode, on_turn=lambda: bar.update(1))

@@ -168,6 +168,7 @@ def run_eval(
             bars["index"].close()
     t1 = time.perf_counter()
     engine = make_engine(settings, embedder, index_dir=built.path)
+    engine.warmup()  # the first question's latency is a question's, not the loading's
     bar = _bar(len(questions), "asking", "question", show_progress)
     try:
         predictions = ask_all(engine, questions, top_k, mode, on_answer=lambda: bar.update(1))
