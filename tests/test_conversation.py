@@ -133,6 +133,27 @@ def test_a_demonstrative_for_a_group_becomes_the_noun_phrase_said_before(rewrite
     assert talk(rewriter, "宝山区发布了哪些创新联合体？", "…", "这些联合体有几个？").resolved == "创新联合体有几个？"
 
 
+def test_a_demonstrative_points_at_a_whole_noun_where_its_phrase_ends(rewriter):
+    """这个智能体 is 智能/体 to jieba: the head is both words, and 智能 inside
+    上海科学智能研究院 is no phrase's end (研究院 goes on), so the entity is not cut."""
+    asked = "上海科学智能研究院发布的城市多灾种早期预警智能体叫什么名字？"
+    r = talk(rewriter, asked, "发布“妈祖”城市多灾种早期预警智能体[1]", "这个智能体已在多少个国家推广应用？")
+    assert r.resolved == "预警智能体已在多少个国家推广应用？" and r.how == "concept"
+    r = talk(rewriter, asked, "…", "这个智能体推广到了哪里？", "…", "它还开发了哪些大模型？")
+    assert r.resolved == "上海科学智能研究院还开发了哪些大模型？"  # the topic is still the institute, not 上海
+
+
+def test_ellipsis_of_another_number_or_ordinal_asks_the_previous_question_about_it(rewriter):
+    r = talk(rewriter, "第二批长三角创新联合体中，哪家单位是化工方向的？", "上海化工研究院有限公司[1]", "第一批呢？")
+    assert r.resolved == "第一批长三角创新联合体中，哪家单位是化工方向的？" and r.how == "ellipsis"
+    r = talk(rewriter, "2024年度上海市科学技术奖有多少个获奖项目？", "…", "那2023年的呢？")
+    assert r.resolved == "2023年度上海市科学技术奖有多少个获奖项目？"
+    r = talk(rewriter, "How many projects won the 2024 Shanghai awards (2024年度上海市科学技术奖)?", "…", "And in 2023?")
+    assert r.resolved == "How many projects won the 2023 Shanghai awards (2023年度上海市科学技术奖)?"
+    # a number of another shape is not the one asked about: 134个 is no year
+    assert talk(rewriter, "上海有134个项目获奖吗？", "…", "2023年呢？").resolved != "上海有2023个项目获奖吗？"
+
+
 def test_a_follow_up_pointing_inside_what_was_said_asks_about_the_same_subject(rewriter):
     r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "累计接入链主企业147家[1]", "其中，上链企业有多少家？")
     assert r.resolved == f"{PUXIN}上链企业有多少家？" and r.carried == (PUXIN,)

@@ -7,7 +7,9 @@
 - the group a question starts with (第二批长三角创新联合体成立了多少家？), which
   「其中…」 asks inside;
 - the items listed beside one in an earlier answer (精准医疗 beside 量子科技 in
-  「先进制剂、精准医疗、…、量子科技创新联合体」), which 「那精准医疗呢？」 puts in its place."""
+  「先进制剂、精准医疗、…、量子科技创新联合体」), which 「那精准医疗呢？」 puts in its place;
+- another value of a number or ordinal the previous question holds (「第一批呢？」
+  after 第二批…, "And in 2023?" after a question about 2024), put in its place."""
 
 from __future__ import annotations
 
@@ -24,10 +26,14 @@ _MODIFIER_TAGS = _ZH.wordset("modifier_tags")
 _GROUP_HEADS = tuple(_ZH.words["group_heads"])
 _INTERROGATIVES = tuple(_ZH.words["interrogatives"])
 _CLAUSES = re.compile(r"[，,；;。：:！？!?\n]")
+_VALUE = re.compile(r"\d+|[一二两三四五六七八九十百]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
+MAX_HEAD_WORDS = 3  # the nouns after a demonstrative read as one (智能/体)
 MAX_GROUP_WORDS = 8
 MIN_SHARED_CHARS = 2
+MAX_VARIANT_CHARS = 12  # 「2023年的呢？」, "in 2023": an ellipsis, not a new question
 
 
 def resolve_concept(question: str, earlier: Sequence[str], segmenter: Segmenter) -> str | None:
@@ -35,15 +41,21 @@ def resolve_concept(question: str, earlier: Sequence[str], segmenter: Segmenter)
     it points back at in ``earlier`` (most recent first), or None."""
     words = segmenter.coarse_words(question)
     for i, word in enumerate(words[:-1]):
-        head = words[i + 1]
-        if word not in _DEMONSTRATIVES or not _is_noun(head, segmenter):
+        if word not in _DEMONSTRATIVES or not _is_noun(words[i + 1], segmenter):
             continue
-        for text in earlier:
-            phrase = _phrase_ending_in(head, text, segmenter)
-            if phrase and phrase != head:
-                at = question.find(word + head)
-                if at >= 0:
-                    return question[:at] + phrase + question[at + len(word) + len(head) :]
+        nouns = [words[i + 1]]  # 这个智能体: 智能/n 体/n, one noun
+        for w in words[i + 2 : i + 1 + MAX_HEAD_WORDS]:
+            if not _is_noun(w, segmenter):
+                break
+            nouns.append(w)
+        for n in range(len(nouns), 0, -1):
+            head = "".join(nouns[:n])
+            for text in earlier:
+                phrase = _phrase_ending_in(head, text, segmenter)
+                if phrase and phrase != head:
+                    at = question.find(word + head)
+                    if at >= 0:
+                        return question[:at] + phrase + question[at + len(word) + len(head) :]
     return None
 
 
@@ -58,18 +70,30 @@ def _joins(word: str, following: str, segmenter: Segmenter) -> bool:
 
 
 def _phrase_ending_in(head: str, text: str, segmenter: Segmenter) -> str | None:
-    """The longest noun phrase of ``text`` whose last word is (or ends with) ``head``."""
-    words = segmenter.coarse_words(text)
+    """The longest noun phrase of ``text`` that ends with ``head`` — where the
+    phrase ends: 智能 in 上海科学智能研究院 goes on into 研究院, so it is no head there."""
+    words, spans, pos = [], [], 0
+    for w in segmenter.coarse_words(text):  # the words with their places (spaces are not words)
+        at = text.find(w, pos)
+        if at >= 0:
+            words.append(w)
+            spans.append((at, at + len(w)))
+            pos = at + len(w)
     best: str | None = None
-    for j, w in enumerate(words):
-        if not w.endswith(head):
-            continue
-        k = j
-        while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _joins(words[k - 1], words[k], segmenter):
-            k -= 1
-        phrase = "".join(words[k : j + 1])
-        if best is None or len(phrase) > len(best):
-            best = phrase
+    at = text.find(head)
+    while at >= 0:
+        end = at + len(head)
+        inside = [j for j, (a, b) in enumerate(spans) if a < end and b > at]
+        if inside:
+            j, k = inside[-1], inside[0]  # the words the head ends and starts in
+            following = words[j + 1] if j + 1 < len(words) else ""
+            if spans[j][1] > end or not _is_noun(following, segmenter):  # 研究院 goes on; 融合了, 36家 do not
+                while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _joins(words[k - 1], words[k], segmenter):
+                    k -= 1
+                phrase = text[min(spans[k][0], at) : end]
+                if best is None or len(phrase) > len(best):
+                    best = phrase
+        at = text.find(head, at + 1)
     return best
 
 
@@ -125,3 +149,26 @@ def _core(k: int, item: str, n: int, question: str) -> str:
         if part in question:
             return part
     return ""
+
+
+def variant_in(question: str, item: str) -> str | None:
+    """``question`` about ``item`` where it holds another value of the same
+    shape (第二批 for 第一批, 2024 for "in 2023"), or None."""
+    value = _VALUE.search(item)
+    if value is None or len(item) > MAX_VARIANT_CHARS:
+        return None
+    before = _HAN.search(item[: value.start()][-1:]) if value.start() else None
+    after = _HAN.match(item[value.end() :])
+    digits = value.group().isdigit()
+    shape = (
+        re.escape(before.group() if before else "")
+        + (rf"(?<!\d)\d{{{len(value.group())}}}(?!\d)" if digits else "[一二两三四五六七八九十百]+")
+        + re.escape(after.group() if after else "")
+    )
+    if not (before or after or digits):
+        return None  # a bare Chinese numeral matches too much
+    new = (before.group() if before else "") + value.group() + (after.group() if after else "")
+    for old in re.finditer(shape, question):
+        if old.group() != new:
+            return question.replace(old.group(), new)
+    return None

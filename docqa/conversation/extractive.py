@@ -9,7 +9,8 @@ topic.  Then the new question is rewritten:
 - a pronoun or demonstrative (它, 其, 该研究院, this institute, its) becomes the
   topic entity;
 - an ellipsis (那X呢？, what about X?) asks the previous question about X, in
-  place of the entity or of the item an earlier answer lists beside X;
+  place of the entity, of the item an earlier answer lists beside X, or of
+  the value of X's shape (第二批 for 第一批呢？, 2024 for "And in 2023?");
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
   the noun phrase it points at (新型研发机构, see concepts.py);
 - a question that starts with a verb or an adverb and names nothing
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from docqa import lang
-from docqa.conversation.concepts import leading_group, resolve_concept, sibling_in
+from docqa.conversation.concepts import leading_group, resolve_concept, sibling_in, variant_in
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 
@@ -154,6 +155,7 @@ class ExtractiveRewriter:
         new = main_mention(m for m in mentions if m.start >= start and m.end <= end)
         if new is None:
             sibling = sibling_in(topic.previous, x, topic.answers)  # 那精准医疗呢？ after 量子科技, listed beside it
+            sibling = sibling or variant_in(topic.previous, x)  # 第一批呢？ after 第二批
             return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
         if old is None:
