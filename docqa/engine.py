@@ -173,7 +173,7 @@ class Engine:
         t_resolve = time.perf_counter()
         resolution = self.resolve(q, history, m)
         q = resolution.resolved
-        query = self.analyser.search_query(q)  # counted with "resolve": what to search for
+        query = self.analyser.search_query(q, resolution.carried)  # counted with "resolve": what to search for
         t0 = time.perf_counter()
         qvec = self.embedder.embed_queries([query.text])[0]
         t1 = time.perf_counter()

@@ -210,6 +210,19 @@ def test_english_follow_ups(rewriter):
     assert r.resolved == "What guideline did Baoshan (宝山区) publish?" and r.carried == ("宝山区",)  # not "Baoshan (宝山区)"
 
 
+def test_an_english_follow_up_stays_english_with_a_chinese_entity_carried_into_it(rewriter):
+    """「that」 ending a question is the topic; the Chinese heading put in its place
+    does not make the question Chinese (its refusal, its search, its analysis)."""
+    from docqa import lang
+    from docqa.answer.analyser import QuestionAnalyser
+
+    r = talk(rewriter, f"Which journal has {WUTONG} published in?", "《自然》[1]", "Roughly how many papers was that?")
+    assert r.resolved == f"Roughly how many papers was {WUTONG}?" and r.carried == (WUTONG,)
+    assert lang.detect(r.resolved) == "zh"  # by its characters alone
+    assert QuestionAnalyser.language(r.resolved, r.carried) == "en"
+    assert analyse(r.resolved, Segmenter(), lambda w: True, language="en").lang == "en"
+
+
 def test_an_english_name_maps_to_the_heading_it_translates():
     from docqa.crosslingual import Glossary
 

@@ -57,13 +57,21 @@ class QuestionAnalyser:
                     self._pinyin = PinyinVocabulary(self._vocabulary())
         return self._pinyin
 
-    def search_query(self, question: str) -> SearchQuery:
+    @staticmethod
+    def language(question: str, carried: Sequence[str] = ()) -> str:
+        """The question's language, without the entities a follow-up carried
+        into it: 「How many papers was 上海梧桐岛生命科学研究院?」 is still English."""
+        for name in carried:
+            question = question.replace(name, " ")
+        return lang.detect(question)
+
+    def search_query(self, question: str, carried: Sequence[str] = ()) -> SearchQuery:
         """What to search for ``question``.  A Chinese question is searched as
         it is.  An English one is searched in Chinese too: BM25 reads, beside
         its own words, the first dictionary translations of each word that the
         index holds and the index words its names spell in pinyin; the dense
         query gets those names in parentheses, as a user pastes a name."""
-        if self.glossary is None or lang.detect(question) != "en":
+        if self.glossary is None or self.language(question, carried) != "en":
             return SearchQuery(question)
         terms = self.segmenter.terms(question)
         for _, candidates in self.glossary.terms(question):
@@ -79,7 +87,8 @@ class QuestionAnalyser:
         answer must be about one of them (names the documents do not spell
         that way, such as an English name, are not required)."""
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
-        q = analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations)
+        language = self.language(question, carried)
+        q = analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations, language)
         q.carried = [c for c in map(normalize, carried) if HAN_CHAR.search(c)]
         return q
 

@@ -27,12 +27,14 @@ def analyse(
     contexts: Sequence[str] = (),
     glossary=None,
     organisations: Iterable[tuple[str, ...]] = (),
+    language: str | None = None,
 ) -> Question:
     """The key terms of a question, weighted.  ``known`` says whether the
     corpus vocabulary has a word; ``contexts`` are the normalised retrieved
     passages (used to repair segmentation and to tell whether a word occurs);
     ``glossary`` translates English words; ``organisations`` are the
-    documents' organisation headings (see ``organisation_headings``)."""
+    documents' organisation headings (see ``organisation_headings``);
+    ``language`` is the question's (detected from it when None)."""
     norm = normalize(question)
     stripped = _ZH.pattern("which_count").sub(" ", unicodedata.normalize("NFKC", question))
     words = merge_singles([normalize(w) for w in segmenter.coarse_words(stripped)], list(contexts))
@@ -59,7 +61,7 @@ def analyse(
         if m.group(1) in seen:  # "8家": a count of the same kind, not any 8
             seen[m.group(1)].forms = [m.group(0)]
     terms = list(seen.values())
-    language = lang.detect(question)
+    language = language or lang.detect(question)
     if language == "en" and glossary is not None:
         terms = [t for t in terms if not t.text.isascii() or t.text[0].isdigit()]
         terms += english_terms(question, glossary, segmenter, known, contexts)
