@@ -10,15 +10,18 @@ for each candidate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from docqa.ingest.sentences import display
 from docqa.question import Question, names_organisation, normalize, satisfies_kind
+from docqa.question.values import about_other_value, values
 from docqa.records import Hit, Unit
 
 MAX_SPAN_CHARS = 90  # longer clause runs are left out (a whole sentence is always a candidate)
 MAX_RUN = 3  # clauses in a run
 HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the heading over X
+_ITEMS = re.compile(r"[；;]")  # between the items of a sentence: what one says does not hold for the next
 
 
 @dataclass
@@ -113,6 +116,15 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
     return out
 
 
+def _scope(hit: Hit, s: Span) -> str:
+    """What a value said before a span still holds for: its headings, the sentence
+    before (unless a semicolon ended it), and its own sentence up to it from the last semicolon (「2023年，…，较2022年」:
+    the year holds; 「…等级保护二级…；对通过DCMM三级…」: the 二级 does not)."""
+    prefix = _ITEMS.split(doc_slice(hit, s.sentence, s.start))[-1]
+    before = "" if _ITEMS.match(doc_slice(hit, s.sentence - 1, s.sentence).strip() or "。") else s.before
+    return f"{hit.chunk.section}\n{before}\n{prefix}{s.text}"
+
+
 def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], list[bool]]:
     """The candidates of the retrieved passages, and which of them may answer.
 
@@ -122,14 +134,22 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     about that entity (its heading, its sentence or the one before names it)
     and about any organisation it names; there the other candidates stay, not
     allowed: the selector reads how far the best allowed one is from the best
-    one overall, so a fact that belongs to another entity is refused."""
+    one overall, so a fact that belongs to another entity is refused.  So is
+    a sentence about another year, level, batch, session or phase than the
+    question pins down (四级 for 二级) when neither it, the sentence before it nor
+    its headings name the asked one."""
     out: list[Span] = []
     allowed: list[bool] = []
+    asked = values(q.text)
     for hit in hits:
         named = q.about_named(hit.chunk.section, hit.chunk.text)
         if not named and not q.carried:
             continue
         for s in passage_candidates(q, hit, segmenter):
             out.append(s)
-            allowed.append(named and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text))
+            allowed.append(
+                named
+                and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text)
+                and not (asked and about_other_value(asked, _scope(hit, s)))
+            )
     return out, allowed

@@ -64,7 +64,8 @@ class ExtractiveAnswerer:
             return Extract([], True, "nothing retrieved")
         spans, allowed = candidates(q, hits, self.segmenter)
         if not any(allowed):
-            return Extract([], True, f"no passage about {' / '.join([f[0] for f in q.organisations] + q.carried)}")
+            about = [f[0] for f in q.organisations] + q.carried
+            return Extract([], True, f"no passage about {' / '.join(about)}" if about else "no sentence about the asked value")
 
         def pair(best: int) -> tuple[str, str]:
             return q.text, reading(spans[best].hit.chunk.heading, spans[best].sentence_text)

@@ -1,0 +1,46 @@
+"""Values a question pins down — a year, a level, a batch, a session, a phase
+(2023年, 二级, 第二批, 第三届, 一期) — and whether a sentence is about another
+value of the same kind: 「DCMM四级及以上」 does not answer a question about 二级.
+The pattern is data (docqa/lang/zh.toml, ``asked_value``)."""
+
+from __future__ import annotations
+
+from docqa import lang
+from docqa.text import normalize
+
+_ZH = lang.load("zh")
+_VALUE = _ZH.pattern("asked_value")
+
+Value = tuple[str, int]  # (kind, number)
+
+
+def _number(text: str) -> int | None:
+    """12, 二, 十二, 二十三 as numbers (None for anything else)."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, units = text.partition("十")
+        t = _ZH.numerals.get(tens, 0) if tens else 1
+        u = _ZH.numerals.get(units, 0) if units else 0
+        return t * 10 + u if (not tens or tens in _ZH.numerals) and (not units or units in _ZH.numerals) else None
+    return _ZH.numerals.get(text) if len(text) == 1 else None
+
+
+def values(text: str) -> set[Value]:
+    """The values ``text`` names, each as its kind and number."""
+    found = set()
+    for m in _VALUE.finditer(normalize(text)):
+        n = _number(m.group(m.lastgroup or 0))
+        if m.lastgroup and n is not None:
+            found.add((m.lastgroup, n))
+    return found
+
+
+def about_other_value(asked: set[Value], text: str) -> bool:
+    """Is ``text`` (a sentence with what qualifies it) about another value of a
+    kind the question pins down, and not about the asked one?"""
+    if not asked:
+        return False
+    said = values(text)
+    kinds = {k for k, n in said if (k, n) not in asked and any(k == a for a, _ in asked)}
+    return any(not any(v in said for v in asked if v[0] == kind) for kind in kinds)

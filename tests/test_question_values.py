@@ -1,0 +1,52 @@
+"""Values a question pins down (a year, a level, a batch, a session, a phase)
+and sentences about another value of the same kind, which do not answer it."""
+
+from __future__ import annotations
+
+from docqa.answer.candidates import candidates
+from docqa.factory import make_engine, make_ingestor
+from docqa.question.values import about_other_value, values
+from tests.fakes import FakeEmbedder
+
+POLICY = (
+    "数据安全\n\n对企业通过网络安全等级保护二级及以上测评的，按测评费用的50%给予补贴，最高2万元；"
+    "对通过DCMM四级及以上认证的，一次性奖励20万元。\n\n"
+    "科研产出\n\n2023年，研究院持续加大投入。全年发表论文231篇，较2022年增长12%。"
+)
+
+
+def test_values_are_read_by_kind_in_digits_and_chinese_numerals():
+    assert values("企业通过DCMM二级认证可以获得多少奖励？") == {("level", 2)}
+    assert values("第十二届论坛、第二十三批项目、十级风圈、一期工程") == {
+        ("session", 12), ("batch", 23), ("level", 10), ("phase", 1),
+    }  # fmt: skip
+    assert values("In 2023, how many papers?") == {("year", 2023)}
+    assert values("全年发表论文231篇，投入1000万元，首批") == set()
+
+
+def test_a_sentence_about_another_value_and_not_the_asked_one():
+    asked = values("数据安全实验室2023年获得了多少件发明专利授权？")
+    assert about_other_value(asked, "2022年申请发明专利45件。")
+    assert not about_other_value(asked, "2023年，申请发明专利45件，较2022年增长。")  # both: the asked one holds
+    assert not about_other_value(asked, "申请发明专利45件。")  # no value said: nothing against it
+    assert not about_other_value(set(), "2022年申请发明专利45件。")
+
+
+def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "policy.txt").write_text(POLICY, encoding="utf-8")
+    make_ingestor(settings, FakeEmbedder()).ingest([d])
+    engine = make_engine(settings, FakeEmbedder())
+
+    def allowed(question: str) -> dict[str, bool]:
+        q, hits = engine.inspect(question)
+        spans, ok = candidates(q, hits, engine.analyser.segmenter)
+        return {s.text: a for s, a in zip(spans, ok)}
+
+    level = allowed("企业通过DCMM二级认证可以获得多少奖励？")
+    assert not any(a for text, a in level.items() if "20万元" in text)  # 四级's award, even the bare clause
+    assert any(a for text, a in level.items() if "2万元" in text and "20万元" not in text)  # 二级 holds there
+    year = allowed("研究院2023年发表了多少篇论文？")
+    assert all(a for text, a in year.items() if "231篇" in text)  # 2023年 said in the sentence before
+    assert not any(a for text, a in allowed("研究院2021年发表了多少篇论文？").items() if "231篇" in text)
