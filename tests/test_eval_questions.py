@@ -104,3 +104,18 @@ def test_sample_is_deterministic_and_keeps_file_order():
     assert [q.id for q in a] == sorted(q.id for q in a)
     assert len(a) == 10
     assert sample(qs, None) == qs and sample(qs, 10_000) == qs
+
+
+def test_the_other_documents_set_quotes_its_documents():
+    """eval/data/other_docs_questions.jsonl: every gold string is in one of its three documents."""
+    import json
+
+    from docqa.eval.questions import DATA_DIR, load_questions
+
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in sorted((DATA_DIR / "other_docs").glob("*.txt")))
+    path = DATA_DIR / "other_docs_questions.jsonl"
+    assert len(load_questions(path)) == 90
+    for line in path.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        assert all(s in docs for s in q["answers"] + q["evidence"]), q["id"]
+        assert q["answerable"] == bool(q["answers"])
