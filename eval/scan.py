@@ -57,8 +57,8 @@ def scan_pdf(pdf: Path, out: Path, dpi: int = 150, angle: float = ANGLE, noise: 
         doc.close()
     if not pages:
         raise DocumentError(f"{pdf}: no pages to scan")
-    ink = sum(np.count_nonzero(np.asarray(p) < INK) for p in pages) * (150 / dpi) ** 2
-    if not any(np.count_nonzero(np.asarray(p) < INK) > p.width for p in pages) or ink < INK_PER_CHAR * chars:
+    inked = [np.count_nonzero(np.asarray(p) < INK) for p in pages]  # ink pixels per page
+    if not any(n > p.width for n, p in zip(inked, pages)) or sum(inked) * (150 / dpi) ** 2 < INK_PER_CHAR * chars:
         raise DocumentError(
             f"{pdf}: the pages rendered blank; pdfium found no font for the text (install a CJK font, e.g. fonts-noto-cjk)"
         )

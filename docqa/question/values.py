@@ -42,5 +42,6 @@ def about_other_value(asked: set[Value], text: str) -> bool:
     if not asked:
         return False
     said = values(text)
-    kinds = {k for k, n in said if (k, n) not in asked and any(k == a for a, _ in asked)}
-    return any(not any(v in said for v in asked if v[0] == kind) for kind in kinds)
+    asked_kinds = {k for k, _ in asked}
+    other_kinds = {k for k, n in said - asked if k in asked_kinds}
+    return any(not any(v in said for v in asked if v[0] == kind) for kind in other_kinds)
