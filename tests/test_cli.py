@@ -36,3 +36,14 @@ def test_a_bad_setting_is_one_line_naming_the_variable_and_its_values(monkeypatc
     err = capsys.readouterr().err.strip()
     assert exit_.value.code == 2 and len(err.splitlines()) == 1
     assert "DOCQA_PRECISION='half'" in err and "'auto', 'float32' or 'bfloat16'" in err and "fix or unset it" in err
+
+
+def test_a_kept_reader_cannot_be_told_to_read_english(monkeypatch, capsys):
+    """`train-selector --keep-reader --english-reader` would score English
+    questions with a reader that may never have read one: refused before any work."""
+    from docqa import cli
+
+    monkeypatch.setattr("sys.argv", ["docqa", "train-selector", "--keep-reader", "--english-reader"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2 and "drop --keep-reader" in capsys.readouterr().err

@@ -147,6 +147,11 @@ def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_select
     s.reader = Reader(0.95)
     x[:, FEATURES.index("q_en")] = 1.0
     assert s.choose(x, None, lambda i: ("What?", "句子"))[2] == s.choose(x)[2] and not s.reader.asked
+    # One trained on English questions too (`--english-reader`) reads them, and says so in its file.
+    s.reader_english = True
+    path.write_text(s.to_json(), encoding="utf-8")
+    assert Selector.load(path).reader_english and not again.reader_english
+    assert s.choose(x, None, lambda i: ("What?", "句子"))[2] > s.choose(x)[2] and s.reader.asked == [("What?", ["句子"])]
 
 
 def test_a_missing_or_damaged_reader_file_is_one_clear_error(tmp_path):
@@ -239,6 +244,41 @@ def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypat
     assert {t["id"] for t in fitted.table}.isdisjoint({ex.askings[i]["id"] for i in seen})
     assert not seen & english and {ex.askings[i]["id"] for i in english} <= {t["id"] for t in fitted.table}
     assert figures(fitted.table, fitted.selector.threshold)["toy"]["abstention_recall"] >= 0.85
+    assert not fitted.selector.reader_english
+    # --english-reader: it is trained on the seen half's English questions too, and scores the others'.
+    trained.clear()
+    how = ReaderTraining(lambda: None, False, out, english=True)
+    fitted = fit(ex, 0.1, log=lambda *_: None, reader=how)
+    seen = {int(i) for i in trained[0].asking}
+    assert seen & english and fitted.selector.reader_english
+    assert {t["id"] for t in fitted.table} == {a["id"] for i, a in enumerate(ex.askings) if i not in seen}
+
+
+def test_a_kept_reader_scores_without_training_again(tmp_path, monkeypatch):
+    """`train-selector --keep-reader`: the reader file in the target folder
+    scores the half it never saw; nothing is trained or written."""
+    import docqa.answer.reader
+    from docqa.train import reader_fit
+    from docqa.train.fit import ReaderTraining
+
+    ex = _examples(40, seed=5)
+    for a in ex.askings:
+        a["question"] = "问题"
+    monkeypatch.setattr(reader_fit, "train", lambda *a: pytest.fail("the kept reader was trained again"))
+    monkeypatch.setattr(docqa.answer.reader, "save", lambda *a: pytest.fail("the kept reader was overwritten"))
+
+    class Reader:
+        def __init__(self, path, transformer, bfloat16=False):
+            pass
+
+        def score_pairs(self, questions, texts):
+            return np.full(len(questions), 0.5)
+
+    monkeypatch.setattr(docqa.answer.reader, "AnswerReader", Reader)
+    out = tmp_path / "m.reader.safetensors"
+    out.write_bytes(b"weights")
+    fitted = fit(ex, 0.1, log=lambda *_: None, reader=ReaderTraining(lambda: None, False, out, keep=True))
+    assert fitted.selector.reader_file == out.name and 0 < len(fitted.table) < len(ex.askings)
 
 
 def test_the_reader_learns_near_misses_from_answer_sentences_with_the_answer_taken_out():

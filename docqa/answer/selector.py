@@ -76,6 +76,7 @@ class Selector:
     card: dict | None = None  # what it was trained on and how it measured
     reader_file: str = ""  # the answer reader's file, beside the selector's ("": trained without one)
     reader: AnswerReader | None = None  # None: its score is missing
+    reader_english: bool = False  # the reader was trained on English questions too, and reads them
 
     def choose(
         self, x: np.ndarray, allowed: np.ndarray | None = None, pair: Callable[[int], tuple[str, str]] | None = None
@@ -90,9 +91,9 @@ class Selector:
         best, row = answerability_row(x, scores, allowed)
         if self.reader_file:
             read = float("nan")
-            # The reader read Chinese questions only: an English one's score says
-            # nothing (~0.03 whatever it asks), so it is missing, as when training.
-            if self.reader is not None and pair is not None and not english(x[best]):
+            # A reader trained on Chinese questions only scores every English one
+            # ~0.03 whatever it asks: then the score is missing, as when training.
+            if self.reader is not None and pair is not None and (self.reader_english or not english(x[best])):
                 question, text = pair(best)
                 read = float(self.reader.score(question, [text])[0])
             row = np.append(row, np.float32(read))
@@ -107,6 +108,7 @@ class Selector:
                 "categorical": list(CATEGORICAL),
                 "threshold": self.threshold,
                 "reader": self.reader_file,
+                "reader_english": self.reader_english,
                 "card": self.card or {},
                 "ranker": self.ranker.model_to_string(),
                 "answerable": self.answerable.model_to_string(),
@@ -134,6 +136,7 @@ class Selector:
             threshold = float(data["threshold"])
             selector = cls(_booster(data["ranker"]), _booster(data["answerable"]), threshold, str(path), data.get("card"))
             selector.reader_file = str(data.get("reader") or "")
+            selector.reader_english = bool(data.get("reader_english", False))
         except (KeyError, TypeError, ValueError, LightGBMError) as exc:
             raise DocumentError(f"{path}: the answer selector is damaged ({exc}); {RETRAIN}") from exc
         if selector.reader_file and transformer is not None:

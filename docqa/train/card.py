@@ -51,10 +51,13 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
                 "  linear head over its mean-pooled tokens, reading the question with the best candidate's headings",
                 f"  and sentence; epochs: {reader_fit.EPOCHS}, batch {reader_fit.BATCH}, on each asking's best",
                 "  sentence (and, where that one is wrong, the best sentence holding the answer), and the answer",
-                "  sentence with its answer taken out (a negative), of half of the Chinese questions.",
+                "  sentence with its answer taken out (a negative), of half of the "
+                + ("questions, English ones included." if selector.reader_english else "Chinese questions."),
                 "  Its score of the best candidate is one more input of the answerability model: known for the",
                 "  other half's askings, missing for the half it was trained on (so the model also decides without",
-                "  a reader) — and for English questions, which it never reads; the threshold and the figures below",
+                "  a reader)"
+                + ("" if selector.reader_english else " — and for English questions, which it never reads")
+                + "; the threshold and the figures below",
                 "  are those of the askings it never saw.",
             ]
             if selector.reader_file

@@ -38,12 +38,16 @@ LEN = FEATURES.index("len")
 @dataclass
 class ReaderTraining:
     """How to train the answer reader: the embedding model's transformer and
-    tokenizer (a function), whether to train in bfloat16, and the file to write."""
+    tokenizer (a function), whether to train in bfloat16, and the file to write
+    (or, ``keep``, to score with: a reader trained on the same half of the
+    questions, which the folds' fixed seed makes the same half every run)."""
 
     transformer: Callable
     bfloat16: bool
     out: Path
     answers: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)  # (set, id) -> answers
+    keep: bool = False
+    english: bool = False  # the reader also reads (and is trained on) the English questions
 
 
 @dataclass
@@ -105,14 +109,17 @@ def _reader_scores(
     answers = [how.answers.get((a["set"], a["id"])) for a in ex.askings]
     every = reader_fit.pairs(ex, best_rows, labels, scores, answers)
     seen = fold % 2 == 0  # per asking
-    in_english = english(ex.x[best_rows])  # per asking
+    reads = np.ones(len(ex.askings), bool) if how.english else ~english(ex.x[best_rows])  # per asking
     out = np.full(len(ex.askings), np.nan)
-    train = (seen & ~in_english)[every.asking]
-    log(f"answer reader, trained on {train.sum()} pairs of half of the questions")
-    save(how.out, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
+    train = (seen & reads)[every.asking]
+    if how.keep and how.out.is_file():
+        log(f"answer reader: kept {how.out.name}, trained on the same half of the questions")
+    else:
+        log(f"answer reader, trained on {train.sum()} pairs of half of the questions")
+        save(how.out, reader_fit.train(how.transformer, every.subset(train), how.bfloat16, log), reader_fit.scale())
     best = np.ones(len(every.labels), bool)
     best[1:] = every.asking[1:] != every.asking[:-1]  # the first pair of each asking is its best sentence
-    scored = np.flatnonzero(best & ~train & ~in_english[every.asking])
+    scored = np.flatnonzero(best & ~train & reads[every.asking])
     log(f"answer reader, scoring the other half's {len(scored)} askings")
     reader = AnswerReader(how.out, how.transformer, how.bfloat16)
     out[every.asking[scored]] = reader.score_pairs([every.questions[i] for i in scored], [every.texts[i] for i in scored])
@@ -146,7 +153,7 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
         read = _reader_scores(ex, best_rows, y, scores, fold_of_asking, reader, log)
         X = np.hstack([X, read[:, None]])
         # a selector with a reader is measured where the reader's score is out of sample (or, English, never asked)
-        measured = ~np.isnan(read) | english(X)
+        measured = ~np.isnan(read) | (english(X) & (not reader.english))
     w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
@@ -157,7 +164,7 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
     log("final ranker and answerability model, on everything")
     selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(X, y, w), threshold)
     if reader is not None:
-        selector.reader_file = reader.out.name
+        selector.reader_file, selector.reader_english = reader.out.name, reader.english
     table = [
         {**a, "confidence": float(c), "correct": bool(yy), "length": int(ex.x[r, LEN])}
         for a, c, yy, r, m in zip(ex.askings, p, y, best_rows, measured)
