@@ -47,3 +47,16 @@ def test_a_kept_reader_cannot_be_told_to_read_english(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main()
     assert exit_.value.code == 2 and "drop --keep-reader" in capsys.readouterr().err
+
+
+def test_keeping_a_reader_that_is_not_there_is_one_clear_error(monkeypatch, capsys, tmp_path):
+    """`train-selector --keep-reader --out DIR` without a reader in DIR says so
+    before building any training example (it would otherwise train one)."""
+    from docqa import cli
+
+    monkeypatch.setattr("sys.argv", ["docqa", "train-selector", "--keep-reader", "--out", str(tmp_path / "new")])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "no answer reader at" in err and "copy the one to keep there" in err
+    assert not (tmp_path / "new").exists()

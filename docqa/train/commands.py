@@ -71,18 +71,22 @@ def train_selector(
 
     from docqa.answer.profile import bundled_dir, profile_name
     from docqa.api import Settings, make_embedder
+    from docqa.errors import BadRequest
     from docqa.train import card, english, sets
     from docqa.train.examples import Examples, examples_for
     from docqa.train.fit import ReaderTraining, figures, fit
 
     if keep_reader and english_reader:
-        from docqa.errors import BadRequest
-
         raise BadRequest(
             "--keep-reader with --english-reader: a kept reader reads the languages it was trained on; "
             "drop --keep-reader to train one for English"
         )
     settings = Settings()
+    target = settings.home / "profiles" if profile else (out or bundled_dir())
+    stem = profile_name(settings.model).removesuffix(".toml")
+    reader_file = target / f"{stem}.reader.safetensors"
+    if keep_reader and not reader_file.is_file():
+        raise BadRequest(f"--keep-reader: no answer reader at {reader_file}; copy the one to keep there, or drop --keep-reader")
     started = time.perf_counter()
     paths = {k: v for k, v in {"cmrc2018-trial": cmrc2018, "drcd-dev": drcd}.items() if v is not None}
     training = sets.default_sets(settings, paths)
@@ -95,9 +99,7 @@ def train_selector(
             parts.append(examples_for(settings, tset, embedder, settings.top_k, bar.update))
     ex = Examples.concat(parts)
     typer.echo(f"{len(ex.askings)} askings, {len(ex.rel)} candidates")
-    target = settings.home / "profiles" if profile else (out or bundled_dir())
     target.mkdir(parents=True, exist_ok=True)
-    stem = profile_name(settings.model).removesuffix(".toml")
     transformer = getattr(embedder, "transformer", None)
     how = None
     if reader and transformer is not None:
@@ -105,7 +107,7 @@ def train_selector(
         how = ReaderTraining(
             transformer,
             bool(getattr(embedder, "bfloat16", False)),
-            target / f"{stem}.reader.safetensors",
+            reader_file,
             answers,
             keep=keep_reader,
             english=english_reader and english_questions,

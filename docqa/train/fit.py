@@ -112,7 +112,7 @@ def _reader_scores(
     reads = np.ones(len(ex.askings), bool) if how.english else ~english(ex.x[best_rows])  # per asking
     out = np.full(len(ex.askings), np.nan)
     train = (seen & reads)[every.asking]
-    if how.keep and how.out.is_file():
+    if how.keep:
         log(f"answer reader: kept {how.out.name}, trained on the same half of the questions")
     else:
         log(f"answer reader, trained on {train.sum()} pairs of half of the questions")
