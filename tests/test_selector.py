@@ -105,11 +105,9 @@ def test_a_selector_file_round_trips_and_a_foreign_one_is_refused(toy_selector, 
         Selector.load(path)
 
 
-def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_selector, tmp_path):
-    """A selector trained with the answer reader gives the answerability model
-    the reader's score of the best candidate; without a reader the score is
-    missing (NaN), which LightGBM takes as such, and it still decides; so it is
-    for an English question."""
+def _with_reader(toy: Selector) -> Selector:
+    """The toy ranker with an answerability model that reads a reader's score
+    (high: answerable; sometimes missing)."""
     import lightgbm
 
     ex = _examples(40, seed=2)
@@ -119,7 +117,15 @@ def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_select
     rows[::10, -1] = np.nan
     params = {"objective": "binary", "verbose": -1, "min_data_in_leaf": 5}
     answerable = lightgbm.train(params, lightgbm.Dataset(rows, labels, feature_name=names), 20)
-    s = Selector(toy_selector.selector.ranker, answerable, 0.5, reader_file="r.safetensors")
+    return Selector(toy.ranker, answerable, 0.5, reader_file="r.safetensors")
+
+
+def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_selector, tmp_path):
+    """A selector trained with the answer reader gives the answerability model
+    the reader's score of the best candidate; without a reader the score is
+    missing (NaN), which LightGBM takes as such, and it still decides; so it is
+    for an English question."""
+    s = _with_reader(toy_selector.selector)
     path = tmp_path / "s.json"
     path.write_text(s.to_json(), encoding="utf-8")
     again = Selector.load(path, transformer=lambda: None)
@@ -152,6 +158,50 @@ def test_a_selector_with_a_reader_reads_the_best_pair_or_does_without(toy_select
     path.write_text(s.to_json(), encoding="utf-8")
     assert Selector.load(path).reader_english and not again.reader_english
     assert s.choose(x, None, lambda i: ("What?", "句子"))[2] > s.choose(x)[2] and s.reader.asked == [("What?", ["句子"])]
+
+
+def test_a_reader_with_a_weight_picks_among_the_rankers_best(toy_selector, tmp_path):
+    """With a ``reader_weight`` the reader reads the ranker's RERANK best
+    allowed candidates and picks the one whose ranking score plus its
+    weighted log-odds is highest; the answerability model reads that one's
+    row (a negative margin when the ranker put it lower) and score.  A
+    selector file without the weight (older ones) leaves the ranker's choice."""
+    from docqa.answer.selector import RERANK, reader_pick
+
+    assert reader_pick(np.array([1.0, 0.8]), np.array([0.5, 0.5]), 2.0) == 0  # a tie goes to the ranker's best
+    assert reader_pick(np.array([1.0, 0.8]), np.array([0.2, 0.8]), 2.0) == 1
+    assert reader_pick(np.array([1.0, 0.8]), np.array([0.2, 0.8]), 0.0) == 0
+
+    class Reader:
+        def __init__(self, liked: str):
+            self.liked, self.asked = liked, []
+
+        def score(self, question: str, texts: list[str]) -> np.ndarray:
+            self.asked.append(texts)
+            return np.array([0.95 if t == self.liked else 0.05 for t in texts])
+
+    s = _with_reader(toy_selector.selector)
+    x = _examples(1, seed=3).x[:6]
+    scores = s.choose(x)[0]
+    first, second = np.argsort(-scores)[:2]
+    s.reader = Reader(f"句子{second}")
+    assert s.choose(x, None, lambda i: ("问题", f"句子{i}"))[1] == first and len(s.reader.asked[0]) == 1
+    s.reader_weight = 2.0
+    s.reader.asked.clear()
+    _, best, _ = s.choose(x, None, lambda i: ("问题", f"句子{i}"))
+    assert best == second and s.reader.asked == [[f"句子{first}", f"句子{second}"]] and RERANK == 2
+    s.reader.asked.clear()
+    assert s.choose(x, None, lambda i: ("问题", "同一句"))[1] == first and s.reader.asked == [["同一句"]]  # read once
+    allowed = np.ones(6, bool)
+    allowed[second] = False  # not about the entity a follow-up carried: never picked
+    assert s.choose(x, allowed, lambda i: ("问题", f"句子{i}"))[1] == first
+    path = tmp_path / "s.json"
+    path.write_text(s.to_json(), encoding="utf-8")
+    assert Selector.load(path).reader_weight == 2.0
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["reader_weight"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert Selector.load(path).reader_weight == 0.0
 
 
 def test_a_missing_or_damaged_reader_file_is_one_clear_error(tmp_path):
@@ -216,7 +266,7 @@ def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypat
     English questions are neither read nor scored, and are measured."""
     import docqa.answer.reader
     from docqa.train import reader_fit
-    from docqa.train.fit import ReaderTraining
+    from docqa.train.fit import READER_WEIGHT, ReaderTraining
 
     ex = _examples(60, seed=4)
     for a in ex.askings:
@@ -244,7 +294,8 @@ def test_training_with_a_reader_scores_the_half_it_never_saw(tmp_path, monkeypat
     assert {t["id"] for t in fitted.table}.isdisjoint({ex.askings[i]["id"] for i in seen})
     assert not seen & english and {ex.askings[i]["id"] for i in english} <= {t["id"] for t in fitted.table}
     assert figures(fitted.table, fitted.selector.threshold)["toy"]["abstention_recall"] >= 0.85
-    assert not fitted.selector.reader_english
+    # when answering, it picks among the ranker's best (the models learn from the ranker's best)
+    assert not fitted.selector.reader_english and fitted.selector.reader_weight == READER_WEIGHT
     # --english-reader: it is trained on the seen half's English questions too, and scores the others'.
     trained.clear()
     how = ReaderTraining(lambda: None, False, out, english=True)

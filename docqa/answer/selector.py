@@ -14,7 +14,10 @@ The answerability model also reads the answer reader's score of the best
 candidate (``reader.py``, a cross-encoder of question and sentence) when the
 selector was trained with one; without the reader (a fake embedder in tests,
 a model with no transformer to adapt) that input is missing, which the model
-was trained to expect.
+was trained to expect.  A selector trained with a ``reader_weight`` lets the
+reader pick among the ranker's ``RERANK`` best candidates: the best is the one
+whose ranking score plus ``reader_weight`` times the reader's log-odds is
+highest (the cheap ranker reads every candidate, the reader only those few).
 
 Both are trained by ``docqa train-selector`` (docqa/train/) and kept, with the
 threshold and the feature names, in one JSON file named by the embedding
@@ -40,16 +43,36 @@ ANSWER_EXTRA = ("score", "margin")  # what the answerability model reads besides
 READER = "reader"  # … and, when trained with one, the answer reader's score
 _ENGLISH = FEATURES.index("q_en")  # 1 for an English question
 RETRAIN = "retrain it with `docqa train-selector` (docs/selector.md)"
+RERANK = 2  # the ranker's best candidates the answer reader picks among (with a reader_weight)
 
 
-def answerability_row(x: np.ndarray, scores: np.ndarray, allowed: np.ndarray | None = None) -> tuple[int, np.ndarray]:
-    """The best candidate (among the ``allowed`` ones) and the answerability
-    model's input for it: its features, its score and its margin over the best
-    other candidate (allowed or not)."""
-    best = int(np.argmax(scores if allowed is None else np.where(allowed, scores, -np.inf)))
+def answerability_row(
+    x: np.ndarray, scores: np.ndarray, allowed: np.ndarray | None = None, best: int | None = None
+) -> tuple[int, np.ndarray]:
+    """The best candidate (among the ``allowed`` ones, unless ``best`` says
+    which) and the answerability model's input for it: its features, its score
+    and its margin over the best other candidate (allowed or not; negative when
+    the reader picked one the ranker put lower)."""
+    if best is None:
+        best = top_candidates(scores, allowed, 1)[0]
     others = np.delete(scores, best)
     runner_up = others.max() if len(others) else scores[best] - 10.0
     return best, np.concatenate([x[best], [scores[best], scores[best] - runner_up]]).astype(np.float32)
+
+
+def top_candidates(scores: np.ndarray, allowed: np.ndarray | None, n: int) -> list[int]:
+    """The ``n`` best-scored candidates among the ``allowed`` ones, best first."""
+    ranked = np.argsort(-(scores if allowed is None else np.where(allowed, scores, -np.inf)), kind="stable")
+    ok = ranked if allowed is None else ranked[np.asarray(allowed, bool)[ranked]]
+    return [int(i) for i in (ok[:n] if len(ok) else ranked[:1])]
+
+
+def reader_pick(scores: np.ndarray, read: np.ndarray, weight: float) -> int:
+    """Which of some candidates (their ranking scores, the reader's
+    probabilities) is best: ranking score plus ``weight`` times the reader's
+    log-odds; ties go to the first (the ranker's best)."""
+    p = np.clip(np.asarray(read, np.float64), 1e-6, 1 - 1e-6)
+    return int(np.argmax(np.asarray(scores, np.float64) + weight * np.log(p / (1 - p))))
 
 
 def english(rows: np.ndarray) -> np.ndarray:
@@ -77,6 +100,7 @@ class Selector:
     reader_file: str = ""  # the answer reader's file, beside the selector's ("": trained without one)
     reader: AnswerReader | None = None  # None: its score is missing
     reader_english: bool = False  # the reader was trained on English questions too, and reads them
+    reader_weight: float = 0.0  # > 0: the reader picks among the ranker's RERANK best (``reader_pick``)
 
     def choose(
         self, x: np.ndarray, allowed: np.ndarray | None = None, pair: Callable[[int], tuple[str, str]] | None = None
@@ -94,8 +118,14 @@ class Selector:
             # A reader trained on Chinese questions only scores every English one
             # ~0.03 whatever it asks: then the score is missing, as when training.
             if self.reader is not None and pair is not None and (self.reader_english or not english(x[best])):
-                question, text = pair(best)
-                read = float(self.reader.score(question, [text])[0])
+                top = top_candidates(scores, allowed, RERANK if self.reader_weight > 0 else 1)
+                question, texts = pair(top[0])[0], [pair(i)[1] for i in top]
+                distinct = list(dict.fromkeys(texts))  # spans of one sentence read alike: read it once
+                read_once = dict(zip(distinct, self.reader.score(question, distinct)))
+                reads = np.array([read_once[t] for t in texts])
+                k = reader_pick(scores[top], reads, self.reader_weight)
+                best, read = top[k], float(reads[k])
+                best, row = answerability_row(x, scores, allowed, best)
             row = np.append(row, np.float32(read))
         confidence = float(self.answerable.predict(row.reshape(1, -1), num_threads=1)[0])
         return scores, best, confidence
@@ -109,6 +139,7 @@ class Selector:
                 "threshold": self.threshold,
                 "reader": self.reader_file,
                 "reader_english": self.reader_english,
+                "reader_weight": self.reader_weight,
                 "card": self.card or {},
                 "ranker": self.ranker.model_to_string(),
                 "answerable": self.answerable.model_to_string(),
@@ -137,6 +168,7 @@ class Selector:
             selector = cls(_booster(data["ranker"]), _booster(data["answerable"]), threshold, str(path), data.get("card"))
             selector.reader_file = str(data.get("reader") or "")
             selector.reader_english = bool(data.get("reader_english", False))
+            selector.reader_weight = float(data.get("reader_weight", 0.0))
         except (KeyError, TypeError, ValueError, LightGBMError) as exc:
             raise DocumentError(f"{path}: the answer selector is damaged ({exc}); {RETRAIN}") from exc
         if selector.reader_file and transformer is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from docqa.answer.features import FEATURES
-from docqa.answer.selector import Selector
+from docqa.answer.selector import RERANK, Selector
 from docqa.train import reader_fit
 from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS
 from docqa.train.sets import TrainSet
@@ -53,6 +53,15 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
                 "  sentence (and, where that one is wrong, the best sentence holding the answer), and the answer",
                 "  sentence with its answer taken out (a negative), of half of the "
                 + ("questions, English ones included." if selector.reader_english else "Chinese questions."),
+                *(
+                    [
+                        f"  When answering it picks among the ranker's {RERANK} best candidates: ranking score plus"
+                        f" {selector.reader_weight} times",
+                        "  its log-odds (the models and the figures below are of the ranker's best).",
+                    ]
+                    if selector.reader_weight > 0
+                    else []
+                ),
                 "  Its score of the best candidate is one more input of the answerability model: known for the",
                 "  other half's askings, missing for the half it was trained on (so the model also decides without",
                 "  a reader)"

@@ -33,6 +33,10 @@ ANSWERABLE_ROUNDS = 300
 SET_WEIGHTS = {"report-dev": 5.0}
 COMMON = {"verbose": -1, "num_threads": 2, "seed": SEED, "deterministic": True, "force_row_wise": True}
 LEN = FEATURES.index("len")
+# When answering, the reader picks among the ranker's RERANK best candidates (selector.py):
+# ranking score plus this many times its log-odds.  Chosen on the training sets' unseen
+# half (docs/selector.md: 1 to 4 pick alike); the models are trained on the ranker's best.
+READER_WEIGHT = 2.0
 
 
 @dataclass
@@ -48,6 +52,7 @@ class ReaderTraining:
     answers: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)  # (set, id) -> answers
     keep: bool = False
     english: bool = False  # the reader also reads (and is trained on) the English questions
+    weight: float = READER_WEIGHT  # how much it counts when it picks among the ranker's best
 
 
 @dataclass
@@ -165,6 +170,7 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
     selector = Selector(_ranker(ex, np.ones(len(ex.rel), bool)), _answerable(X, y, w), threshold)
     if reader is not None:
         selector.reader_file, selector.reader_english = reader.out.name, reader.english
+        selector.reader_weight = reader.weight
     table = [
         {**a, "confidence": float(c), "correct": bool(yy), "length": int(ex.x[r, LEN])}
         for a, c, yy, r, m in zip(ex.askings, p, y, best_rows, measured)
