@@ -173,6 +173,20 @@ def test_qizhong_after_a_question_about_a_group_asks_inside_the_group(rewriter):
     assert r.resolved == "上海有几家是企业？"  # 上海累计备案 is no group: the entity, as before
 
 
+def test_a_follow_up_about_the_previous_answer_asks_the_previous_question_again(rewriter):
+    """「分别是哪两个？」 is about what was just answered, not about the entity: the
+    previous question, resolved, is asked again with it."""
+    r = talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "分别是哪些？")
+    assert r.resolved == f"{WUTONG}在几大方向开展研究，分别是哪些？" and r.carried == (WUTONG,)
+    r = talk(rewriter, "第二批长三角创新联合体成立了多少家？", "12家[1]", "是哪几家？")
+    assert r.resolved == "第二批长三角创新联合体成立了多少家，是哪几家？" and r.carried == ("长三角",)
+    r = talk(rewriter, "How many award-winning projects were led by enterprises?", "111[1]", "What share is that?")
+    assert r.resolved == "How many award-winning projects were led by enterprises? What share is that?"
+    assert talk(rewriter, "分别是哪些？").resolved == "分别是哪些？"  # nothing said before it
+    r = talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "分别发布了什么成果？")
+    assert r.resolved == f"{WUTONG}分别发布了什么成果？"  # a question of its own about the entity
+
+
 def test_ellipsis_of_an_item_listed_beside_the_one_asked_about(rewriter):
     listing = (
         "新备案先进制剂（小分子药物）、精准医疗（菌群移植）、智能制造（光制造装备）、量子科技（真空制备与量测）创新联合体4个[1]"
@@ -211,13 +225,16 @@ def test_english_follow_ups(rewriter):
 
 
 def test_an_english_follow_up_stays_english_with_a_chinese_entity_carried_into_it(rewriter):
-    """「that」 ending a question is the topic; the Chinese heading put in its place
-    does not make the question Chinese (its refusal, its search, its analysis)."""
+    """The Chinese heading a follow-up carries does not make the question Chinese
+    (its refusal, its search, its analysis)."""
     from docqa import lang
     from docqa.answer.analyser import QuestionAnalyser
 
     r = talk(rewriter, f"Which journal has {WUTONG} published in?", "《自然》[1]", "Roughly how many papers was that?")
-    assert r.resolved == f"Roughly how many papers was {WUTONG}?" and r.carried == (WUTONG,)
+    assert r.resolved == f"Which journal has {WUTONG} published in? Roughly how many papers was that?"
+    assert r.carried == (WUTONG,) and r.how == "previous"
+    r = talk(rewriter, f"Which journal has {WUTONG} published in?", "《自然》[1]", "How many papers did it publish?")
+    assert r.resolved == f"How many papers did {WUTONG} publish?" and r.carried == (WUTONG,)
     assert lang.detect(r.resolved) == "zh"  # by its characters alone
     assert QuestionAnalyser.language(r.resolved, r.carried) == "en"
     assert analyse(r.resolved, Segmenter(), lambda w: True, language="en").lang == "en"

@@ -11,6 +11,8 @@ topic.  Then the new question is rewritten:
 - an ellipsis (那X呢？, what about X?) asks the previous question about X, in
   place of the entity, of the item an earlier answer lists beside X, or of
   the value of X's shape (第二批 for 第一批呢？, 2024 for "And in 2023?");
+- a question about what the previous answer said, naming nothing (分别是哪两个？,
+  how many papers was that?), is the previous question asked again with it;
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
   the noun phrase it points at (新型研发机构, see concepts.py);
 - a question that starts with a verb or an adverb and names nothing
@@ -114,6 +116,8 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG for m in mentions):
             return question, (), ""  # names its own subject: a topic switch
         entity = topic.entity.name if topic.entity is not None else ""
+        if topic.previous and any(r.pattern("followup_about_answer").search(question) for r in (_EN, _ZH)):
+            return _asked_again(topic.previous, question), _carried(entity), "previous"  # 分别是哪两个？
         rewritten = _replace_references(question, _spelled(topic.entity, question)) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
@@ -173,6 +177,14 @@ class ExtractiveRewriter:
             return None
         asked = f"What about {aspect} of {entity.name}?" if english else f"{entity.name}的{aspect}是什么？"
         return asked, (entity.name,), "ellipsis"
+
+
+def _asked_again(previous: str, question: str) -> str:
+    """The previous question with a follow-up about its answer: 「…具备几大海域的
+    监测服务能力，分别是哪两个？」, "…in Nature? Roughly how many papers was that?"."""
+    if lang.detect(question) == "en":
+        return f"{previous.rstrip(' ?？.。')}? {question}"
+    return f"{previous.rstrip(' ?？.。')}，{question}"
 
 
 def _replace_references(question: str, entity: str) -> str:
