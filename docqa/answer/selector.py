@@ -119,13 +119,15 @@ class Selector:
             # ~0.03 whatever it asks: then the score is missing, as when training.
             if self.reader is not None and pair is not None and (self.reader_english or not english(x[best])):
                 top = top_candidates(scores, allowed, RERANK if self.reader_weight > 0 else 1)
-                question, texts = pair(top[0])[0], [pair(i)[1] for i in top]
+                pairs = [pair(i) for i in top]
+                texts = [text for _, text in pairs]
                 distinct = list(dict.fromkeys(texts))  # spans of one sentence read alike: read it once
-                read_once = dict(zip(distinct, self.reader.score(question, distinct)))
+                read_once = dict(zip(distinct, self.reader.score(pairs[0][0], distinct)))
                 reads = np.array([read_once[t] for t in texts])
                 k = reader_pick(scores[top], reads, self.reader_weight)
-                best, read = top[k], float(reads[k])
-                best, row = answerability_row(x, scores, allowed, best)
+                read = float(reads[k])
+                if k:  # the reader moved the answer off the ranker's best
+                    best, row = answerability_row(x, scores, allowed, top[k])
             row = np.append(row, np.float32(read))
         confidence = float(self.answerable.predict(row.reshape(1, -1), num_threads=1)[0])
         return scores, best, confidence
