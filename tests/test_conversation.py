@@ -187,6 +187,21 @@ def test_a_follow_up_about_the_previous_answer_asks_the_previous_question_again(
     assert r.resolved == f"{WUTONG}分别发布了什么成果？"  # a question of its own about the entity
 
 
+def test_another_item_in_the_previous_frame_is_asked_inside_its_scope(rewriter):
+    """「光制造装备又归在哪个方向下？」 asks the previous question's frame about another
+    item: inside the scope that question started with."""
+    first = "宝山区新备案的创新联合体里，做菌群移植的属于哪个方向？"
+    r = talk(rewriter, first, "精准医疗[1]", "光制造装备又归在哪个方向下？")
+    assert r.resolved == "宝山区新备案的创新联合体里，光制造装备又归在哪个方向下？" and r.how == "scope"
+    assert r.carried == ("宝山区",)
+    r = talk(rewriter, "2024年度上海市科学技术奖获奖项目中，企业牵头的项目占比多少？", "58%[1]", "那多单位合作项目又占多少？")
+    assert r.resolved == "2024年度上海市科学技术奖获奖项目中，多单位合作项目又占多少？" and r.carried == ("上海市",)
+    r = talk(rewriter, "宝山区累计组建了多少个创新联合体？", "8个[1]", "光制造装备又归在哪个方向下？")
+    assert r.resolved == "光制造装备又归在哪个方向下？"  # the previous question has no scope of its own
+    r = talk(rewriter, first, "精准医疗[1]", f"{WUTONG}又在哪些方向开展研究？")
+    assert r.resolved == f"{WUTONG}又在哪些方向开展研究？"  # names its own subject
+
+
 def test_ellipsis_of_an_item_listed_beside_the_one_asked_about(rewriter):
     listing = (
         "新备案先进制剂（小分子药物）、精准医疗（菌群移植）、智能制造（光制造装备）、量子科技（真空制备与量测）创新联合体4个[1]"

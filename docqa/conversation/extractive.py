@@ -15,6 +15,8 @@ topic.  Then the new question is rewritten:
   how many papers was that?), is the previous question asked again with it;
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
   the noun phrase it points at (新型研发机构, see concepts.py);
+- another item in the previous question's frame (光制造装备又归在哪个方向下？) is
+  asked inside the scope that question started with (宝山区新备案的创新联合体里，…);
 - a question that starts with a verb or an adverb and names nothing
   (还发布了什么？, And what's the total value?), or points inside what was
   just talked about (其中…, 这里面…), is asked about the topic entity, or about
@@ -121,6 +123,10 @@ class ExtractiveRewriter:
         rewritten = _replace_references(question, _spelled(topic.entity, question)) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
+        parallel = _parallel(question, topic)
+        if parallel is not None:
+            named = (entity, topic.entity.text) if topic.entity is not None else ()
+            return parallel, _carried(entity if any(n and n in parallel for n in named) else ""), "scope"
         scope = _ZH.pattern("followup_scope").match(question)
         if scope and not mentions:
             group = leading_group(topic.previous, self.finder.segmenter) if topic.previous else None
@@ -177,6 +183,17 @@ class ExtractiveRewriter:
             return None
         asked = f"What about {aspect} of {entity.name}?" if english else f"{entity.name}的{aspect}是什么？"
         return asked, (entity.name,), "ellipsis"
+
+
+def _parallel(question: str, topic: _Topic) -> str | None:
+    """「光制造装备又归在哪个方向下？」 after 「宝山区新备案的创新联合体里，做菌群移植
+    的属于哪个方向？」: another item in the previous question's frame, asked inside
+    the scope that question started with."""
+    parallel = _ZH.pattern("followup_parallel").match(question)
+    scope = _ZH.pattern("question_scope").match(topic.previous) if parallel else None
+    if scope is None or scope.group() in question:
+        return None
+    return scope.group() + re.sub(r"^(?:那么|那)\s*", "", question)
 
 
 def _asked_again(previous: str, question: str) -> str:
