@@ -165,13 +165,45 @@ class Engine:
         (default: the engine's, itself the trained one unless set).
         ``history`` holds the conversation's earlier turns, oldest first: a
         follow-up is answered as the standalone question it asks
-        (``Answer.resolved_question``)."""
+        (``Answer.resolved_question``) — one that names nothing and is refused
+        as it stands, as read in the conversation's context
+        (``Resolution.fallback``)."""
         q, k, m = self.check(question, top_k, mode)
         min_confidence = self.min_confidence if min_confidence is None else min_confidence
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise BadRequest(f"min_confidence must be from 0 to 1, got {min_confidence!r}")
         t_resolve = time.perf_counter()
         resolution = self.resolve(q, history, m)
+        if resolution.fallback is None:
+            yield from self._attempt(resolution, k, m, exclude, min_confidence, t_resolve)
+            return
+        # A follow-up that may lean on the conversation: asked as it stands first;
+        # refused, it is asked as read in the conversation's context.  A refusal
+        # never streams (at most one delta, its text), so an answer that streams
+        # a second delta is no refusal and streams on.
+        held: list[StreamEvent] = []
+        attempt = self._attempt(resolution, k, m, exclude, min_confidence, t_resolve)
+        for event in attempt:
+            held.append(event)
+            if event.kind == "final" or len(held) > 1:
+                break
+        last = held[-1].answer if held[-1].kind == "final" else None
+        if last is None or not last.refused:
+            yield from held
+            yield from attempt
+            return
+        yield from self._attempt(resolution.fallback, k, m, exclude, min_confidence, t_resolve)
+
+    def _attempt(
+        self,
+        resolution: Resolution,
+        k: int,
+        m: str,
+        exclude: frozenset[int],
+        min_confidence: float | None,
+        t_resolve: float,
+    ) -> Iterator[StreamEvent]:
+        """Retrieval and the answer for one reading of the question (``stream``)."""
         q = resolution.resolved
         query = self.analyser.search_query(q, resolution.carried)  # counted with "resolve": what to search for
         t0 = time.perf_counter()
@@ -204,7 +236,7 @@ class Engine:
             citations=final.citations,
             passages=hits,
             timings_ms={
-                "resolve": (t0 - t_resolve) * 1e3,
+                "resolve": (t0 - t_resolve) * 1e3,  # a reading refused before this one included
                 "embed": (t1 - t0) * 1e3,
                 "search": (t2 - t1) * 1e3,
                 "answer": (t3 - t2) * 1e3,

@@ -45,3 +45,15 @@ class FakeEmbedder:
             for t, sp in zip(texts, spans)
         ]
         return self.embed_passages(texts), units
+
+
+def fake_engine(settings, folder, files: dict[str, str]):
+    """An engine with the fake embedder over ``files`` (name -> text), written to ``folder``."""
+    from docqa.factory import make_engine, make_ingestor
+
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    emb = FakeEmbedder()
+    make_ingestor(settings, emb).ingest([folder])
+    return make_engine(settings, emb)

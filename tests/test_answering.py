@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from docqa.errors import BadRequest
-from docqa.factory import make_engine, make_ingestor
+from docqa.factory import make_engine
 from docqa.index.retriever import RRF_K
 from docqa.index.tokenize import Segmenter
 from docqa.question import (
@@ -19,7 +19,7 @@ from docqa.question import (
     satisfies_kind,
 )
 from docqa.settings import Settings
-from tests.fakes import FakeEmbedder
+from tests.fakes import fake_engine
 
 CORPUS = {
     "orgs.txt": "新型研发机构\n\n完善建设管理规范，累计备案上海市新型研发机构**36**家。\n\n"
@@ -32,13 +32,7 @@ CORPUS = {
 
 @pytest.fixture
 def engine(settings, tmp_path):
-    d = tmp_path / "corpus"
-    d.mkdir()
-    for name, text in CORPUS.items():
-        (d / name).write_text(text, encoding="utf-8")
-    emb = FakeEmbedder()
-    make_ingestor(settings, emb).ingest([d])
-    return make_engine(settings, emb)
+    return fake_engine(settings, tmp_path / "corpus", CORPUS)
 
 
 def test_normalize_and_language():
@@ -245,12 +239,7 @@ def test_stream_yields_deltas_then_the_final_answer(engine):
 
 
 def test_empty_fake_embedder_index_is_fine(settings, tmp_path):
-    d = tmp_path / "one"
-    d.mkdir()
-    (d / "x.txt").write_text("只有一句话。", encoding="utf-8")
-    emb = FakeEmbedder()
-    make_ingestor(settings, emb).ingest([d])
-    a = make_engine(settings, emb).ask("完全无关的问题：火星的温度？")
+    a = fake_engine(settings, tmp_path / "one", {"x.txt": "只有一句话。"}).ask("完全无关的问题：火星的温度？")
     assert a.refused
 
 

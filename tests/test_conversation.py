@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from docqa.answer.base import Delta, Final
 from docqa.conversation import Resolution, Turn, parse_history
 from docqa.conversation.entities import EntityFinder
 from docqa.conversation.extractive import ExtractiveRewriter
 from docqa.errors import BadRequest, LLMError
 from docqa.index.tokenize import Segmenter
 from docqa.question import analyse
+from tests.fakes import fake_engine
 
 TITLES = [
     "构建紧密合作的创新联合体",
@@ -202,6 +204,22 @@ def test_another_item_in_the_previous_frame_is_asked_inside_its_scope(rewriter):
     assert r.resolved == f"{WUTONG}又在哪些方向开展研究？"  # names its own subject
 
 
+def test_a_question_naming_nothing_is_also_read_in_the_conversations_context(rewriter):
+    """「团队组了几支？」 is left as asked (it may stand alone); its fallback, asked
+    if it is refused as it stands, is about the topic entity or inside the group
+    the previous question started with."""
+    r = talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "正在建的是个什么平台？")
+    assert r.resolved == "正在建的是个什么平台？" and r.how == ""
+    assert r.fallback == Resolution("正在建的是个什么平台？", f"{WUTONG}正在建的是个什么平台？", (WUTONG,), "context")
+    r = talk(rewriter, "第二批长三角创新联合体成立了多少家？", "12家[1]", "点名提到的企业有哪几家？")
+    assert r.fallback.resolved == "第二批长三角创新联合体中点名提到的企业有哪几家？"
+    assert talk(rewriter, "正在建的是个什么平台？").fallback is None  # nothing said before it
+    assert talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", f"{PUXIN}接入了多少家链主企业？").fallback is None
+    assert talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "这两个区一共投了多少钱？").fallback is None
+    assert talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "Which platform is being built?").fallback is None
+    assert talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "它在建什么平台？").fallback is None  # rewritten
+
+
 def test_ellipsis_of_an_item_listed_beside_the_one_asked_about(rewriter):
     listing = (
         "新备案先进制剂（小分子药物）、精准医疗（菌群移植）、智能制造（光制造装备）、量子科技（真空制备与量测）创新联合体4个[1]"
@@ -304,6 +322,61 @@ def test_the_llm_rewrites_with_the_prompt_files_and_falls_back_when_it_cannot(re
     for bad in (LLMError("backend down"), "第一行\n第二行", ""):
         r = LLMRewriter(FakeClient(bad), rewriter).rewrite("它累计接入了多少家链主企业？", history)
         assert r.how == "reference" and r.resolved == f"{WUTONG}累计接入了多少家链主企业？"
+
+
+class ContextRewriter:
+    """Leaves the question as asked, with 「梧桐岛」 + question as its fallback."""
+
+    def rewrite(self, question, history):
+        return Resolution(question, question, fallback=Resolution(question, "梧桐岛" + question, (), "context"))
+
+
+class ScriptedAnswerer:
+    """Answers a question naming 梧桐岛 in ``pieces`` (deltas); refuses any other."""
+
+    def __init__(self, pieces=("答案",)):
+        self.pieces, self.asked = pieces, []
+
+    def answer(self, q, hits, refusal, min_confidence=None):
+        self.asked.append(q.text)
+        if "梧桐岛" not in q.text:
+            yield Delta(refusal)
+            yield Final(refusal, True)
+            return
+        yield from (Delta(p) for p in self.pieces)
+        yield Final("".join(self.pieces), False)
+
+
+@pytest.fixture
+def context_engine(settings, tmp_path):
+    engine = fake_engine(
+        settings, tmp_path / "corpus", {"a.txt": "上海梧桐岛生命科学研究院\n\n加快建设核酸与大分子生物医药概念验证平台。"}
+    )
+    engine.rewriters = {"extractive": ContextRewriter()}
+    return engine
+
+
+def test_a_question_refused_as_it_stands_is_asked_in_context(context_engine):
+    engine = context_engine
+    engine.answerers["extractive"] = scripted = ScriptedAnswerer()
+    history = [Turn("user", "梧桐岛在哪些方向开展研究？"), Turn("assistant", "四大方向")]
+    events = list(engine.stream("正在建的是个什么平台？", history=history))
+    assert [e.kind for e in events] == ["delta", "final"] and events[0].text == "答案"  # the refusal never shows
+    answer = events[-1].answer
+    assert not answer.refused and answer.question == "正在建的是个什么平台？"
+    assert answer.resolved_question == "梧桐岛正在建的是个什么平台？"
+    assert scripted.asked == ["正在建的是个什么平台？", "梧桐岛正在建的是个什么平台？"]
+    assert engine.ask("梧桐岛建了什么平台？", history=history).resolved_question == "梧桐岛建了什么平台？"  # answered as asked
+
+
+def test_an_answer_that_streams_is_not_held_back(context_engine):
+    """A refusal is at most one delta: from the second on, the answer streams."""
+    engine = context_engine
+    engine.answerers["extractive"] = ScriptedAnswerer(("梧桐岛", "建了", "平台"))
+    history = [Turn("user", "梧桐岛在哪些方向开展研究？"), Turn("assistant", "四大方向")]
+    stream = engine.stream("梧桐岛建了什么平台？", history=history)
+    assert [next(stream).text, next(stream).text] == ["梧桐岛", "建了"]  # before the answer is complete
+    assert [e.kind for e in stream] == ["delta", "final"]
 
 
 # -- the real engine over the bundled report

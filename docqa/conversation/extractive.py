@@ -79,7 +79,8 @@ class ExtractiveRewriter:
             else:
                 self._after_answer(turn.content, topic)
         resolved, carried, how = self._resolve(question, topic)
-        return Resolution(question, resolved, carried, how)
+        fallback = self._in_context(question, topic) if resolved == question else None
+        return Resolution(question, resolved, carried, how, fallback)
 
     # -- the topic -------------------------------------------------------------
 
@@ -145,6 +146,24 @@ class ExtractiveRewriter:
             rest = question[going_on.end() :].rstrip(" ?？.。")
             return f"{rest[:1].upper()}{rest[1:]} of {_spelled(topic.entity, question)}?", (entity,), "subject"
         return question, (), ""
+
+    def _in_context(self, question: str, topic: _Topic) -> Resolution | None:
+        """A Chinese question left as asked that names nothing (团队组了几支？), read
+        in the conversation's context: asked inside the group the previous
+        question started with, or about the topic entity.  The engine asks it
+        only if the question as it stands is refused."""
+        if not topic.previous or lang.detect(question) == "en" or _ZH.pattern("points_back").search(question):
+            return None
+        if any(m.kind in _STRONG or m.kind == "place" for m in self.finder.find(question)):
+            return None  # names its own subject
+        entity = topic.entity.name if topic.entity is not None else ""
+        named = (entity, topic.entity.text) if topic.entity is not None else ()
+        group = leading_group(topic.previous, self.finder.segmenter)
+        if group and group != entity and (not named or any(n in group for n in named)):
+            return Resolution(question, f"{group}中{question}", _carried(entity), "context")
+        if entity:
+            return Resolution(question, entity + question, (entity,), "context")
+        return None
 
     def _ellipsis(
         self, match: re.Match, mentions: list[Mention], topic: _Topic, english: bool

@@ -28,12 +28,16 @@ class Resolution:
     """The question actually answered.  ``resolved`` equals ``question`` on a
     first turn and for a question that stands alone; ``carried`` is the entity
     taken from the conversation (the answer must be about it), ``how`` says
-    which rule or backend rewrote the question."""
+    which rule or backend rewrote the question.  ``fallback`` is the question
+    read in the conversation's context, for one that names nothing and was
+    left as asked (「团队组了几支？」 -> 「上海数学与交叉学科研究院团队组了几支？」):
+    the engine asks it when the question as it stands is refused."""
 
     question: str
     resolved: str
     carried: tuple[str, ...] = field(default_factory=tuple)
     how: str = ""
+    fallback: Resolution | None = None
 
     @property
     def rewritten(self) -> bool:
