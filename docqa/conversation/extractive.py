@@ -59,6 +59,11 @@ class _Topic:
     def previous_answer(self) -> str:
         return self.answers[0] if self.answers else ""
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The topic entity as the documents name it and as it was written."""
+        return (self.entity.name, self.entity.text) if self.entity is not None else ()
+
 
 class ExtractiveRewriter:
     """``rewrite(question, history)`` -> ``Resolution``.  ``finder`` names the
@@ -126,16 +131,11 @@ class ExtractiveRewriter:
             return rewritten, (entity,), "reference"
         parallel = _parallel(question, topic)
         if parallel is not None:
-            named = (entity, topic.entity.text) if topic.entity is not None else ()
-            return parallel, _carried(entity if any(n and n in parallel for n in named) else ""), "scope"
+            return parallel, _carried(entity if any(n and n in parallel for n in topic.names) else ""), "scope"
         scope = _ZH.pattern("followup_scope").match(question)
-        if scope and not mentions:
-            group = leading_group(topic.previous, self.finder.segmenter) if topic.previous else None
-            named = (entity, topic.entity.text) if topic.entity is not None else ()
-            if group and group != entity and (not named or any(n in group for n in named)):
-                return f"{group}中{question[scope.end() :]}", _carried(entity), "subject"  # 第二批…联合体中…
-            if entity:
-                return entity + question[scope.end() :], (entity,), "subject"
+        inside = self._inside(question[scope.end() :], topic) if scope and not mentions else None
+        if inside is not None:
+            return *inside, "subject"
         concept = resolve_concept(question, (topic.previous, topic.previous_answer), self.finder.segmenter)
         if concept is not None:
             return concept, (), "concept"
@@ -156,13 +156,19 @@ class ExtractiveRewriter:
             return None
         if any(m.kind in _STRONG or m.kind == "place" for m in self.finder.find(question)):
             return None  # names its own subject
+        inside = self._inside(question, topic)
+        return Resolution(question, *inside, "context") if inside is not None else None
+
+    def _inside(self, rest: str, topic: _Topic) -> tuple[str, tuple[str, ...]] | None:
+        """``rest`` asked inside the group the previous question started with, when
+        that group holds the topic entity (or there is none): 第二批长三角创新联合体中…;
+        else about the topic entity; with the entity carried."""
         entity = topic.entity.name if topic.entity is not None else ""
-        named = (entity, topic.entity.text) if topic.entity is not None else ()
-        group = leading_group(topic.previous, self.finder.segmenter)
-        if group and group != entity and (not named or any(n in group for n in named)):
-            return Resolution(question, f"{group}中{question}", _carried(entity), "context")
+        group = leading_group(topic.previous, self.finder.segmenter) if topic.previous else None
+        if group and group != entity and (not topic.names or any(n in group for n in topic.names)):
+            return f"{group}中{rest}", _carried(entity)
         if entity:
-            return Resolution(question, entity + question, (entity,), "context")
+            return entity + rest, (entity,)
         return None
 
     def _ellipsis(
@@ -210,9 +216,9 @@ def _parallel(question: str, topic: _Topic) -> str | None:
     the scope that question started with."""
     parallel = _ZH.pattern("followup_parallel").match(question)
     scope = _ZH.pattern("question_scope").match(topic.previous) if parallel else None
-    if scope is None or scope.group() in question:
+    if parallel is None or scope is None or scope.group() in question:
         return None
-    return scope.group() + re.sub(r"^(?:那么|那)\s*", "", question)
+    return scope.group() + question[parallel.start(1) :]
 
 
 def _asked_again(previous: str, question: str) -> str:
