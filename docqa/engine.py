@@ -23,7 +23,7 @@ from docqa.index.retriever import HybridRetriever
 from docqa.index.store import IndexData
 from docqa.ingest.pages import LOW_CONFIDENCE
 from docqa.ingest.render import PageImages, highlight
-from docqa.question import Question
+from docqa.question import Question, normalize
 from docqa.records import Answer, Chunk, Hit
 
 MAX_TOP_K = 50
@@ -178,9 +178,10 @@ class Engine:
             yield from self._attempt(resolution, k, m, exclude, min_confidence, t_resolve)
             return
         # A follow-up that may lean on the conversation: asked as it stands first;
-        # refused, it is asked as read in the conversation's context.  A refusal
-        # never streams (at most one delta, its text), so an answer that streams
-        # a second delta is no refusal and streams on.
+        # refused, or (an exclusive reading) answered from text not about the
+        # topic organisation, it is asked as read in the conversation's context.
+        # A refusal and an extractive answer stream at most one delta, so an
+        # answer that streams a second one (an LLM's) streams on unchecked.
         held: list[StreamEvent] = []
         attempt = self._attempt(resolution, k, m, exclude, min_confidence, t_resolve)
         for event in attempt:
@@ -188,11 +189,12 @@ class Engine:
             if event.kind == "final" or len(held) > 1:
                 break
         last = held[-1].answer if held[-1].kind == "final" else None
-        if last is None or not last.refused:
+        fallback = resolution.fallback
+        if last is None or not (last.refused or fallback.exclusive and _elsewhere(last, fallback.carried)):
             yield from held
             yield from attempt
             return
-        yield from self._attempt(resolution.fallback, k, m, exclude, min_confidence, t_resolve)
+        yield from self._attempt(fallback, k, m, exclude, min_confidence, t_resolve)
 
     def _attempt(
         self,
@@ -272,3 +274,12 @@ class Engine:
             if event.kind == "final" and event.answer is not None:
                 return event.answer
         raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover
+
+
+def _elsewhere(answer: Answer, topic: Sequence[str]) -> bool:
+    """Is ``answer`` quoted from text that is not about the conversation's
+    topic entity (no cited section or quote names it)?  A follow-up that names
+    nothing, answered so, took another entity's fact for the topic's."""
+    names = [normalize(t) for t in topic]
+    where = [normalize(f"{c.section}\n{c.quote}") for c in answer.citations]
+    return bool(names and where) and not any(n in w for n in names for w in where)

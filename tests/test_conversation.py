@@ -15,6 +15,7 @@ from docqa.conversation.extractive import ExtractiveRewriter
 from docqa.errors import BadRequest, LLMError
 from docqa.index.tokenize import Segmenter
 from docqa.question import analyse
+from docqa.records import Citation
 from tests.fakes import fake_engine
 
 TITLES = [
@@ -164,11 +165,31 @@ def test_a_follow_up_pointing_inside_what_was_said_asks_about_the_same_subject(r
     assert talk(rewriter, "其中有几家？").resolved == "其中有几家？"  # nothing said before it
 
 
+def test_a_courtesy_or_filler_before_a_follow_up_is_read_past(rewriter):
+    r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "累计接入链主企业147家[1]", "好的，还发布了什么？")
+    assert r.resolved == f"{PUXIN}还发布了什么？" and r.carried == (PUXIN,)
+    r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "…", "请问，宝山区发布的是什么文件？")
+    assert r.resolved == r.question  # a topic switch, left as asked (the analysis reads past 请问)
+    r = talk(rewriter, "请问，上海期智研究院有哪些合作伙伴？", "…", "它发表了多少篇论文？")
+    assert r.resolved == "上海期智研究院发表了多少篇论文？"
+
+
+def test_it_is_the_thing_in_a_place_the_previous_question_started_with(rewriter):
+    first = "长三角大飞机产业集群是靠哪些龙头企业来牵引的？"
+    assert talk(rewriter, first, "…", "它们带动的是哪几条子链？").resolved == "长三角大飞机产业集群带动的是哪几条子链？"
+    assert talk(rewriter, first, "…", "这个集群的年产值是多少？").resolved == "长三角大飞机产业集群的年产值是多少？"
+    assert talk(rewriter, "宝山区累计组建了多少个创新联合体？", "…", "该区新备案了几个？").resolved == "宝山区新备案了几个？"
+    r = talk(rewriter, "静安区首批链主企业有几家？", "…", "它新备案的创新联合体有哪些？")  # 它: the district
+    assert r.resolved == "静安区新备案的创新联合体有哪些？"
+
+
 def test_qizhong_after_a_question_about_a_group_asks_inside_the_group(rewriter):
     r = talk(
         rewriter, "第二批长三角创新联合体成立了多少家？", "第二批12家长三角创新联合体成立…[1]", "其中点名提到了哪几家企业？"
     )
     assert r.resolved == "第二批长三角创新联合体中点名提到了哪几家企业？"  # not 「长三角点名提到了…」
+    r = talk(rewriter, "长三角创新联合体第二批一共成立了几家？", "…", "其中点名提到了哪几家企业？")
+    assert r.resolved == "第二批长三角创新联合体中点名提到了哪几家企业？"  # the phrase ends at 联合体; 第二批 after it
     r = talk(rewriter, "宝山区新备案的创新联合体分别是哪些方向？", "…", "其中哪个跟量子有关？")
     assert r.resolved == "宝山区新备案的创新联合体中哪个跟量子有关？"
     r = talk(rewriter, "上海累计备案了多少家新型研发机构？", "36家[1]", "其中，有几家是企业？")
@@ -210,9 +231,10 @@ def test_a_question_naming_nothing_is_also_read_in_the_conversations_context(rew
     the previous question started with."""
     r = talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "正在建的是个什么平台？")
     assert r.resolved == "正在建的是个什么平台？" and r.how == ""
-    assert r.fallback == Resolution("正在建的是个什么平台？", f"{WUTONG}正在建的是个什么平台？", (WUTONG,), "context")
+    wutong = Resolution("正在建的是个什么平台？", f"{WUTONG}正在建的是个什么平台？", (WUTONG,), "context", exclusive=True)
+    assert r.fallback == wutong  # exclusive: about an organisation with a section of its own
     r = talk(rewriter, "第二批长三角创新联合体成立了多少家？", "12家[1]", "点名提到的企业有哪几家？")
-    assert r.fallback.resolved == "第二批长三角创新联合体中点名提到的企业有哪几家？"
+    assert r.fallback.resolved == "第二批长三角创新联合体中点名提到的企业有哪几家？" and not r.fallback.exclusive
     assert talk(rewriter, "正在建的是个什么平台？").fallback is None  # nothing said before it
     assert talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", f"{PUXIN}接入了多少家链主企业？").fallback is None
     assert talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "这两个区一共投了多少钱？").fallback is None
@@ -367,6 +389,32 @@ def test_a_question_refused_as_it_stands_is_asked_in_context(context_engine):
     assert answer.resolved_question == "梧桐岛正在建的是个什么平台？"
     assert scripted.asked == ["正在建的是个什么平台？", "梧桐岛正在建的是个什么平台？"]
     assert engine.ask("梧桐岛建了什么平台？", history=history).resolved_question == "梧桐岛建了什么平台？"  # answered as asked
+
+
+class ElsewhereAnswerer:
+    """Answers a question naming no 梧桐岛 with another institute's fact, cited
+    from its section; refuses one about 梧桐岛 (the fact is not there)."""
+
+    def answer(self, q, hits, refusal, min_confidence=None):
+        if "梧桐岛" in q.text:
+            yield Delta(refusal)
+            yield Final(refusal, True)
+            return
+        cited = Citation(1, "b.txt", "报告", (PUXIN,), 0, 12, None, "累计接入链主企业147家")
+        yield Delta("累计接入链主企业147家[1]")
+        yield Final("累计接入链主企业147家[1]", False, [cited])
+
+
+@pytest.mark.parametrize("exclusive,refused", [(True, True), (False, False)])
+def test_an_answer_about_another_organisation_gives_way_to_the_exclusive_reading(context_engine, exclusive, refused):
+    """「接入了多少家链主企业？」 in a conversation about 梧桐岛, answered from 浦芯's section:
+    about an organisation (exclusive), it is asked about 梧桐岛 and refused."""
+    engine = context_engine
+    engine.answerers["extractive"] = ElsewhereAnswerer()
+    fallback = Resolution("接入了多少家链主企业？", "梧桐岛接入了多少家链主企业？", ("梧桐岛",), "context", exclusive=exclusive)
+    engine.rewriters = {"extractive": type("R", (), {"rewrite": lambda self, q, h: Resolution(q, q, fallback=fallback)})()}
+    answer = engine.ask("接入了多少家链主企业？", history=[Turn("user", "梧桐岛在哪些方向开展研究？"), Turn("assistant", "…")])
+    assert answer.refused is refused
 
 
 def test_an_answer_that_streams_is_not_held_back(context_engine):

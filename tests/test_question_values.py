@@ -21,7 +21,8 @@ def test_values_are_read_by_kind_in_digits_and_chinese_numerals():
         ("session", 12), ("batch", 23), ("level", 10), ("phase", 1),
     }  # fmt: skip
     assert values("In 2023, how many papers?") == {("year", 2023)}
-    assert values("全年发表论文231篇，投入1000万元，首批") == set()
+    assert values("首批链主企业、首届论坛、首期工程") == {("batch", 1), ("session", 1), ("phase", 1)}  # 首 = 第一
+    assert values("全年发表论文231篇，投入1000万元，批次，首都") == set()
 
 
 def test_a_sentence_about_another_value_and_not_the_asked_one():
@@ -30,6 +31,9 @@ def test_a_sentence_about_another_value_and_not_the_asked_one():
     assert not about_other_value(asked, "2023年，申请发明专利45件，较2022年增长。")  # both: the asked one holds
     assert not about_other_value(asked, "申请发明专利45件。")  # no value said: nothing against it
     assert not about_other_value(set(), "2022年申请发明专利45件。")
+    first = values("静安区第一批链主企业一共有几家？")
+    assert not about_other_value(first, "第二批12家联合体成立。8家企业成为首批链主企业")  # 首批 is the asked one
+    assert about_other_value(first, "第二批12家联合体成立。")
 
 
 def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):

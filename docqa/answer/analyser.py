@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from docqa import lang
 from docqa.crosslingual import Glossary, PinyinVocabulary, load_pinyin
 from docqa.index.tokenize import Segmenter
-from docqa.question import Question, analyse, normalize, organisation_headings
+from docqa.question import Question, analyse, normalize, organisation_headings, without_preamble
 from docqa.records import Hit, SearchQuery
 from docqa.text import HAN_CHAR
 
@@ -71,6 +71,7 @@ class QuestionAnalyser:
         its own words, the first dictionary translations of each word that the
         index holds and the index words its names spell in pinyin; the dense
         query gets those names in parentheses, as a user pastes a name."""
+        question = without_preamble(question)
         if self.glossary is None or self.language(question, carried) != "en":
             return SearchQuery(question)
         terms = self.segmenter.terms(question)
@@ -86,6 +87,7 @@ class QuestionAnalyser:
         """``carried``: entities a follow-up took from the conversation; the
         answer must be about one of them (names the documents do not spell
         that way, such as an English name, are not required)."""
+        question = without_preamble(question)  # 请问，… asks what follows it
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
         language = self.language(question, carried)
         q = analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations, language)

@@ -27,6 +27,7 @@ _GROUP_HEADS = tuple(_ZH.words["group_heads"])
 _INTERROGATIVES = tuple(_ZH.words["interrogatives"])
 _CLAUSES = re.compile(r"[，,；;。：:！？!?\n]")
 _VALUE = re.compile(r"\d+|[一二两三四五六七八九十百]+")
+_ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
@@ -113,8 +114,15 @@ def leading_group(text: str, segmenter: Segmenter) -> str | None:
             continue  # 新备案的创新联合体
         elif not _joins(word, following, segmenter):
             break
+    while end and not "".join(words[:end]).endswith(_GROUP_HEADS):
+        end -= 1  # 长三角创新联合体 of 长三角创新联合体第二批一共…: the phrase ends at its last head
+    if not end:
+        return None
     phrase = "".join(words[:end])
-    return phrase if phrase.endswith(_GROUP_HEADS) else None
+    after = words[end] if end < len(words) else ""
+    if segmenter.tag(after) == "m" and _ORDINAL.match(after):
+        phrase = after + phrase  # 长三角创新联合体第二批 is 第二批长三角创新联合体
+    return phrase
 
 
 def sibling_in(question: str, item: str, answers: Iterable[str]) -> str | None:

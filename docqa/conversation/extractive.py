@@ -29,16 +29,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docqa import lang
 from docqa.conversation.concepts import leading_group, resolve_concept, sibling_in, variant_in
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
+from docqa.question.preamble import without_preamble
 
 _ZH = lang.load("zh")
 _EN = lang.load("en")
 _CITATION = re.compile(r"\[\d+\]")
+_PLURAL = _ZH.wordset("plural_pronouns")
 _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|和|为|曾|一共|总共)")
 _STRONG = ("org", "heading", "name")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
@@ -79,12 +81,17 @@ class ExtractiveRewriter:
         topic = _Topic()
         for turn in history:
             if turn.role == "user":
-                resolved, _, _ = self._resolve(turn.content.strip(), topic)
+                resolved, _, _ = self._resolve(without_preamble(turn.content.strip()), topic)
                 self._after_question(resolved, topic)
             else:
                 self._after_answer(turn.content, topic)
-        resolved, carried, how = self._resolve(question, topic)
-        fallback = self._in_context(question, topic) if resolved == question else None
+        asked = without_preamble(question)  # 「好的，还有呢？」 is read from 还有
+        resolved, carried, how = self._resolve(asked, topic)
+        if resolved == asked:
+            resolved = question  # left as asked: the engine's analysis reads past the preamble
+        fallback = self._in_context(asked, topic) if resolved == question else None
+        if fallback is not None:
+            fallback = replace(fallback, question=question)
         return Resolution(question, resolved, carried, how, fallback)
 
     # -- the topic -------------------------------------------------------------
@@ -126,7 +133,8 @@ class ExtractiveRewriter:
         entity = topic.entity.name if topic.entity is not None else ""
         if topic.previous and any(r.pattern("followup_about_answer").search(question) for r in (_EN, _ZH)):
             return _asked_again(topic.previous, question), _carried(entity), "previous"  # 分别是哪两个？
-        rewritten = _replace_references(question, _spelled(topic.entity, question)) if entity else question
+        thing = self._thing(topic) if entity else ""
+        rewritten = _replace_references(question, _spelled(topic.entity, question), thing) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
         parallel = _parallel(question, topic)
@@ -147,6 +155,19 @@ class ExtractiveRewriter:
             return f"{rest[:1].upper()}{rest[1:]} of {_spelled(topic.entity, question)}?", (entity,), "subject"
         return question, (), ""
 
+    def _thing(self, topic: _Topic) -> str:
+        """What 它们 and 这个集群 stand for: the thing the previous question started
+        with when the topic entity is only the place it is in (长三角 in
+        「长三角大飞机产业集群是靠哪些龙头企业来牵引的？」: 它们 are the cluster's);
+        "" when there is none (the topic entity then)."""
+        entity = topic.entity
+        if entity is None or entity.kind != "place" or not topic.previous:
+            return ""
+        group = leading_group(topic.previous, self.finder.segmenter)
+        if group and group.startswith(entity.text) and group != entity.text and "的" not in group:
+            return group
+        return ""
+
     def _in_context(self, question: str, topic: _Topic) -> Resolution | None:
         """A Chinese question left as asked that names nothing (团队组了几支？), read
         in the conversation's context: asked inside the group the previous
@@ -157,7 +178,10 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG or m.kind == "place" for m in self.finder.find(question)):
             return None  # names its own subject
         inside = self._inside(question, topic)
-        return Resolution(question, *inside, "context") if inside is not None else None
+        if inside is None:
+            return None
+        exclusive = topic.entity is not None and topic.entity.kind in _STRONG
+        return Resolution(question, *inside, "context", exclusive=exclusive)
 
     def _inside(self, rest: str, topic: _Topic) -> tuple[str, tuple[str, ...]] | None:
         """``rest`` asked inside the group the previous question started with, when
@@ -229,9 +253,13 @@ def _asked_again(previous: str, question: str) -> str:
     return f"{previous.rstrip(' ?？.。')}，{question}"
 
 
-def _replace_references(question: str, entity: str) -> str:
-    out = _ZH.pattern("followup_demonstrative").sub(lambda m: entity, question)
-    out = _ZH.pattern("followup_pronoun").sub(lambda m: entity, out)
+def _replace_references(question: str, entity: str, thing: str = "") -> str:
+    """``question`` with its references to the topic replaced: a demonstrative
+    with its kind (该区) by ``entity`` unless ``thing`` (the thing in the place
+    the topic entity is, see ``_thing``) is of that kind (这个集群), a plural
+    pronoun (它们) by ``thing``, any other reference by ``entity``."""
+    out = _ZH.pattern("followup_demonstrative").sub(lambda m: thing if thing.endswith(m.group()[-2:]) else entity, question)
+    out = _ZH.pattern("followup_pronoun").sub(lambda m: thing if thing and m.group() in _PLURAL else entity, out)
     out = _ZH.pattern("followup_qi").sub(lambda m: entity if _QI_VERB.match(out[m.end() :]) else entity + "的", out)
     out = _EN.pattern("followup_demonstrative").sub(lambda m: entity, out)
     return _EN.pattern("followup_pronoun").sub(lambda m: _english_pronoun(m.group(), entity), out)

@@ -31,13 +31,17 @@ class Resolution:
     which rule or backend rewrote the question.  ``fallback`` is the question
     read in the conversation's context, for one that names nothing and was
     left as asked (「团队组了几支？」 -> 「上海数学与交叉学科研究院团队组了几支？」):
-    the engine asks it when the question as it stands is refused."""
+    the engine asks it when the question as it stands is refused.  An
+    ``exclusive`` fallback (about an organisation the documents give a section
+    of its own) is also asked when the question as it stands is answered from
+    text that does not name it: another's fact does not stand in for it."""
 
     question: str
     resolved: str
     carried: tuple[str, ...] = field(default_factory=tuple)
     how: str = ""
     fallback: Resolution | None = None
+    exclusive: bool = False
 
     @property
     def rewritten(self) -> bool:

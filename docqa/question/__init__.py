@@ -10,6 +10,7 @@ from docqa.question.analysis import analyse
 from docqa.question.focus import FOCUS_BOOST, focus_spans
 from docqa.question.kinds import VALUE_KINDS, answer_kind, satisfies_kind
 from docqa.question.organisations import MIN_ORG_CHARS, names_organisation, organisation_headings
+from docqa.question.preamble import without_preamble
 from docqa.question.records import Question, Term
 from docqa.question.terms import MAX_PHRASE, word_weight
 from docqa.text import normalize
@@ -29,5 +30,6 @@ __all__ = [
     "normalize",
     "organisation_headings",
     "satisfies_kind",
+    "without_preamble",
     "word_weight",
 ]

@@ -1,5 +1,5 @@
 """Values a question pins down — a year, a level, a batch, a session, a phase
-(2023年, 二级, 第二批, 第三届, 一期) — and whether a sentence is about another
+(2023年, 二级, 第二批 or 首批, 第三届, 一期) — and whether a sentence is about another
 value of the same kind: 「DCMM四级及以上」 does not answer a question about 二级.
 The pattern is data (docqa/lang/zh.toml, ``asked_value``)."""
 
@@ -10,6 +10,7 @@ from docqa.text import normalize
 
 _ZH = lang.load("zh")
 _VALUE = _ZH.pattern("asked_value")
+_FIRST = _ZH.wordset("first_prefixes")  # 首批 = 第一批
 
 Value = tuple[str, int]  # (kind, number)
 
@@ -30,7 +31,8 @@ def values(text: str) -> set[Value]:
     """The values ``text`` names, each as its kind and number."""
     found = set()
     for m in _VALUE.finditer(normalize(text)):
-        n = _number(m.group(m.lastgroup or 0))
+        said = m.group(m.lastgroup or 0)
+        n = 1 if said in _FIRST else _number(said)
         if m.lastgroup and n is not None:
             found.add((m.lastgroup, n))
     return found
