@@ -4,7 +4,7 @@ characters count against every sentence the question is compared with, and
 an answer found without them is refused with them.  The phrases are data
 (docqa/lang/zh.toml: ``question_preamble``).  A leading 那 ("so") stays: on
 the development dialogues, reading past it answered one question more and
-three traps (another entity's fact) that it had kept refused."""
+two traps (another entity's fact) that it had kept refused."""
 
 from __future__ import annotations
 
