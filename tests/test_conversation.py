@@ -208,6 +208,11 @@ def test_a_follow_up_about_the_previous_answer_asks_the_previous_question_again(
     assert talk(rewriter, "分别是哪些？").resolved == "分别是哪些？"  # nothing said before it
     r = talk(rewriter, f"{WUTONG}在几大方向开展研究？", "四大方向[1]", "分别发布了什么成果？")
     assert r.resolved == f"{WUTONG}分别发布了什么成果？"  # a question of its own about the entity
+    # a bare "when?" or "from how many?" asks about the fact just answered
+    r = talk(rewriter, "上海市科学技术奖完成单位一共有多少家？", "686家[1]", "哪年？")
+    assert r.resolved == "上海市科学技术奖完成单位一共有多少家，哪年？" and r.how == "previous"
+    r = talk(rewriter, "The hybrid model ranked first among how many models?", "14个[1]", "From how many institutions?")
+    assert r.resolved == "The hybrid model ranked first among how many models? From how many institutions?"
 
 
 def test_another_item_in_the_previous_frame_is_asked_inside_its_scope(rewriter):
@@ -260,6 +265,33 @@ def test_ellipsis_of_an_item_listed_beside_the_one_asked_about(rewriter):
     # the list's context is no item: 合作 ends 「理想汽车等合作」 but 「那腾讯呢？」 does not replace it
     r = talk(rewriter, "上海期智研究院和哪些企业开展了合作？", "与华为、腾讯、中国电信、理想汽车等合作[1]", "那腾讯呢？")
     assert "开展了腾讯" not in r.resolved
+
+
+def test_the_nth_item_of_the_previous_answer_and_that_one_after_it(rewriter):
+    listing = "宝山区新备案先进制剂（小分子药物）、精准医疗（菌群移植）、智能制造（光制造装备）、量子科技（真空制备与量测）创新联合体4个[1]"
+    r = talk(rewriter, "宝山区这次新备案的创新联合体分别是哪些方向？", listing, "第一个是做什么的？")
+    assert r.resolved == "宝山区的先进制剂是做什么的？" and r.how == "item"
+    r = talk(rewriter, "宝山区这次新备案的创新联合体分别是哪些方向？", listing, "最后一个呢？")
+    assert r.resolved.startswith("宝山区的量子科技")
+    r = talk(rewriter, "宝山区先进制剂是做什么的？", listing, "量子科技那个呢？")  # the demonstrative after the item
+    assert r.resolved == "宝山区量子科技是做什么的？" and r.how == "ellipsis"
+    # no list of three in the previous answer: left as asked
+    assert talk(rewriter, "宝山区有哪两个方向？", "先进制剂和精准医疗[1]", "第一个是做什么的？").how != "item"
+
+
+def test_an_ellipsis_after_a_question_naming_nothing_and_the_other_one(rewriter):
+    r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "147家[1]", "落地了几个项目？", "…", f"换成{WUTONG}呢？")
+    assert r.resolved == f"{WUTONG}落地了几个项目？" and r.carried == (WUTONG,)
+    # 另外一个 is not an aspect of the entity talked about: it is left as asked
+    r = talk(rewriter, "硬X射线自由电子激光装置现在进展到哪一步了？", "…", "那另外一个在建的装置呢？")
+    assert r.resolved == "那另外一个在建的装置呢？" and r.fallback is None  # no second reading about the topic either
+    r = talk(rewriter, f"How many papers has {WUTONG} published?", "…", "How about the other one?")
+    assert r.resolved == "How about the other one?"
+
+
+def test_ellipsis_of_another_quoted_name(rewriter):
+    r = talk(rewriter, "上海科学智能研究院的“伏羲”在示范计划里成绩怎么样？", "综合排名第一[1]", "那“女娲”呢？")
+    assert r.resolved == "上海科学智能研究院的“女娲”在示范计划里成绩怎么样？" and r.how == "ellipsis"
 
 
 def test_english_follow_ups(rewriter):

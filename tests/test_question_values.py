@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from docqa.answer.candidates import candidates
 from docqa.factory import make_engine, make_ingestor
+from docqa.question import counts_things, holds_number
 from docqa.question.values import about_other_value, values
 from tests.fakes import FakeEmbedder
 
 POLICY = (
     "数据安全\n\n对企业通过网络安全等级保护二级及以上测评的，按测评费用的50%给予补贴，最高2万元；"
     "对通过DCMM四级及以上认证的，一次性奖励20万元。\n\n"
-    "科研产出\n\n2023年，研究院持续加大投入。全年发表论文231篇，较2022年增长12%。"
+    "科研产出\n\n2023年，研究院持续加大投入。全年发表论文231篇，较2022年增长12%。\n\n"
+    "孵化\n\n研究院举办创新论坛，助力孵化企业迅速成长。"
 )
 
 
@@ -54,3 +56,15 @@ def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):
     year = allowed("研究院2023年发表了多少篇论文？")
     assert all(a for text, a in year.items() if "231篇" in text)  # 2023年 said in the sentence before
     assert not any(a for text, a in allowed("研究院2021年发表了多少篇论文？").items() if "231篇" in text)
+    # a question that only counts: a span with no number names the things, counts none
+    counted = allowed("研究院孵化了多少家企业？")
+    assert counted and not any(a for text, a in counted.items() if "孵化企业" in text)
+    assert any(a for text, a in allowed("研究院孵化企业情况如何？").items() if "孵化企业" in text)
+
+
+def test_a_question_that_only_counts_and_a_number_in_any_writing():
+    assert counts_things("该区累计组建了多少个创新联合体？") and counts_things("全香港共有几所高中书院？")
+    assert not counts_things("哪几个区组建了创新联合体？") and not counts_things("第几版？")
+    assert not counts_things("几家企业中哪家最早成立？") and not counts_things("占比多少？")
+    assert all(holds_number(t) for t in ("组建创新联合体8个", "共有四所", "增为二十二行省", "近三千个", "百余名"))
+    assert not holds_number("助力孵化企业迅速成长") and not holds_number("统一推进")

@@ -6,10 +6,12 @@
   takes the demonstrative's place;
 - the group a question starts with (第二批长三角创新联合体成立了多少家？), which
   「其中…」 asks inside;
+- the n-th item of the previous answer's list (「第一个是做什么的？」);
 - the items listed beside one in an earlier answer (精准医疗 beside 量子科技 in
   「先进制剂、精准医疗、…、量子科技创新联合体」), which 「那精准医疗呢？」 puts in its place;
 - another value of a number or ordinal the previous question holds (「第一批呢？」
-  after 第二批…, "And in 2023?" after a question about 2024), put in its place."""
+  after 第二批…, "And in 2023?" after a question about 2024), or another quoted
+  name (「那“女娲”呢？」 after a question about “伏羲”), put in its place."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ _CLAUSES = re.compile(r"[，,；;。：:！？!?\n]")
 _VALUE = re.compile(r"\d+|[一二两三四五六七八九十百]+")
 _ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
 MAX_HEAD_WORDS = 3  # the nouns after a demonstrative read as one (智能/体)
@@ -140,6 +143,25 @@ def sibling_in(question: str, item: str, answers: Iterable[str]) -> str | None:
     return None
 
 
+def listed_item(answer: str, n: int) -> str | None:
+    """The ``n``-th item (from 0; -1 the last) of the first list of three or
+    more items in ``answer``, by its own name: the first and the last item
+    carry the list's context (「新备案先进制剂」, 「量子科技创新联合体4个」), so
+    they are cut to the length of the longest middle one."""
+    for clause in _CLAUSES.split(_BRACKETED.sub("", answer)):
+        items = [i.strip() for i in clause.split("、")]
+        if len(items) < 3 or not -len(items) <= n < len(items):
+            continue
+        size = max(len(i) for i in items[1:-1])
+        item = items[n]
+        if n == 0 and len(item) > size:
+            item = item[-size:]
+        elif n in (-1, len(items) - 1) and len(item) > size:
+            item = item[:size]
+        return item or None
+    return None
+
+
 def _nounish(word: str, segmenter: Segmenter) -> bool:
     tag = segmenter.tag(word)
     return bool(word) and (tag is None or tag in _PHRASE_TAGS)
@@ -161,7 +183,11 @@ def _core(k: int, item: str, n: int, question: str) -> str:
 
 def variant_in(question: str, item: str) -> str | None:
     """``question`` about ``item`` where it holds another value of the same
-    shape (第二批 for 第一批, 2024 for "in 2023"), or None."""
+    shape (第二批 for 第一批, 2024 for "in 2023", “女娲” for the one quoted name
+    “伏羲”), or None."""
+    if _QUOTED.fullmatch(item):
+        quoted = [m.group() for m in _QUOTED.finditer(question) if m.group()[0] == item[0]]
+        return question.replace(quoted[0], item) if len(quoted) == 1 and quoted[0] != item else None
     value = _VALUE.search(item)
     if value is None or len(item) > MAX_VARIANT_CHARS:
         return None

@@ -11,6 +11,10 @@ topic.  Then the new question is rewritten:
 - an ellipsis (那X呢？, what about X?) asks the previous question about X, in
   place of the entity, of the item an earlier answer lists beside X, or of
   the value of X's shape (第二批 for 第一批呢？, 2024 for "And in 2023?");
+- an ellipsis naming an entity after a question that named none (换成X呢？ after
+  落地了几个项目？) asks that question about it;
+- the n-th item of the previous answer's list (第一个是做什么的？) is asked about
+  by its name;
 - a question about what the previous answer said, naming nothing (分别是哪两个？,
   how many papers was that?), is the previous question asked again with it;
 - a demonstrative pointing at a thing or group said before (这些机构) becomes
@@ -32,7 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from docqa import lang
-from docqa.conversation.concepts import leading_group, resolve_concept, sibling_in, variant_in
+from docqa.conversation.concepts import leading_group, listed_item, resolve_concept, sibling_in, variant_in
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 from docqa.question.preamble import without_preamble
@@ -53,6 +57,7 @@ MAX_ASPECT_WORDS = 5
 class _Topic:
     entity: Mention | None = None  # what the conversation is about
     previous: str = ""  # the previous question, resolved
+    previous_asked: str = ""  # … and as it was asked
     previous_mentions: tuple[Mention, ...] = ()
     answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
@@ -81,8 +86,9 @@ class ExtractiveRewriter:
         topic = _Topic()
         for turn in history:
             if turn.role == "user":
-                resolved, _, _ = self._resolve(without_preamble(turn.content.strip()), topic)
-                self._after_question(resolved, topic)
+                asked = without_preamble(turn.content.strip())
+                resolved, _, _ = self._resolve(asked, topic)
+                self._after_question(resolved, asked, topic)
             else:
                 self._after_answer(turn.content, topic)
         asked = without_preamble(question)  # 「好的，还有呢？」 is read from 还有
@@ -96,12 +102,12 @@ class ExtractiveRewriter:
 
     # -- the topic -------------------------------------------------------------
 
-    def _after_question(self, resolved: str, topic: _Topic) -> None:
+    def _after_question(self, resolved: str, asked: str, topic: _Topic) -> None:
         mentions = self.finder.find(resolved)
         main = main_mention(mentions)
         if main is not None:
             topic.entity = main
-        topic.previous, topic.previous_mentions = resolved, tuple(mentions)
+        topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
         rules = _EN if lang.detect(resolved) == "en" else _ZH
         topic.asked_which = bool(rules.pattern("asks_entity").search(resolved))
 
@@ -131,6 +137,11 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG for m in mentions):
             return question, (), ""  # names its own subject: a topic switch
         entity = topic.entity.name if topic.entity is not None else ""
+        ordinal = _ZH.pattern("followup_ordinal").match(question)
+        item = listed_item(topic.previous_answer, _index(ordinal)) if ordinal and not mentions else None
+        if item and ordinal:  # 第一个是做什么的？ after an answer listing 先进制剂、精准医疗、…
+            about = f"{entity}的" if entity and entity not in item else ""
+            return about + item + question[ordinal.end() :], (), "item"
         if topic.previous and any(r.pattern("followup_about_answer").search(question) for r in (_EN, _ZH)):
             return _asked_again(topic.previous, question), _carried(entity), "previous"  # 分别是哪两个？
         thing = self._thing(topic) if entity else ""
@@ -175,6 +186,8 @@ class ExtractiveRewriter:
         only if the question as it stands is refused."""
         if not topic.previous or lang.detect(question) == "en" or _ZH.pattern("points_back").search(question):
             return None
+        if _ZH.pattern("followup_other").search(question):
+            return None  # 「那另外一个在建的装置呢？」 is about something else than the topic
         if any(m.kind in _STRONG or m.kind == "place" for m in self.finder.find(question)):
             return None  # names its own subject
         inside = self._inside(question, topic)
@@ -199,7 +212,7 @@ class ExtractiveRewriter:
         self, match: re.Match, mentions: list[Mention], topic: _Topic, english: bool
     ) -> tuple[str, tuple[str, ...], str] | None:
         start, end = match.span(1)
-        x = match.group(1).strip()
+        x = _ZH.pattern("followup_pointer").sub("", match.group(1).strip())  # 量子科技那个呢？
         parts = _SEPARATOR.split(x, maxsplit=1)
         if len(parts) == 2 and len(parts[1].split()) >= 2 and _replace_references(parts[0], "@") == parts[0]:
             # "What about Baoshan — how many consortia did it register?": a switch, then a question about it
@@ -217,8 +230,10 @@ class ExtractiveRewriter:
             sibling = sibling or variant_in(topic.previous, x)  # 第一批呢？ after 第二批
             return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
-        if old is None:
-            return None
+        if old is None:  # 「换成X呢？」 after 「落地了几个项目？」, which named nothing: X is its subject
+            if new.kind not in _STRONG or self.finder.find(topic.previous_asked):
+                return None
+            return new.text + topic.previous_asked, (new.name,), "ellipsis"
         previous = topic.previous
         return previous[: old.start] + new.text + previous[old.end :], (new.name,), "ellipsis"
 
@@ -228,10 +243,21 @@ class ExtractiveRewriter:
         entity = topic.entity
         if entity is None or entity.kind not in _STRONG or not aspect or _DIGIT.search(aspect):
             return None
+        if (_EN if english else _ZH).pattern("followup_other").search(aspect):
+            return None  # 「另外一个在建的装置」 is not the entity's: what it is is not known
         if len(aspect.split()) > MAX_ASPECT_WORDS if english else len(aspect) > MAX_ASPECT_CHARS:
             return None
         asked = f"What about {aspect} of {entity.name}?" if english else f"{entity.name}的{aspect}是什么？"
         return asked, (entity.name,), "ellipsis"
+
+
+def _index(ordinal: re.Match | None) -> int:
+    """The list index a ``followup_ordinal`` match names (第一个 -> 0, 最后一个 -> -1)."""
+    which = ordinal.group(1) if ordinal else "最后"
+    if which == "最后":
+        return -1
+    n = which[1:]
+    return (int(n) if n.isdigit() else _ZH.numerals[n]) - 1
 
 
 def _parallel(question: str, topic: _Topic) -> str | None:

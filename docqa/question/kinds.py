@@ -81,6 +81,16 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
     return True
 
 
+def counts_things(question: str) -> bool:
+    """Does the question only count things (多少家, 几个)?  Its answer then holds a
+    number, in digits or in Chinese numerals."""
+    return bool(_ZH.pattern("counts_things").search(normalize(question)))
+
+
+def holds_number(text: str) -> bool:
+    return bool(_ZH.pattern("any_number").search(text))
+
+
 def _asked_count(question: str) -> int | None:
     m = _ZH.pattern("asked_count").search(question)
     if not m:
