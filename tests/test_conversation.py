@@ -289,6 +289,24 @@ def test_an_ellipsis_after_a_question_naming_nothing_and_the_other_one(rewriter)
     assert r.resolved == "How about the other one?"
 
 
+def test_a_word_marking_what_is_asked_about_is_read_past(rewriter):
+    r = talk(rewriter, "科技体制改革里，经费支持用的是什么机制？", "…", "结果导向这块又是怎么管的？")
+    assert r.resolved == "科技体制改革里，结果导向又是怎么管的？"  # 结果导向又: another item in that frame
+    r = talk(rewriter, "宝山区累计组建了多少个创新联合体？", "8个[1]", "精准医疗那个具体做的是什么？")
+    assert r.resolved == "精准医疗具体做的是什么？" and r.fallback.resolved == "宝山区精准医疗具体做的是什么？"
+    assert talk(rewriter, "这个机构在哪些领域合作？").resolved == "这个机构在哪些领域合作？"
+    r = talk(rewriter, "第二批长三角创新联合体中点名提到的企业有哪几家？", "…", "这几家里面哪家是搞半导体的？")
+    assert r.resolved == "第二批长三角创新联合体中哪家是搞半导体的？"
+
+
+def test_the_listed_organisation_a_which_question_describes_is_the_topic(rewriter):
+    listing = "中电金信数字科技集团股份有限公司、上海化工研究院有限公司、上海御渡半导体科技有限公司等[1]"
+    r = talk(rewriter, "第二批长三角创新联合体中哪家是搞半导体的？", listing, "它是哪一年成立的？")
+    assert r.resolved.startswith("上海御渡半导体科技")
+    r = talk(rewriter, "第二批长三角创新联合体中点名提到了哪家企业？", listing, "它是哪一年成立的？")
+    assert r.resolved.startswith("中电金信")  # none described: the first listed, as before
+
+
 def test_ellipsis_of_another_quoted_name(rewriter):
     r = talk(rewriter, "上海科学智能研究院的“伏羲”在示范计划里成绩怎么样？", "综合排名第一[1]", "那“女娲”呢？")
     assert r.resolved == "上海科学智能研究院的“女娲”在示范计划里成绩怎么样？" and r.how == "ellipsis"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from docqa.answer.candidates import candidates
 from docqa.factory import make_engine, make_ingestor
-from docqa.question import counts_things, holds_number
+from docqa.question import must_hold
 from docqa.question.values import about_other_value, values
 from tests.fakes import FakeEmbedder
 
@@ -62,9 +62,20 @@ def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):
     assert any(a for text, a in allowed("研究院孵化企业情况如何？").items() if "孵化企业" in text)
 
 
-def test_a_question_that_only_counts_and_a_number_in_any_writing():
-    assert counts_things("该区累计组建了多少个创新联合体？") and counts_things("全香港共有几所高中书院？")
-    assert not counts_things("哪几个区组建了创新联合体？") and not counts_things("第几版？")
-    assert not counts_things("几家企业中哪家最早成立？") and not counts_things("占比多少？")
-    assert all(holds_number(t) for t in ("组建创新联合体8个", "共有四所", "增为二十二行省", "近三千个", "百余名"))
-    assert not holds_number("助力孵化企业迅速成长") and not holds_number("统一推进")
+def test_what_an_answer_must_hold_a_number_or_a_year():
+    number = must_hold("该区累计组建了多少个创新联合体？")
+    assert number is not None and number is must_hold("全香港共有几所高中书院？")
+    for question in (
+        "哪几个区组建了创新联合体？",
+        "第几版？",
+        "几家企业中哪家最早成立？",
+        "占比多少？",
+        "宝山区发布了什么文件？",
+    ):
+        assert must_hold(question) is None, question
+    assert all(number.search(t) for t in ("组建创新联合体8个", "共有四所", "增为二十二行省", "近三千个", "百余名"))
+    assert not number.search("助力孵化企业迅速成长") and not number.search("统一推进")
+    year = must_hold("上海御渡半导体科技有限公司是哪一年成立的？")
+    assert year is not None and must_hold("哪一年级的学生最多？") is None and must_hold("谁在哪一年成立了它？") is None
+    assert all(year.search(t) for t in ("2024年度", "康熙七年", "476", "十九世纪"))
+    assert not year.search("第二批12家长三角创新联合体成立，上海御渡半导体科技有限公司等")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from docqa.ingest.sentences import display
-from docqa.question import Question, counts_things, holds_number, names_organisation, normalize, satisfies_kind
+from docqa.question import Question, must_hold, names_organisation, normalize, satisfies_kind
 from docqa.question.values import about_other_value, values
 from docqa.records import Hit, Unit
 
@@ -137,12 +137,13 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     one overall, so a fact that belongs to another entity is refused.  So is
     a sentence about another year, level, batch, session or phase than the
     question pins down (四级 for 二级) when neither it, the sentence before it nor
-    its headings name the asked one; and a span with no number in it, when the
-    question only counts things (多少家: 「助力孵化企业迅速成长」 names them, counts none)."""
+    its headings name the asked one; and a span without what any answer holds
+    (``must_hold``: a number when the question only counts things — 「助力孵化企业
+    迅速成长」 names them, counts none —, a year when it asks which year)."""
     out: list[Span] = []
     allowed: list[bool] = []
     asked = values(q.text)
-    counting = counts_things(q.text)
+    needed = must_hold(q.text)
     for hit in hits:
         named = q.about_named(hit.chunk.section, hit.chunk.text)
         if not named and not q.carried:
@@ -153,6 +154,6 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
                 named
                 and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text)
                 and not (asked and about_other_value(asked, _scope(hit, s)))
-                and not (counting and not holds_number(s.text))
+                and not (needed and not needed.search(s.text))
             )
     return out, allowed

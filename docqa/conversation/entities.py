@@ -26,6 +26,8 @@ _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
 _GENERIC_PLACES = _ZH.wordset("generic_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
+_COMPANY_FORMS = ("股份", "有限")  # 「…集团股份有限公司」: the rest after the name is no name
+_COMPANY = re.compile("(?:股份有限公司|有限责任公司|有限公司)$")
 MAX_HEADING_CHARS = 30
 MIN_TRANSLATED = 0.55  # share of a heading's characters an English name must account for
 # What kind of mention, strongest first: the one a follow-up most likely refers to.
@@ -96,7 +98,12 @@ class EntityFinder:
                 add(at, at + len(form), kind, canonical if canonical != form else "")
                 at = text.find(form, at + len(form))
         for m in _ORG_NAME.finditer(text):
-            if not any(w in m.group() for w in _NAME_BREAKERS):
+            body = _COMPANY.sub("", m.group())  # the 有 of 有限公司 breaks no name
+            if (
+                len(body) >= MIN_ORG_CHARS
+                and not body.startswith(_COMPANY_FORMS)
+                and not any(w in body for w in _NAME_BREAKERS)
+            ):
                 add(m.start(), m.end(), "org")
         for m in _EN_NAME.finditer(text):
             add(m.start(), m.end(), "name", self.translate(m.group()) or "")

@@ -86,16 +86,17 @@ class ExtractiveRewriter:
         topic = _Topic()
         for turn in history:
             if turn.role == "user":
-                asked = without_preamble(turn.content.strip())
+                asked = _read(turn.content.strip())
                 resolved, _, _ = self._resolve(asked, topic)
                 self._after_question(resolved, asked, topic)
             else:
                 self._after_answer(turn.content, topic)
-        asked = without_preamble(question)  # 「好的，还有呢？」 is read from 还有
+        asked = _read(question)  # 「好的，还有呢？」 is read from 还有
         resolved, carried, how = self._resolve(asked, topic)
-        if resolved == asked:
+        as_asked = resolved == asked
+        if as_asked and asked == without_preamble(question):
             resolved = question  # left as asked: the engine's analysis reads past the preamble
-        fallback = self._in_context(asked, topic) if resolved == question else None
+        fallback = self._in_context(asked, topic) if as_asked else None
         if fallback is not None:
             fallback = replace(fallback, question=question)
         return Resolution(question, resolved, carried, how, fallback)
@@ -116,7 +117,8 @@ class ExtractiveRewriter:
         topic.answers.insert(0, text)
         if not topic.asked_which:
             return
-        named = main_mention(m for m in self.finder.find(text) if m.kind in _STRONG)
+        strong = [m for m in self.finder.find(text) if m.kind in _STRONG]
+        named = _asked_for(strong, topic.previous) or main_mention(strong)
         if named is None and self.locate is not None:
             named = main_mention(m for t in reversed(list(self.locate(text))) for m in self.finder.find(t) if m.kind == "org")
         if named is not None:
@@ -212,7 +214,7 @@ class ExtractiveRewriter:
         self, match: re.Match, mentions: list[Mention], topic: _Topic, english: bool
     ) -> tuple[str, tuple[str, ...], str] | None:
         start, end = match.span(1)
-        x = _ZH.pattern("followup_pointer").sub("", match.group(1).strip())  # 量子科技那个呢？
+        x = match.group(1).strip()
         parts = _SEPARATOR.split(x, maxsplit=1)
         if len(parts) == 2 and len(parts[1].split()) >= 2 and _replace_references(parts[0], "@") == parts[0]:
             # "What about Baoshan — how many consortia did it register?": a switch, then a question about it
@@ -249,6 +251,21 @@ class ExtractiveRewriter:
             return None
         asked = f"What about {aspect} of {entity.name}?" if english else f"{entity.name}的{aspect}是什么？"
         return asked, (entity.name,), "ellipsis"
+
+
+def _asked_for(mentions: list[Mention], question: str) -> Mention | None:
+    """Of the organisations an answer lists, the one the "which …" question
+    describes, when only one shares a pair of characters with it (「哪家是搞半导体
+    的？」: 上海御渡半导体科技有限公司, not the first listed)."""
+    pairs = {question[i : i + 2] for i in range(len(question) - 1)}
+    fitting = {m.name: m for m in mentions if any(m.text[i : i + 2] in pairs for i in range(len(m.text) - 1))}
+    return next(iter(fitting.values())) if len(mentions) > 1 and len(fitting) == 1 else None
+
+
+def _read(question: str) -> str:
+    """The question from where it starts asking (past 请问，, 好的，), without the
+    words that only mark what it is about (结果导向这块…, 量子科技那个呢？)."""
+    return _ZH.pattern("topic_marker").sub("", without_preamble(question))
 
 
 def _index(ordinal: re.Match | None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from docqa.lang import detect as language
 from docqa.question.analysis import analyse
 from docqa.question.focus import FOCUS_BOOST, focus_spans
-from docqa.question.kinds import VALUE_KINDS, answer_kind, counts_things, holds_number, satisfies_kind
+from docqa.question.kinds import VALUE_KINDS, answer_kind, must_hold, satisfies_kind
 from docqa.question.organisations import MIN_ORG_CHARS, names_organisation, organisation_headings
 from docqa.question.preamble import without_preamble
 from docqa.question.records import Question, Term
@@ -24,10 +24,9 @@ __all__ = [
     "Term",
     "analyse",
     "answer_kind",
-    "counts_things",
     "focus_spans",
-    "holds_number",
     "language",
+    "must_hold",
     "names_organisation",
     "normalize",
     "organisation_headings",

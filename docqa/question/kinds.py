@@ -81,14 +81,15 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
     return True
 
 
-def counts_things(question: str) -> bool:
-    """Does the question only count things (多少家, 几个)?  Its answer then holds a
-    number, in digits or in Chinese numerals."""
-    return bool(_ZH.pattern("counts_things").search(normalize(question)))
-
-
-def holds_number(text: str) -> bool:
-    return bool(_ZH.pattern("any_number").search(text))
+def must_hold(question: str) -> re.Pattern | None:
+    """What any answer to the question holds, if it must: a number, in digits or
+    in Chinese numerals, when it only counts things (多少家, 几个); a year when
+    it asks which year (哪一年)."""
+    asked = normalize(question)
+    for asks, holds in (("counts_things", "any_number"), ("asks_year", "year_evidence")):
+        if _ZH.pattern(asks).search(asked):
+            return _ZH.pattern(holds)
+    return None
 
 
 def _asked_count(question: str) -> int | None:
