@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from docqa import lang
 from docqa.index.tokenize import Segmenter
@@ -132,8 +132,7 @@ def sibling_in(question: str, item: str, answers: Iterable[str]) -> str | None:
     """``question`` asking about ``item`` instead of the item listed beside it in
     one of ``answers`` (most recent first) that ``question`` names, or None."""
     for answer in answers:
-        for clause in _CLAUSES.split(_BRACKETED.sub("", answer)):
-            items = [i.strip() for i in clause.split("、")]
+        for items in _lists(answer):
             listed = next((i for i in items if i.startswith(item) or i.endswith(item)), None) if len(items) > 1 else None
             if listed is None:
                 continue
@@ -148,8 +147,7 @@ def listed_item(answer: str, n: int) -> str | None:
     more items in ``answer``, by its own name: the first and the last item
     carry the list's context (「新备案先进制剂」, 「量子科技创新联合体4个」), so
     they are cut to the length of the longest middle one."""
-    for clause in _CLAUSES.split(_BRACKETED.sub("", answer)):
-        items = [i.strip() for i in clause.split("、")]
+    for items in _lists(answer):
         if len(items) < 3 or not -len(items) <= n < len(items):
             continue
         size = max(len(i) for i in items[1:-1])
@@ -160,6 +158,12 @@ def listed_item(answer: str, n: int) -> str | None:
             item = item[:size]
         return item or None
     return None
+
+
+def _lists(answer: str) -> Iterator[list[str]]:
+    """The 、-separated items of each clause of ``answer``, brackets left out."""
+    for clause in _CLAUSES.split(_BRACKETED.sub("", answer)):
+        yield [i.strip() for i in clause.split("、")]
 
 
 def _nounish(word: str, segmenter: Segmenter) -> bool:

@@ -86,15 +86,16 @@ class ExtractiveRewriter:
         topic = _Topic()
         for turn in history:
             if turn.role == "user":
-                asked = _read(turn.content.strip())
+                asked = _unmarked(without_preamble(turn.content.strip()))
                 resolved, _, _ = self._resolve(asked, topic)
                 self._after_question(resolved, asked, topic)
             else:
                 self._after_answer(turn.content, topic)
-        asked = _read(question)  # 「好的，还有呢？」 is read from 还有
+        plain = without_preamble(question)  # 「好的，还有呢？」 is read from 还有
+        asked = _unmarked(plain)
         resolved, carried, how = self._resolve(asked, topic)
         as_asked = resolved == asked
-        if as_asked and asked == without_preamble(question):
+        if as_asked and asked == plain:
             resolved = question  # left as asked: the engine's analysis reads past the preamble
         fallback = self._in_context(asked, topic) if as_asked else None
         if fallback is not None:
@@ -140,7 +141,7 @@ class ExtractiveRewriter:
             return question, (), ""  # names its own subject: a topic switch
         entity = topic.entity.name if topic.entity is not None else ""
         ordinal = _ZH.pattern("followup_ordinal").match(question)
-        item = listed_item(topic.previous_answer, _index(ordinal)) if ordinal and not mentions else None
+        item = listed_item(topic.previous_answer, _index(ordinal.group(1))) if ordinal and not mentions else None
         if item and ordinal:  # 第一个是做什么的？ after an answer listing 先进制剂、精准医疗、…
             about = f"{entity}的" if entity and entity not in item else ""
             return about + item + question[ordinal.end() :], (), "item"
@@ -262,15 +263,14 @@ def _asked_for(mentions: list[Mention], question: str) -> Mention | None:
     return next(iter(fitting.values())) if len(mentions) > 1 and len(fitting) == 1 else None
 
 
-def _read(question: str) -> str:
-    """The question from where it starts asking (past 请问，, 好的，), without the
-    words that only mark what it is about (结果导向这块…, 量子科技那个呢？)."""
-    return _ZH.pattern("topic_marker").sub("", without_preamble(question))
+def _unmarked(question: str) -> str:
+    """The question without the words that only mark what it is about
+    (结果导向这块…, 量子科技那个呢？)."""
+    return _ZH.pattern("topic_marker").sub("", question)
 
 
-def _index(ordinal: re.Match | None) -> int:
-    """The list index a ``followup_ordinal`` match names (第一个 -> 0, 最后一个 -> -1)."""
-    which = ordinal.group(1) if ordinal else "最后"
+def _index(which: str) -> int:
+    """The list index ``followup_ordinal`` names (第一 -> 0, 最后 -> -1)."""
     if which == "最后":
         return -1
     n = which[1:]
