@@ -24,6 +24,7 @@ from docqa.text import HAN, HAN_EXT
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _SKIP = ("CL:", "see ", "variant of", "old variant", "surname", "abbr. for", "used in", "erhua variant")
 _EN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
+_POSSESSIVE = re.compile(r"['\u2019]s\b")  # AP-30's is AP-30, what's is what, 研究院's is 研究院
 _CJK_ONLY = re.compile(f"^[{HAN_EXT}]+$")
 _HAN_ONLY = re.compile(f"[{HAN}]+")
 MAX_CANDIDATES = 8
@@ -112,7 +113,7 @@ class Glossary:
         """(English term, Chinese candidates) for the content words and
         phrases of ``text``, longest dictionary phrases first; words the
         dictionary does not know get no candidates."""
-        tokens = [w for w in _EN_WORD.findall(text.lower()) if w not in STOPWORDS]
+        tokens = [w for w in _EN_WORD.findall(_POSSESSIVE.sub("", text.lower())) if w not in STOPWORDS]
         out: list[tuple[str, list[str]]] = []
         i = 0
         while i < len(tokens):

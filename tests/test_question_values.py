@@ -1,12 +1,13 @@
-"""Values a question pins down (a year, a level, a batch, a session, a phase)
-and sentences about another value of the same kind, which do not answer it."""
+"""Values a question pins down (a year, a level, a batch, a session, a phase, a
+product's model) and sentences about another value of the same kind, which do
+not answer it."""
 
 from __future__ import annotations
 
 from docqa.answer.candidates import candidates
 from docqa.factory import make_engine, make_ingestor
 from docqa.question import must_hold
-from docqa.question.values import about_other_value, values
+from docqa.question.values import about_other_value, heading_values, values
 from tests.fakes import FakeEmbedder
 
 POLICY = (
@@ -14,6 +15,19 @@ POLICY = (
     "对通过DCMM四级及以上认证的，一次性奖励20万元。\n\n"
     "科研产出\n\n2023年，研究院持续加大投入。全年发表论文231篇，较2022年增长12%。\n\n"
     "孵化\n\n研究院举办创新论坛，助力孵化企业迅速成长。"
+)
+REPORT = (
+    "# 东岚研究院2023年度报告\n\n## 科研产出\n\n全年发表论文231篇，获得发明专利授权215件。\n\n"
+    "## 2024年工作展望\n\n研究院将力争申请发明专利500件以上，新孵化科技型企业不少于15家。"
+)
+FAQ = (
+    "问：净水器的滤芯多久需要更换？价格是多少？\n"
+    "答：QH-R500共有3支滤芯：PP棉复合滤芯建议每6个月更换，售价89元；RO反渗透滤芯建议每24个月更换，售价499元。"
+    "QH-R800采用2支复合滤芯设计，其中RO反渗透滤芯售价699元。\n\n"
+    "问：QH-R500和QH-R800有什么区别？\n"
+    "答：两款产品均采用RO反渗透技术。QH-R500的纯废水比为2:1；QH-R800的纯废水比为3:1。\n\n"
+    "问：空气净化器AP-30适合多大的房间？\n"
+    "答：适用面积为29至50平方米。"
 )
 
 
@@ -25,6 +39,24 @@ def test_values_are_read_by_kind_in_digits_and_chinese_numerals():
     assert values("In 2023, how many papers?") == {("year", 2023)}
     assert values("首批链主企业、首届论坛、首期工程") == {("batch", 1), ("session", 1), ("phase", 1)}  # 首 = 第一
     assert values("全年发表论文231篇，投入1000万元，批次，首都") == set()
+
+
+def test_a_model_code_is_a_value_of_its_model():
+    assert values("青禾净水器QH-R800的纯废水比是多少？") == {("model QH-R", 800)}
+    assert values("AP-30和SR-9") == {("model AP-", 30), ("model SR-", 9)}
+    assert values("DCMM二级、CO2排放、AI4S布局、5G基站") == {("level", 2)}
+    asked = values("QH-R800的纯废水比是多少？")
+    assert about_other_value(asked, "QH-R500的额定净水流量为每分钟1.3升，纯废水比为2:1；")
+    assert not about_other_value(asked, "QH-R500为2:1，QH-R800为3:1")
+    assert not about_other_value(asked, "AP-30的适用面积为29至50平方米")  # another model altogether: not this rule's
+
+
+def test_the_innermost_heading_that_names_a_value_holds():
+    assert heading_values(("东岚研究院2023年度报告", "2024年工作展望")) == {("year", 2024)}
+    assert heading_values(("东岚研究院2023年度报告", "科研产出")) == {("year", 2023)}
+    asked = values("研究院2023年获得了多少件发明专利授权？")
+    assert about_other_value(asked, "申请发明专利500件以上", ("东岚研究院2023年度报告", "2024年工作展望"))
+    assert not about_other_value(asked, "获得发明专利授权215件", ("东岚研究院2023年度报告", "科研产出"))
 
 
 def test_a_sentence_about_another_value_and_not_the_asked_one():
@@ -39,17 +71,7 @@ def test_a_sentence_about_another_value_and_not_the_asked_one():
 
 
 def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):
-    d = tmp_path / "corpus"
-    d.mkdir()
-    (d / "policy.txt").write_text(POLICY, encoding="utf-8")
-    make_ingestor(settings, FakeEmbedder()).ingest([d])
-    engine = make_engine(settings, FakeEmbedder())
-
-    def allowed(question: str) -> dict[str, bool]:
-        q, hits = engine.inspect(question)
-        spans, ok = candidates(q, hits, engine.analyser.segmenter)
-        return {s.text: a for s, a in zip(spans, ok)}
-
+    allowed = _allowed(settings, tmp_path, "policy.txt", POLICY)
     level = allowed("企业通过DCMM二级认证可以获得多少奖励？")
     assert not any(a for text, a in level.items() if "20万元" in text)  # 四级's award, even the bare clause
     assert any(a for text, a in level.items() if "2万元" in text and "20万元" not in text)  # 二级 holds there
@@ -79,3 +101,44 @@ def test_what_an_answer_must_hold_a_number_or_a_year():
     assert year is not None and must_hold("哪一年级的学生最多？") is None and must_hold("谁在哪一年成立了它？") is None
     assert all(year.search(t) for t in ("2024年度", "康熙七年", "476", "十九世纪"))
     assert not year.search("第二批12家长三角创新联合体成立，上海御渡半导体科技有限公司等")
+
+
+def _allowed(settings, tmp_path, name: str, text: str):
+    """Which candidates may answer a question, by their text, over one document."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / name).write_text(text, encoding="utf-8")
+    make_ingestor(settings, FakeEmbedder()).ingest([d])
+    engine = make_engine(settings, FakeEmbedder())
+
+    def allowed(question: str) -> dict[str, bool]:
+        q, hits = engine.inspect(question)
+        spans, ok = candidates(q, hits, engine.analyser.segmenter)
+        return {s.text: a for s, a in zip(spans, ok)}
+
+    return allowed
+
+
+def test_a_plan_under_a_later_years_heading_does_not_answer_for_the_report_year(settings, tmp_path):
+    allowed = _allowed(settings, tmp_path, "annual.md", REPORT)
+    plan = allowed("研究院2023年申请了多少件发明专利？")
+    assert plan and not any(a for text, a in plan.items() if "500件" in text)
+    assert any(a for text, a in allowed("研究院2023年获得多少件发明专利授权？").items() if "215件" in text)
+
+
+def test_an_faq_answer_is_about_the_model_its_paragraph_names(settings, tmp_path):
+    allowed = _allowed(settings, tmp_path, "faq.txt", FAQ)
+    r800 = allowed("QH-R800的RO反渗透滤芯多少钱？")
+    assert not any(a for text, a in r800.items() if "499元" in text)  # QH-R500's, named before it in the answer
+    assert any(a for text, a in r800.items() if "699元" in text)
+    assert any(a for text, a in allowed("QH-R500的RO反渗透滤芯多少钱？").items() if "499元" in text)
+    ratio = allowed("QH-R800的纯废水比是多少？")  # the question line names both: each clause names its own
+    assert not any(a for text, a in ratio.items() if "2:1" in text and "3:1" not in text)
+    assert any(a for text, a in ratio.items() if "3:1" in text)
+
+
+def test_an_faq_question_line_is_no_answer_but_the_context_of_the_next(settings, tmp_path):
+    allowed = _allowed(settings, tmp_path, "faq.txt", FAQ)
+    room = allowed("空气净化器AP-30适合多大的房间？")
+    assert room and not any(text.startswith("问：") for text in room)
+    assert any(a for text, a in room.items() if "29至50平方米" in text)

@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from docqa import lang
 from docqa.ingest.sentences import display
 from docqa.question import Question, must_hold, names_organisation, normalize, satisfies_kind
-from docqa.question.values import about_other_value, values
+from docqa.question.values import MODEL, about_other_value, values
 from docqa.records import Hit, Unit
 
 MAX_SPAN_CHARS = 90  # longer clause runs are left out (a whole sentence is always a candidate)
 MAX_RUN = 3  # clauses in a run
 HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the heading over X
+_ASKS = lang.load("zh").pattern("asking_sentence")
+_MODEL_CODE = lang.load("zh").pattern("product_code")
 _ITEMS = re.compile(r"[；;]")  # between the items of a sentence: what one says does not hold for the next
 
 
@@ -84,10 +87,16 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
     index = {id(u): i for i, u in enumerate(hit.chunk.units)}
     heading = leaf(hit)
     out = []
+    asks = [bool(_ASKS.match(normalize("".join(u.text for u in sent)))) for sent in sentences]
     for k, sent in enumerate(sentences):
+        if asks[k]:
+            continue  # an FAQ's 问：…？ answers nothing
         # The sentence before lends its subject when it is in the same
-        # paragraph, or opens the passage (a lead-in such as "2024年度…显示").
-        near = [j for j in (0, k - 1) if 0 <= j < k and (j == 0 or _same_paragraph(hit, sentences[j], sent))]
+        # paragraph, asks what this one answers (问：…？ 答：…), or opens the
+        # passage (a lead-in such as "2024年度…显示").
+        near = [
+            j for j in (0, k - 1) if 0 <= j < k and (j == 0 or asks[j] or _same_paragraph(hit, sentences[j], sent))
+        ]  # fmt: skip
         before = normalize("".join(u.text for j in near for u in sentences[j]))
         sentence_text = normalize("".join(u.text for u in sent))
         for i, j in _runs(len(sent)):
@@ -117,12 +126,29 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
 
 
 def _scope(hit: Hit, s: Span) -> str:
-    """What a value said before a span still holds for: its headings, the sentence
-    before (unless a semicolon ended it), and its own sentence up to it from the last semicolon (「2023年，…，较2022年」:
+    """What a value said before a span still holds for, besides its headings
+    (``heading_values``): the sentence before (unless a semicolon ended it),
+    and its own sentence up to it from the last semicolon (「2023年，…，较2022年」:
     the year holds; 「…等级保护二级…；对通过DCMM三级…」: the 二级 does not)."""
     prefix = _ITEMS.split(doc_slice(hit, s.sentence, s.start))[-1]
     before = "" if _ITEMS.match(doc_slice(hit, s.sentence - 1, s.sentence).strip() or "。") else s.before
-    return f"{hit.chunk.section}\n{before}\n{prefix}{s.text}"
+    return f"{before}\n{prefix}{s.text}"
+
+
+def _model_scope(hit: Hit, s: Span) -> str:
+    """What a span is about, by the model codes said, as written: the codes it
+    names; else the last code its paragraph named before it (「答：QH-R500共有3支
+    滤芯：…；后置活性炭滤芯…」 is about QH-R500 until another is named); else the
+    codes of the line before when that one asks (an FAQ's 问：…？)."""
+    if _MODEL_CODE.search(s.text):
+        return s.text
+    head, _, current = doc_slice(hit, hit.chunk.start, s.start).rpartition("\n")
+    named = _MODEL_CODE.findall(current)
+    if named:
+        return f"{named[-1]}。{s.text}"
+    lines = [line for line in head.split("\n") if line.strip()]
+    asking = lines[-1] if lines and _ASKS.match(normalize(lines[-1])) else ""
+    return f"{asking}。{s.text}"
 
 
 def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], list[bool]]:
@@ -143,6 +169,8 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     out: list[Span] = []
     allowed: list[bool] = []
     asked = values(q.text)
+    models = {v for v in asked if v[0].startswith(MODEL)}
+    asked -= models
     needed = must_hold(q.text)
     for hit in hits:
         named = q.about_named(hit.chunk.section, hit.chunk.text)
@@ -153,7 +181,8 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
             allowed.append(
                 named
                 and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text)
-                and not (asked and about_other_value(asked, _scope(hit, s)))
+                and not (asked and about_other_value(asked, _scope(hit, s), hit.chunk.section_path))
+                and not (models and about_other_value(models, _model_scope(hit, s), hit.chunk.section_path))
                 and not (needed and not needed.search(s.text))
             )
     return out, allowed

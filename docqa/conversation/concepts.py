@@ -31,6 +31,7 @@ _CLAUSES = re.compile(r"[，,；;。：:！？!?\n]")
 _VALUE = re.compile(r"\d+|[一二两三四五六七八九十百]+")
 _ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_LEVEL = _ZH.pattern("admin_level")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
@@ -188,7 +189,11 @@ def _core(k: int, item: str, n: int, question: str) -> str:
 def variant_in(question: str, item: str) -> str | None:
     """``question`` about ``item`` where it holds another value of the same
     shape (第二批 for 第一批, 2024 for "in 2023", “女娲” for the one quoted name
-    “伏羲”), or None."""
+    “伏羲”, 省级 for 国家级), or None."""
+    level = _LEVEL.fullmatch(item.removesuffix("的"))
+    if level:  # 「省级的呢？」 after 国家级
+        others = [m.group() for m in _LEVEL.finditer(question) if m.group() != level.group()]
+        return question.replace(others[0], level.group(), 1) if len(set(others)) == 1 else None
     if _QUOTED.fullmatch(item):
         quoted = [m.group() for m in _QUOTED.finditer(question) if m.group()[0] == item[0]]
         return question.replace(quoted[0], item) if len(quoted) == 1 and quoted[0] != item else None

@@ -1,9 +1,9 @@
 """What a question or an answer is about: the entities it names.
 
-Three sources, strongest first: the section headings of the indexed documents
+Four sources, strongest first: the section headings of the indexed documents
 (上海期智研究院, and the short form a question may use, 期智研究院), names by
-their ending (上海御渡半导体科技有限公司, the Shanghai Qi Zhi Institute) and
-place names (静安区).  The patterns are data (docqa/lang/*.toml)."""
+their ending (上海御渡半导体科技有限公司, the Shanghai Qi Zhi Institute), a
+product's model code (AP-30) and place names (静安区).  The patterns are data (docqa/lang/*.toml)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ _ZH = lang.load("zh")
 _EN = lang.load("en")
 _SECTION_NUMBER = _ZH.pattern("section_number")
 _ORG_NAME = _ZH.pattern("org_name")
+_PRODUCT = _ZH.pattern("product_code")
 _EN_NAME = _EN.pattern("entity_name")
 _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
@@ -31,7 +32,7 @@ _COMPANY = re.compile("(?:股份有限公司|有限责任公司|有限公司)$")
 MAX_HEADING_CHARS = 30
 MIN_TRANSLATED = 0.55  # share of a heading's characters an English name must account for
 # What kind of mention, strongest first: the one a follow-up most likely refers to.
-KINDS = ("org", "heading", "name", "place")
+KINDS = ("org", "heading", "name", "product", "place")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class EntityFinder:
                 add(m.start(), m.end(), "org")
         for m in _EN_NAME.finditer(text):
             add(m.start(), m.end(), "name", self.translate(m.group()) or "")
+        for m in _PRODUCT.finditer(text):
+            add(m.start(), m.end(), "product")  # AP-30: the code is the name the documents use
         at = 0
         for word in self.segmenter.coarse_words(text):
             start = text.find(word, at)

@@ -1,9 +1,13 @@
 """Values a question pins down — a year, a level, a batch, a session, a phase
-(2023年, 二级, 第二批 or 首批, 第三届, 一期) — and whether a sentence is about another
-value of the same kind: 「DCMM四级及以上」 does not answer a question about 二级.
-The pattern is data (docqa/lang/zh.toml, ``asked_value``)."""
+(2023年, 二级, 第二批 or 首批, 第三届, 一期), a product's model (QH-R800) — and
+whether a sentence is about another value of the same kind: 「DCMM四级及以上」 does
+not answer a question about 二级, nor 「QH-R500的…纯废水比为2:1」 one about QH-R800.
+The patterns are data (docqa/lang/zh.toml, ``asked_value``, ``product_code``)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 from docqa import lang
 from docqa.text import normalize
@@ -11,6 +15,9 @@ from docqa.text import normalize
 _ZH = lang.load("zh")
 _VALUE = _ZH.pattern("asked_value")
 _FIRST = _ZH.wordset("first_prefixes")  # 首批 = 第一批
+_MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
+_MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
+MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
 
 Value = tuple[str, int]  # (kind, number)
 
@@ -35,15 +42,31 @@ def values(text: str) -> set[Value]:
         n = 1 if said in _FIRST else _number(said)
         if m.lastgroup and n is not None:
             found.add((m.lastgroup, n))
+    for m in _MODEL.finditer(text):
+        letters, digits, suffix = _MODEL_PARTS.fullmatch(m.group()).groups()  # type: ignore[union-attr]
+        found.add((f"{MODEL} {letters}{suffix}", int(digits)))
     return found
 
 
-def about_other_value(asked: set[Value], text: str) -> bool:
-    """Is ``text`` (a sentence with what qualifies it) about another value of a
-    kind the question pins down, and not about the asked one?"""
+def heading_values(headings: Sequence[str]) -> set[Value]:
+    """The values ``headings`` (outermost first) name, each kind from the
+    innermost heading that names one: 「2023年度报告 > 十三、2024年工作展望」 is
+    about 2024."""
+    found: set[Value] = set()
+    kinds: set[str] = set()
+    for heading in reversed(headings):
+        named = values(heading)
+        found |= {v for v in named if v[0] not in kinds}
+        kinds |= {k for k, _ in named}
+    return found
+
+
+def about_other_value(asked: set[Value], text: str, headings: Sequence[str] = ()) -> bool:
+    """Is ``text`` (a sentence with what qualifies it, under ``headings``) about
+    another value of a kind the question pins down, and not about the asked one?"""
     if not asked:
         return False
-    said = values(text)
+    said = values(text) | heading_values(headings)
     asked_kinds = {k for k, _ in asked}
     other_kinds = {k for k, n in said - asked if k in asked_kinds}
     return any(not any(v in said for v in asked if v[0] == kind) for kind in other_kinds)
