@@ -545,3 +545,8 @@ def test_an_ellipsis_of_another_level_asks_the_previous_question_about_it(rewrit
     assert r.resolved == "研究院2023年新引进的省级高层次人才有几位？"
     r = talk(rewriter, "国家级和省级平台各有几个？", "…[1]", "市级的呢？")
     assert r.resolved != "市级和省级平台各有几个？"  # two levels asked: which one is meant is not known
+
+
+def test_a_year_on_year_question_asks_about_the_figure_just_answered(rewriter):
+    r = talk(rewriter, "生物医药研究所2023年的到位经费是多少？", "2023年到位经费1.78亿元[1]", "同比是增是减？变了多少？")
+    assert r.resolved == "生物医药研究所2023年的到位经费是多少，同比是增是减？变了多少？" and r.how == "previous"
