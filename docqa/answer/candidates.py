@@ -22,8 +22,9 @@ from docqa.records import Hit, Unit
 MAX_SPAN_CHARS = 90  # longer clause runs are left out (a whole sentence is always a candidate)
 MAX_RUN = 3  # clauses in a run
 HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the heading over X
-_ASKS = lang.load("zh").pattern("asking_sentence")
-_MODEL_CODE = lang.load("zh").pattern("product_code")
+_ZH = lang.load("zh")
+_ASKS = _ZH.pattern("asking_sentence")
+_MODEL_CODE = _ZH.pattern("product_code")
 _ITEMS = re.compile(r"[；;]")  # between the items of a sentence: what one says does not hold for the next
 
 
@@ -87,7 +88,8 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
     index = {id(u): i for i, u in enumerate(hit.chunk.units)}
     heading = leaf(hit)
     out = []
-    asks = [bool(_ASKS.match(normalize("".join(u.text for u in sent)))) for sent in sentences]
+    texts = [normalize("".join(u.text for u in sent)) for sent in sentences]
+    asks = [bool(_ASKS.match(text)) for text in texts]
     for k, sent in enumerate(sentences):
         if asks[k]:
             continue  # an FAQ's 问：…？ answers nothing
@@ -98,7 +100,7 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
             j for j in (0, k - 1) if 0 <= j < k and (j == 0 or asks[j] or _same_paragraph(hit, sentences[j], sent))
         ]  # fmt: skip
         before = normalize("".join(u.text for j in near for u in sentences[j]))
-        sentence_text = normalize("".join(u.text for u in sent))
+        sentence_text = texts[k]
         for i, j in _runs(len(sent)):
             units = sent[i:j]
             raw = doc_slice(hit, units[0].start, units[-1].end)

@@ -7,7 +7,7 @@ The patterns are data (docqa/lang/zh.toml, ``asked_value``, ``product_code``).""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from functools import lru_cache
 
 from docqa import lang
 from docqa.text import normalize
@@ -48,20 +48,21 @@ def values(text: str) -> set[Value]:
     return found
 
 
-def heading_values(headings: Sequence[str]) -> set[Value]:
+@lru_cache(maxsize=4096)
+def heading_values(headings: tuple[str, ...]) -> frozenset[Value]:
     """The values ``headings`` (outermost first) name, each kind from the
     innermost heading that names one: 「2023年度报告 > 十三、2024年工作展望」 is
-    about 2024."""
+    about 2024.  Cached: every candidate of a passage asks for its section path."""
     found: set[Value] = set()
     kinds: set[str] = set()
     for heading in reversed(headings):
         named = values(heading)
         found |= {v for v in named if v[0] not in kinds}
         kinds |= {k for k, _ in named}
-    return found
+    return frozenset(found)
 
 
-def about_other_value(asked: set[Value], text: str, headings: Sequence[str] = ()) -> bool:
+def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = ()) -> bool:
     """Is ``text`` (a sentence with what qualifies it, under ``headings``) about
     another value of a kind the question pins down, and not about the asked one?"""
     if not asked:
