@@ -550,3 +550,18 @@ def test_an_ellipsis_of_another_level_asks_the_previous_question_about_it(rewrit
 def test_a_year_on_year_question_asks_about_the_figure_just_answered(rewriter):
     r = talk(rewriter, "生物医药研究所2023年的到位经费是多少？", "2023年到位经费1.78亿元[1]", "同比是增是减？变了多少？")
     assert r.resolved == "生物医药研究所2023年的到位经费是多少，同比是增是减？变了多少？" and r.how == "previous"
+
+
+def test_the_area_a_documents_title_starts_with_is_named_but_never_carried():
+    """澜州市, which jieba reads 澜/州市, is found where a document's title starts
+    with it: a question naming it stands alone, with no reading about the
+    organisation talked about before — and it becomes no topic either, since
+    all of its document is about it."""
+    titles = [*TITLES, "澜州市人民政府办公室", "澜州市支持中小企业数字化转型的若干措施"]
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: titles, Segmenter()))
+    found = rewriter.finder.find("请问澜州市对企业开展数字化技能培训的，每人补贴多少？")
+    assert [(m.text, m.kind) for m in found] == [("澜州市", "area")]
+    r = talk(rewriter, "李政道研究所有多少人？", "现有科研人员106人[1]", "请问澜州市对企业开展数字化技能培训的，每人补贴多少？")
+    assert r.fallback is None and not r.rewritten
+    r = talk(rewriter, "澜州市“数转贷”的贴息标准是怎样的？", "按LPR的50%给予贴息[1]", "最长贴几年？")
+    assert r.fallback is None and not r.rewritten

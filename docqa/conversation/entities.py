@@ -3,7 +3,8 @@
 Four sources, strongest first: the section headings of the indexed documents
 (上海期智研究院, and the short form a question may use, 期智研究院), names by
 their ending (上海御渡半导体科技有限公司, the Shanghai Qi Zhi Institute), a
-product's model code (AP-30) and place names (静安区).  The patterns are data (docqa/lang/*.toml)."""
+product's model code (AP-30), place names (静安区) and the area a document's title
+starts with (澜州市, which jieba reads 澜/州市).  The patterns are data (docqa/lang/*.toml)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ _EN = lang.load("en")
 _SECTION_NUMBER = _ZH.pattern("section_number")
 _ORG_NAME = _ZH.pattern("org_name")
 _PRODUCT = _ZH.pattern("product_code")
+_TITLE_PLACE = _ZH.pattern("title_place")
 _EN_NAME = _EN.pattern("entity_name")
 _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
@@ -32,7 +34,7 @@ _COMPANY = re.compile("(?:股份有限公司|有限责任公司|有限公司)$")
 MAX_HEADING_CHARS = 30
 MIN_TRANSLATED = 0.55  # share of a heading's characters an English name must account for
 # What kind of mention, strongest first: the one a follow-up most likely refers to.
-KINDS = ("org", "heading", "name", "product", "place")
+KINDS = ("org", "heading", "name", "product", "place", "area")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,12 @@ class EntityFinder:
         for t in titles:
             if MIN_ORG_CHARS <= len(t) <= MAX_HEADING_CHARS and t not in entries:
                 entries[t] = ("heading", t)
+        for t in titles:
+            # 澜州市 of 「澜州市人民政府办公室」 (jieba reads 澜/州市): the area a whole document
+            # is about, so a question naming it names its subject, but it is no topic to carry
+            place = _TITLE_PLACE.match(t)
+            if place:
+                entries.setdefault(place.group(1), ("area", place.group(1)))
         return sorted(((f, k, c) for f, (k, c) in entries.items()), key=lambda e: -len(e[0]))
 
     def find(self, text: str) -> list[Mention]:

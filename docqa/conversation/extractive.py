@@ -106,7 +106,7 @@ class ExtractiveRewriter:
 
     def _after_question(self, resolved: str, asked: str, topic: _Topic) -> None:
         mentions = self.finder.find(resolved)
-        main = main_mention(mentions)
+        main = main_mention(m for m in mentions if m.kind != "area")  # all of a document is about its area
         if main is not None:
             topic.entity = main
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
@@ -191,7 +191,7 @@ class ExtractiveRewriter:
             return None
         if _ZH.pattern("followup_other").search(question):
             return None  # 「那另外一个在建的装置呢？」 is about something else than the topic
-        if any(m.kind in _STRONG or m.kind == "place" for m in self.finder.find(question)):
+        if any(m.kind in _STRONG or m.kind in ("place", "area") for m in self.finder.find(question)):
             return None  # names its own subject
         inside = self._inside(question, topic)
         if inside is None:
