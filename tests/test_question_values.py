@@ -41,6 +41,14 @@ def test_values_are_read_by_kind_in_digits_and_chinese_numerals():
     assert values("全年发表论文231篇，投入1000万元，批次，首都") == set()
 
 
+def test_a_level_of_government_is_a_value_in_either_language():
+    assert values("首次获评省级数字化车间的") == {("admin", 2)} == values("a provincial-level digital workshop")
+    assert values("国家级、市级和区级") == {("admin", 1), ("admin", 3), ("admin", 4)}
+    asked = values("And a national-level digital workshop?")
+    assert about_other_value(asked, "首次获评省级数字化车间的，一次性奖励50万元；")
+    assert not about_other_value(asked, "首次获评国家级、省级智能制造示范工厂的，分别奖励200万元、50万元")
+
+
 def test_a_model_code_is_a_value_of_its_model():
     assert values("青禾净水器QH-R800的纯废水比是多少？") == {("model QH-R", 800)}
     assert values("AP-30和SR-9") == {("model AP-", 30), ("model SR-", 9)}

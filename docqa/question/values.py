@@ -1,7 +1,8 @@
-"""Values a question pins down — a year, a level, a batch, a session, a phase
-(2023年, 二级, 第二批 or 首批, 第三届, 一期), a product's model (QH-R800) — and
-whether a sentence is about another value of the same kind: 「DCMM四级及以上」 does
-not answer a question about 二级, nor 「QH-R500的…纯废水比为2:1」 one about QH-R800.
+"""Values a question pins down — a year, a level, a level of government, a batch, a
+session, a phase (2023年, 二级, 省级 or provincial-level, 第二批 or 首批, 第三届, 一期), a
+product's model (QH-R800) — and whether a sentence is about another value of the same
+kind: 「DCMM四级及以上」 does not answer a question about 二级, nor 「QH-R500的…纯废水比为
+2:1」 one about QH-R800, nor 「首次获评省级数字化车间的…」 one about 国家级.
 The patterns are data (docqa/lang/zh.toml, ``asked_value``, ``product_code``)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from docqa.text import normalize
 _ZH = lang.load("zh")
 _VALUE = _ZH.pattern("asked_value")
 _FIRST = _ZH.wordset("first_prefixes")  # 首批 = 第一批
+_ADMIN = {"admin": _ZH.words["admin_levels"], "admin_en": _ZH.words["admin_levels_en"]}  # 省级 = provincial-level = 2
 _MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
 _MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
 MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
@@ -39,6 +41,9 @@ def values(text: str) -> set[Value]:
     found = set()
     for m in _VALUE.finditer(normalize(text)):
         said = m.group(m.lastgroup or 0)
+        if m.lastgroup in _ADMIN:
+            found.add(("admin", _ADMIN[m.lastgroup].index(said) + 1))
+            continue
         n = 1 if said in _FIRST else _number(said)
         if m.lastgroup and n is not None:
             found.add((m.lastgroup, n))
