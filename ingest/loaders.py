@@ -19,6 +19,7 @@ from pathlib import Path
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
 from docqa.ingest.clean import clean
+from docqa.ingest.layout import Line, is_short_unpunctuated, lines_of
 from docqa.ingest.markdown import render_markdown, repair_pipe_tables, table_lines
 from docqa.ingest.pages import RawText
 from docqa.records import Document
@@ -36,6 +37,7 @@ KINDS = {
 SUPPORTED = ", ".join(sorted(KINDS))
 MAX_BYTES = 200 * 1024 * 1024
 PAGE_BREAK = "\n\n"
+MAX_TITLE = 40  # characters of a plain text's first line that can be its title
 
 log = logging.getLogger(__name__)
 PageProgress = Callable[[int, int], None]
@@ -167,6 +169,18 @@ def _first_heading(text: str) -> str | None:
     return None
 
 
+def _title_line(text: str) -> str | None:
+    """A plain text's title: its first line, when that is short, unpunctuated and
+    followed by more (「澄川智联科技股份有限公司员工手册（节选）」).  It heads every
+    passage of the document, as a markdown title does, so a question that names
+    the document (「员工手册规定的处分有哪几种？」) finds its words there."""
+    lines = lines_of(text)
+    if len(lines) < 2:
+        return None
+    first = Line(lines[0].start, lines[0].end, lines[0].text.strip())
+    return first.text if first.text and is_short_unpunctuated(first, MAX_TITLE) else None
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -223,7 +237,8 @@ def load_document(
                 ]
             )
     structural_kind = "md" if kind in ("html", "docx") or meta.pop("structure", None) == "md" else kind
-    title = str(meta.get("title") or _first_heading(cleaned.text) or path.stem)
+    plain_title = _title_line(cleaned.text) if kind == "txt" else None
+    title = str(meta.get("title") or _first_heading(cleaned.text) or plain_title or path.stem)
     return Document(
         doc_id=doc_id or str(path.resolve()),
         path=str(path.resolve()),

@@ -157,7 +157,7 @@ def test_answer_is_a_cited_clause_not_the_chunk(engine):
     c = a.citations[0]
     doc = engine.index.docs[c.doc]
     assert c.quote == doc.text[c.start : c.end] and "12万亿元" in c.quote
-    assert c.n == 1 and c.title == "chain"
+    assert c.n == 1 and c.title == "浦芯研究院"  # its first line
 
 
 def test_quotes_are_exact_source_text(engine):

@@ -27,6 +27,23 @@ def test_sidecar_metadata_gives_title(tmp_path):
     assert doc.title == "报告标题" and doc.meta["source"] == "x" and doc.meta["format"] == "txt"
 
 
+def test_a_plain_texts_first_line_is_its_title_when_it_reads_as_one(tmp_path):
+    """A title line heads every passage, as a markdown title does: a question
+    naming the document (「员工手册规定的…」) finds its words there."""
+    cases = {
+        "handbook.txt": (
+            "澄川智联科技股份有限公司员工手册（节选）\n\n第一章 总则\n\n第一条 目的。为规范管理，制定本手册。",
+            "澄川智联科技股份有限公司员工手册（节选）",
+        ),
+        "notes.txt": ("本手册自2024年3月1日起施行。\n\n第一章 总则", "notes"),  # a sentence, not a title
+        "one.txt": ("只有一行标题", "one"),  # nothing follows it
+        "long.txt": ("关" * 41 + "\n\n正文。", "long"),
+    }
+    for name, (text, title) in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert load_document(tmp_path / name).title == title, name
+
+
 def test_markdown_title_from_first_heading(tmp_path):
     f = tmp_path / "m.md"
     f.write_text("# 年度报告\n\n正文**12**项。", encoding="utf-8")
