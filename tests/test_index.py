@@ -37,7 +37,7 @@ def test_ingest_writes_manifest_and_chunk_store(settings, fake_embedder, corpus)
     assert manifest["model"] == {"id": "multilingual-e5-small", "dim": 64, "normalized": True, "metric": "inner_product"}
     assert manifest["chunker"] == {"chunk_size": 320, "chunk_overlap": 1, "version": CHUNKER_VERSION}
     docs = manifest["documents"]
-    assert {d["title"] for d in docs.values()} == {"a", "乙报告"}
+    assert {d["title"] for d in docs.values()} == {"甲机构", "乙报告"}  # a.txt's first line, b.md's # title
     assert all(len(d["sha256"]) == 64 for d in docs.values())
     assert manifest["counts"] == {"documents": 2, "chunks": report.chunks}
     gen = store.live_generation(settings.index_path)
