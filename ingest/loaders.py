@@ -15,11 +15,12 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
 from docqa.ingest.clean import clean
-from docqa.ingest.layout import Line, is_short_unpunctuated, lines_of
+from docqa.ingest.layout import is_short_unpunctuated, lines_of
 from docqa.ingest.markdown import render_markdown, repair_pipe_tables, table_lines
 from docqa.ingest.pages import RawText
 from docqa.records import Document
@@ -174,11 +175,11 @@ def _title_line(text: str) -> str | None:
     followed by more (「澄川智联科技股份有限公司员工手册（节选）」).  It heads every
     passage of the document, as a markdown title does, so a question that names
     the document (「员工手册规定的处分有哪几种？」) finds its words there."""
-    lines = lines_of(text)
+    lines = lines_of(text)  # non-blank lines only
     if len(lines) < 2:
         return None
-    first = Line(lines[0].start, lines[0].end, lines[0].text.strip())
-    return first.text if first.text and is_short_unpunctuated(first, MAX_TITLE) else None
+    first = replace(lines[0], text=lines[0].text.strip())
+    return first.text if is_short_unpunctuated(first, MAX_TITLE) else None
 
 
 def file_sha256(path: Path) -> str:
