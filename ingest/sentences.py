@@ -11,8 +11,9 @@ from docqa.text import CJK_TEXT, CLOSING, SENTENCE_MARKS, sentence_spans
 _SENT_END = re.compile(rf"(?:[{SENTENCE_MARKS}]|…{{1,2}}|\.(?=\s|$))[{CLOSING}\]】》]*")
 # … or at a line break, where lines are hard (not wrapped PDF text).
 _SENT_OR_LINE_END = re.compile(rf"{_SENT_END.pattern}|\n")
-# Clause boundaries inside a sentence.
-_CLAUSE_END = re.compile(rf"[，,：:][{CLOSING}\]】》]*")
+# Clause boundaries inside a sentence: a comma or colon, except between digits
+# (14:30, 2:1, 1,000 are one number, not two clauses).
+_CLAUSE_END = re.compile(rf"(?:(?<!\d)[，,：:]|[，,：:](?!\d))[{CLOSING}\]】》]*")
 _CJK = re.compile(f"[{CJK_TEXT}]")
 MAX_SENTENCE_CHARS = 400
 MAX_UNIT_CHARS = 160
