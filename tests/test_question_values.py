@@ -49,6 +49,15 @@ def test_a_level_of_government_is_a_value_in_either_language():
     assert not about_other_value(asked, "首次获评国家级、省级智能制造示范工厂的，分别奖励200万元、50万元")
 
 
+def test_a_range_of_levels_says_every_level_in_it():
+    p6 = values("员工推荐一名P6级人才入职，推荐人能拿多少奖金？")
+    assert not about_other_value(p6, "推荐P6—P7级人才的，每人5000元")
+    assert about_other_value(p6, "推荐P8级及以上人才的，每人10000元")
+    assert not about_other_value(values("通过DCMM五级认证奖励多少？"), "对通过DCMM四级及以上认证的，一次性奖励20万元")
+    assert about_other_value(values("通过DCMM二级认证奖励多少？"), "对通过DCMM四级及以上认证的，一次性奖励20万元")
+    assert not about_other_value(values("四级工奖励多少？"), "三至五级的，奖励1000元")
+
+
 def test_a_model_code_is_a_value_of_its_model():
     assert values("青禾净水器QH-R800的纯废水比是多少？") == {("model QH-R", 800)}
     assert values("AP-30和SR-9") == {("model AP-", 30), ("model SR-", 9)}

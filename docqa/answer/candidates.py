@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from docqa import lang
 from docqa.ingest.sentences import display
 from docqa.question import Question, must_hold, names_organisation, normalize, satisfies_kind
+from docqa.question.ranges import leaves_out, stated
 from docqa.question.values import MODEL, about_other_value, values
 from docqa.records import Hit, Unit
 
@@ -137,6 +138,12 @@ def _scope(hit: Hit, s: Span) -> str:
     return f"{before}\n{prefix}{s.text}"
 
 
+def _item(hit: Hit, s: Span) -> str:
+    """A span with the conditions over it: its own sentence up to it from the
+    last semicolon (「员工累计工作已满1年不满10年的，年休假5天；」 for 「年休假5天」)."""
+    return _ITEMS.split(doc_slice(hit, s.sentence, s.start))[-1] + s.text
+
+
 def _model_scope(hit: Hit, s: Span) -> str:
     """What a span is about, by the model codes said, as written: the codes it
     names; else the last code its paragraph named before it (「答：QH-R500共有3支
@@ -167,18 +174,23 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     question pins down (四级 for 二级) when neither it, the sentence before it nor
     its headings name the asked one; and a span without what any answer holds
     (``must_hold``: a number when the question only counts things — 「助力孵化企业
-    迅速成长」 names them, counts none —, a year when it asks which year)."""
+    迅速成长」 names them, counts none —, a year when it asks which year); nor a
+    span under a condition that leaves out a quantity the question states
+    (「已满1年不满10年的」 for someone who worked 12 years: ``ranges.py``)."""
     out: list[Span] = []
     allowed: list[bool] = []
     asked = values(q.text)
     models = {v for v in asked if v[0].startswith(MODEL)}
     asked -= models
     needed = must_hold(q.text)
+    quantities = stated(q.text) if q.lang == "zh" else []
     for hit in hits:
         named = q.about_named(hit.chunk.section, hit.chunk.text)
         if not named and not q.carried:
             continue
         for s in passage_candidates(q, hit, segmenter):
+            if quantities and leaves_out(quantities, _item(hit, s)):
+                continue
             out.append(s)
             allowed.append(
                 named

@@ -17,6 +17,7 @@ _ZH = lang.load("zh")
 _VALUE = _ZH.pattern("asked_value")
 _FIRST = _ZH.wordset("first_prefixes")  # 首批 = 第一批
 _ADMIN = {"admin": _ZH.words["admin_levels"], "admin_en": _ZH.words["admin_levels_en"]}  # 省级 = provincial-level = 2
+_LEVELS = _ZH.pattern("level_range")  # P6—P7级, 四级及以上: each level in it is said
 _MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
 _MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
 MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
@@ -24,7 +25,7 @@ MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("
 Value = tuple[str, int]  # (kind, number)
 
 
-def _number(text: str) -> int | None:
+def number(text: str) -> int | None:
     """12, 二, 十二, 二十三 as numbers (None for anything else)."""
     if text.isdigit():
         return int(text)
@@ -44,7 +45,7 @@ def values(text: str) -> set[Value]:
         if m.lastgroup in _ADMIN:
             found.add(("admin", _ADMIN[m.lastgroup].index(said) + 1))
             continue
-        n = 1 if said in _FIRST else _number(said)
+        n = 1 if said in _FIRST else number(said)
         if m.lastgroup and n is not None:
             found.add((m.lastgroup, n))
     for m in _MODEL.finditer(text):
@@ -72,7 +73,22 @@ def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = 
     another value of a kind the question pins down, and not about the asked one?"""
     if not asked:
         return False
-    said = values(text) | heading_values(headings)
+    said = values(text) | heading_values(headings) | _in_ranges(asked, text)
     asked_kinds = {k for k, _ in asked}
     other_kinds = {k for k, n in said - asked if k in asked_kinds}
     return any(not any(v in said for v in asked if v[0] == kind) for kind in other_kinds)
+
+
+def _in_ranges(asked: set[Value], text: str) -> set[Value]:
+    """The asked levels a range of levels in ``text`` holds (6 in 「P6—P7级」, 5 in
+    「DCMM四级及以上」)."""
+    levels = [n for kind, n in asked if kind == "level"]
+    if not levels:
+        return set()
+    held = set()
+    for m in _LEVELS.finditer(normalize(text)):
+        low = number(m.group("low") or m.group("least"))
+        high = number(m.group("high")) if m.group("high") else None
+        if low is not None:
+            held |= {n for n in levels if low <= n and (m.group("least") is not None or (high is not None and n <= high))}
+    return {("level", n) for n in held}
