@@ -157,6 +157,20 @@ def test_ellipsis_of_another_number_or_ordinal_asks_the_previous_question_about_
     assert talk(rewriter, "上海有134个项目获奖吗？", "…", "2023年呢？").resolved != "上海有2023个项目获奖吗？"
 
 
+def test_ellipsis_of_a_thing_of_the_same_kind_takes_the_place_of_the_one_asked_about():
+    """「急诊呢？」 after a question about 副主任医师门诊: the phrase that ends in what the
+    ellipsis ends in (诊, 奖学金) is replaced; the hospital and the verb before stay."""
+    hospital = "江屿市中心医院"
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: [hospital, "霁州理工大学"], Segmenter()))
+    r = talk(rewriter, f"{hospital}副主任医师门诊的诊察费是多少？", "每人次30元[1]", "急诊呢？")
+    assert r.resolved == f"{hospital}急诊的诊察费是多少？" and r.how == "ellipsis"
+    r = talk(rewriter, f"{hospital}急诊的诊察费是多少？", "每人次15元[1]", "夜间门诊呢？")
+    assert r.resolved == f"{hospital}夜间门诊的诊察费是多少？"
+    asked = "霁州理工大学申请澄明电子奖学金，GPA要达到多少？"
+    assert talk(rewriter, asked, "…", "学校一等奖学金呢？").resolved == "霁州理工大学申请学校一等奖学金，GPA要达到多少？"
+    assert talk(rewriter, asked, "…", "2023年呢？").resolved != "霁州理工大学申请2023年，GPA要达到多少？"
+
+
 def test_a_follow_up_pointing_inside_what_was_said_asks_about_the_same_subject(rewriter):
     r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "累计接入链主企业147家[1]", "其中，上链企业有多少家？")
     assert r.resolved == f"{PUXIN}上链企业有多少家？" and r.carried == (PUXIN,)

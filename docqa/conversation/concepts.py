@@ -29,6 +29,7 @@ _GROUP_HEADS = tuple(_ZH.words["group_heads"])
 _INTERROGATIVES = tuple(_ZH.words["interrogatives"])
 _CLAUSES = re.compile(r"[，,；;。：:！？!?\n]")
 _VALUE = re.compile(r"\d+|[一二两三四五六七八九十百]+")
+_DIGITS = re.compile(r"\d")
 _ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LEVEL = _ZH.pattern("admin_level")
@@ -38,6 +39,8 @@ MAX_PHRASE_WORDS = 4
 MAX_HEAD_WORDS = 3  # the nouns after a demonstrative read as one (智能/体)
 MAX_GROUP_WORDS = 8
 MIN_SHARED_CHARS = 2
+RARE_VERB_INFO = 13.0  # self-information (-log p) above which a "verb" reads as part of a name
+MAX_SHARED_HEAD = 4  # the longest end an ellipsis shares with the phrase it replaces that is tried first
 MAX_VARIANT_CHARS = 12  # 「2023年的呢？」, "in 2023": an ellipsis, not a new question
 
 
@@ -74,16 +77,22 @@ def _joins(word: str, following: str, segmenter: Segmenter) -> bool:
     return tag in _PHRASE_TAGS or (tag in _MODIFIER_TAGS and _is_noun(following, segmenter))
 
 
-def _phrase_ending_in(head: str, text: str, segmenter: Segmenter) -> str | None:
-    """The longest noun phrase of ``text`` that ends with ``head`` — where the
-    phrase ends: 智能 in 上海科学智能研究院 goes on into 研究院, so it is no head there."""
+def _word_spans(text: str, segmenter: Segmenter) -> tuple[list[str], list[tuple[int, int]]]:
+    """The words of ``text`` with their places (spaces are not words)."""
     words, spans, pos = [], [], 0
-    for w in segmenter.coarse_words(text):  # the words with their places (spaces are not words)
+    for w in segmenter.coarse_words(text):
         at = text.find(w, pos)
         if at >= 0:
             words.append(w)
             spans.append((at, at + len(w)))
             pos = at + len(w)
+    return words, spans
+
+
+def _phrase_ending_in(head: str, text: str, segmenter: Segmenter) -> str | None:
+    """The longest noun phrase of ``text`` that ends with ``head`` — where the
+    phrase ends: 智能 in 上海科学智能研究院 goes on into 研究院, so it is no head there."""
+    words, spans = _word_spans(text, segmenter)
     best: str | None = None
     at = text.find(head)
     while at >= 0:
@@ -215,3 +224,47 @@ def variant_in(question: str, item: str) -> str | None:
         if old.group() != new:
             return question.replace(old.group(), new)
     return None
+
+
+def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[tuple[int, int]] = ()) -> str | None:
+    """``question`` about ``item`` in place of the noun phrase of the same kind
+    it holds, the one ending in the longest end ``item`` shares with it
+    (「省政府奖学金呢？」 after 「…申请国家奖学金，GPA要达到多少？」; 急诊 for
+    副主任医师门诊, 神经内科 for 神经外科), or None.  The phrase ends where a word
+    ends, and starts after any of the ``kept`` spans (the names the question
+    holds: 江屿市中心医院 of 「江屿市中心医院副主任医师门诊…」 stays)."""
+    item = item.removesuffix("的")
+    if len(item) < 2 or not _HAN.match(item[-1]) or _DIGITS.search(item) or _LEVEL.fullmatch(item):
+        return None
+    words, spans = _word_spans(question, segmenter)
+    ends = {b: j for j, (_, b) in enumerate(spans)}
+    for size in range(min(len(item), MAX_SHARED_HEAD), 0, -1):
+        found = set()
+        at = question.find(item[-size:])
+        while at >= 0:
+            end = at + size
+            j = ends.get(end)
+            if j is not None and _named_part(words[j], segmenter) and len(words[j]) > 1:
+                k = j  # back over the nouns before it (not a verb: 申请 of 申请国家奖学金 stays)
+                while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _named_part(words[k - 1], segmenter):
+                    k -= 1
+                start = max([spans[k][0], *(b for a, b in kept if a < end and b > spans[k][0])])
+                if start <= at and question[start:end] != item and item not in question:
+                    found.add((start, end))
+            at = question.find(item[-size:], at + 1)
+        if len(found) == 1:
+            ((start, end),) = found
+            return question[:start] + item + question[end:]
+        if found:
+            return None  # 「市级的呢？」 after 「国家级和省级平台…」: which one is meant is not known
+    return None
+
+
+def _named_part(word: str, segmenter: Segmenter) -> bool:
+    """A word that can be part of a thing's name: a noun (or a word jieba does
+    not know), or a word its dictionary calls a verb but rarely sees (急诊,
+    澄明 of 澄明电子奖学金), where a common verb (申请) is not."""
+    if _nounish(word, segmenter):
+        return True
+    info = segmenter.informativeness(word)
+    return (segmenter.tag(word) or "").startswith("v") and info is not None and info >= RARE_VERB_INFO

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from docqa import lang
-from docqa.conversation.concepts import leading_group, listed_item, resolve_concept, sibling_in, variant_in
+from docqa.conversation.concepts import analogue_in, leading_group, listed_item, resolve_concept, sibling_in, variant_in
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 from docqa.question.preamble import without_preamble
@@ -231,6 +231,9 @@ class ExtractiveRewriter:
         if new is None:
             sibling = sibling_in(topic.previous, x, topic.answers)  # 那精准医疗呢？ after 量子科技, listed beside it
             sibling = sibling or variant_in(topic.previous, x)  # 第一批呢？ after 第二批
+            if not sibling and not english:  # 急诊呢？ after 「…副主任医师门诊的诊察费是多少？」
+                kept = [(m.start, m.end) for m in self.finder.find(topic.previous) if m.kind in _STRONG]
+                sibling = analogue_in(topic.previous, x, self.finder.segmenter, kept)
             return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
         if old is None:  # 「换成X呢？」 after 「落地了几个项目？」, which named nothing: X is its subject
