@@ -32,7 +32,7 @@ FAQ = (
 
 
 def test_values_are_read_by_kind_in_digits_and_chinese_numerals():
-    assert values("企业通过DCMM二级认证可以获得多少奖励？") == {("level", 2)}
+    assert values("企业通过DCMM二级认证可以获得多少奖励？") == {("level dcmm", 2)}  # a level and its series
     assert values("第十二届论坛、第二十三批项目、十级风圈、一期工程") == {
         ("session", 12), ("batch", 23), ("level", 10), ("phase", 1),
     }  # fmt: skip
@@ -56,12 +56,17 @@ def test_a_range_of_levels_says_every_level_in_it():
     assert not about_other_value(values("通过DCMM五级认证奖励多少？"), "对通过DCMM四级及以上认证的，一次性奖励20万元")
     assert about_other_value(values("通过DCMM二级认证奖励多少？"), "对通过DCMM四级及以上认证的，一次性奖励20万元")
     assert not about_other_value(values("四级工奖励多少？"), "三至五级的，奖励1000元")
+    # a level of another series is another level: M2 is not in P1—P5, M5 is not P5
+    assert about_other_value(values("推荐一名M2级管理人员能拿多少奖金？"), "推荐P1—P5级人才的，每人2000元；")
+    assert about_other_value(values("M5级呢？"), "P5级员工的标准")
+    assert not about_other_value(values("P5级员工住宿费多少？"), "P5—P7级及M1—M2级员工，二类城市420元；")
+    assert not about_other_value(values("DCMM二级认证奖励多少？"), "通过二级认证的，奖励10万元")  # no series: either
 
 
 def test_a_model_code_is_a_value_of_its_model():
     assert values("青禾净水器QH-R800的纯废水比是多少？") == {("model QH-R", 800)}
     assert values("AP-30和SR-9") == {("model AP-", 30), ("model SR-", 9)}
-    assert values("DCMM二级、CO2排放、AI4S布局、5G基站") == {("level", 2)}
+    assert values("DCMM二级、CO2排放、AI4S布局、5G基站") == {("level dcmm", 2)}
     asked = values("QH-R800的纯废水比是多少？")
     assert about_other_value(asked, "QH-R500的额定净水流量为每分钟1.3升，纯废水比为2:1；")
     assert not about_other_value(asked, "QH-R500为2:1，QH-R800为3:1")

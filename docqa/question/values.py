@@ -20,7 +20,10 @@ _ADMIN = {"admin": _ZH.words["admin_levels"], "admin_en": _ZH.words["admin_level
 _LEVELS = _ZH.pattern("level_range")  # P6—P7级, 四级及以上: each level in it is said
 _MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
 _MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
-MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
+MODEL = "model"
+LEVEL = "level"
+_LETTERS = re.compile(r"[a-z]+$")  # a level's series (normalised text is case-folded)
+# the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
 
 Value = tuple[str, int]  # (kind, number)
 
@@ -40,13 +43,16 @@ def number(text: str) -> int | None:
 def values(text: str) -> set[Value]:
     """The values ``text`` names, each as its kind and number."""
     found = set()
-    for m in _VALUE.finditer(normalize(text)):
+    norm = normalize(text)
+    for m in _VALUE.finditer(norm):
         said = m.group(m.lastgroup or 0)
         if m.lastgroup in _ADMIN:
             found.add(("admin", _ADMIN[m.lastgroup].index(said) + 1))
             continue
         n = 1 if said in _FIRST else number(said)
-        if m.lastgroup and n is not None:
+        if m.lastgroup == LEVEL and n is not None:
+            found.add((_series(norm, m.start(LEVEL)), n))
+        elif m.lastgroup and n is not None:
             found.add((m.lastgroup, n))
     for m in _MODEL.finditer(text):
         letters, digits, suffix = _MODEL_PARTS.fullmatch(m.group()).groups()  # type: ignore[union-attr]
@@ -74,21 +80,49 @@ def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = 
     if not asked:
         return False
     said = values(text) | heading_values(headings) | _in_ranges(asked, text)
-    asked_kinds = {k for k, _ in asked}
-    other_kinds = {k for k, n in said - asked if k in asked_kinds}
-    return any(not any(v in said for v in asked if v[0] == kind) for kind in other_kinds)
+    asked_kinds = {_family(k) for k, _ in asked}
+    other_kinds = {_family(w[0]) for w in said if _family(w[0]) in asked_kinds and not any(_same(v, w) for v in asked)}
+    return any(not any(_same(v, w) for v in asked if _family(v[0]) == kind for w in said) for kind in other_kinds)
+
+
+def _same(a: Value, b: Value) -> bool:
+    """The same value: the same kind and number, where a level of no series
+    (二级) is the same as one of any series (DCMM二级), and P5 is not M5."""
+    return a[1] == b[1] and (a[0] == b[0] or _compatible(a[0], b[0]))
+
+
+def _compatible(a: str, b: str) -> bool:
+    return _family(a) == _family(b) == LEVEL and LEVEL in (a, b)
+
+
+def _series(text: str, at: int) -> str:
+    """The kind of a level said at ``at``: ``level``, and the letters of its series
+    when it has them (P6级 -> "level p", 6: P6 is not M6; DCMM二级 -> "level dcmm")."""
+    letters = _LETTERS.search(text[:at])
+    return f"{LEVEL} {letters.group()}" if letters else LEVEL
+
+
+def _family(kind: str) -> str:
+    """Levels of every series are one kind of value: a sentence about P1—P5 is about another level than M2."""
+    return LEVEL if kind.startswith(LEVEL) else kind
 
 
 def _in_ranges(asked: set[Value], text: str) -> set[Value]:
-    """The asked levels a range of levels in ``text`` holds (6 in 「P6—P7级」, 5 in
-    「DCMM四级及以上」)."""
-    levels = [n for kind, n in asked if kind == "level"]
-    if not levels:
+    """The asked levels a range of levels of their series in ``text`` holds (P6
+    in 「P6—P7级」, 五级 in 「四级及以上」; not M2 in 「P1—P5级」)."""
+    if not any(_family(kind) == LEVEL for kind, _ in asked):
         return set()
+    norm = normalize(text)
     held = set()
-    for m in _LEVELS.finditer(normalize(text)):
-        low = number(m.group("low") or m.group("least"))
+    for m in _LEVELS.finditer(norm):
+        least = m.group("least")
+        low = number(m.group("low") or least)
         high = number(m.group("high")) if m.group("high") else None
+        kind = _series(norm, m.start("low") if least is None else m.start("least"))
         if low is not None:
-            held |= {n for n in levels if low <= n and (m.group("least") is not None or (high is not None and n <= high))}
-    return {("level", n) for n in held}
+            held |= {
+                (k, n)
+                for k, n in asked
+                if (k == kind or _compatible(k, kind)) and low <= n and (least is not None or (high is not None and n <= high))
+            }
+    return held
