@@ -153,6 +153,9 @@ def test_ellipsis_of_another_number_or_ordinal_asks_the_previous_question_about_
     assert r.resolved == "2023年度上海市科学技术奖有多少个获奖项目？"
     r = talk(rewriter, "How many projects won the 2024 Shanghai awards (2024年度上海市科学技术奖)?", "…", "And in 2023?")
     assert r.resolved == "How many projects won the 2023 Shanghai awards (2023年度上海市科学技术奖)?"
+    # another tier: the new value takes the place of the whole range it is one end of
+    r = talk(rewriter, "员工累计工作满10年不满20年的，年休假有几天？", "年休假10天[1]", "满20年的呢？")
+    assert r.resolved == "员工累计工作满20年的，年休假有几天？"
     # a number of another shape is not the one asked about: 134个 is no year
     assert talk(rewriter, "上海有134个项目获奖吗？", "…", "2023年呢？").resolved != "上海有2023个项目获奖吗？"
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from docqa import lang
 from docqa.index.tokenize import Segmenter
+from docqa.question.ranges import two_ended
 
 _ZH = lang.load("zh")
 _DEMONSTRATIVES = _ZH.wordset("concept_demonstratives")
@@ -222,6 +223,10 @@ def variant_in(question: str, item: str) -> str | None:
     new = (before.group() if before else "") + value.group() + (after.group() if after else "")
     for old in re.finditer(shape, question):
         if old.group() != new:
+            # 「满20年的呢？」 after 「…满10年不满20年的…」: the new value takes the whole range's place
+            within = next(((a, b) for a, b in two_ended(question) if a <= old.start() and old.end() <= b), None)
+            if within is not None:
+                return question[: within[0]] + new + question[within[1] :]
             return question.replace(old.group(), new)
     return None
 

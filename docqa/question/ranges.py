@@ -128,3 +128,8 @@ def leaves_out(asked: list[Range], text: str) -> bool:
         if bounding and not any(r.overlaps(q) for r in bounding for q in asked if q.unit == unit):
             return True
     return False
+
+
+def two_ended(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` (as written) gives a range by both its ends (满10年不满20年, 1至3万元)."""
+    return [m.span() for m in _RANGE.finditer(text) if m.group("n2") is not None]
