@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docqa import lang
@@ -33,6 +34,8 @@ _YEAR_FROM = 1000  # 2024年 is a date, not a number of years
 
 @dataclass(frozen=True)
 class Range:
+    """A quantity's range in one unit (元, 年, 名); a stated value is a range from it to itself."""
+
     unit: str
     low: float = -math.inf
     high: float = math.inf
@@ -65,7 +68,7 @@ def stated(question: str) -> list[Range]:
     gives (「上云费用超过50万元的企业」 -> over 500000 元); years of the calendar
     (2024年) and rates (每带动1家) are none."""
     norm = normalize(question)
-    bounded = [(r, m) for r, m in _ranges(norm)]
+    bounded = list(_ranges(norm))
     found = [r for r, _ in bounded]
     for m in _STATED.finditer(norm):
         value = _value(m.group(1), m.group(2))
@@ -84,7 +87,7 @@ def _conditional(text: str, end: int) -> bool:
     return "的" in clause or (stop is not None and stop.start() == 0 and stop.group() in "：:")
 
 
-def _ranges(t: str):
+def _ranges(t: str) -> Iterator[tuple[Range, tuple[int, int]]]:
     """Each range the normalised text ``t`` gives a quantity, with where it is said."""
     for m in _RANGE.finditer(t):
         g = m.groupdict()

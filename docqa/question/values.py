@@ -20,10 +20,9 @@ _ADMIN = {"admin": _ZH.words["admin_levels"], "admin_en": _ZH.words["admin_level
 _LEVELS = _ZH.pattern("level_range")  # P6—P7级, 四级及以上: each level in it is said
 _MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
 _MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
-MODEL = "model"
-LEVEL = "level"
+MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
+LEVEL = "level"  # … and a level's, LEVEL and the letters of its series, if any: ("level p", 6) for P6级
 _LETTERS = re.compile(r"[a-z]+$")  # a level's series (normalised text is case-folded)
-# the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
 
 Value = tuple[str, int]  # (kind, number)
 
