@@ -316,6 +316,13 @@ def test_a_word_marking_what_is_asked_about_is_read_past(rewriter):
     assert r.resolved == "第二批长三角创新联合体中哪家是搞半导体的？"
 
 
+def test_a_preposition_before_an_organisations_name_is_no_part_of_it():
+    finder = EntityFinder(lambda: [], Segmenter())
+    assert [m.text for m in finder.find("在江屿市中心医院做CT，报告多久能出来？")] == ["江屿市中心医院"]
+    assert [m.text for m in finder.find("到东岚研究院应聘要什么条件？")] == ["东岚研究院"]
+    assert [m.text for m in finder.find("在线教育有限公司成立于哪年？")] == ["在线教育有限公司"]  # 在线 is a word
+
+
 def test_the_listed_organisation_a_which_question_describes_is_the_topic(rewriter):
     listing = "中电金信数字科技集团股份有限公司、上海化工研究院有限公司、上海御渡半导体科技有限公司等[1]"
     r = talk(rewriter, "第二批长三角创新联合体中哪家是搞半导体的？", listing, "它是哪一年成立的？")

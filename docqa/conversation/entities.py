@@ -29,6 +29,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
 _GENERIC_PLACES = _ZH.wordset("generic_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
+_ORG_LEAD = _ZH.wordset("org_lead_words")
 _COMPANY_FORMS = ("股份", "有限")  # 「…集团股份有限公司」: the rest after the name is no name
 _COMPANY = re.compile("(?:股份有限公司|有限责任公司|有限公司)$")
 MAX_HEADING_CHARS = 30
@@ -92,6 +93,13 @@ class EntityFinder:
                 entries.setdefault(place.group(1), ("area", place.group(1)))
         return sorted(((f, k, c) for f, (k, c) in entries.items()), key=lambda e: -len(e[0]))
 
+    def _leading_word(self, name: str) -> int:
+        """How many characters a name match starts with that are a word of their own
+        and no name's start (在, 到, 从: `org_lead_words`): 在江屿市中心医院 is
+        在/江屿/…, where 在线教育有限公司 is 在线/教育/…."""
+        words = self.segmenter.coarse_words(name[:4])
+        return len(words[0]) if words and words[0] in _ORG_LEAD else 0
+
     def find(self, text: str) -> list[Mention]:
         taken = [False] * len(text)
         found: list[Mention] = []
@@ -107,13 +115,14 @@ class EntityFinder:
                 add(at, at + len(form), kind, canonical if canonical != form else "")
                 at = text.find(form, at + len(form))
         for m in _ORG_NAME.finditer(text):
-            body = _COMPANY.sub("", m.group())  # the 有 of 有限公司 breaks no name
+            start = m.start() + self._leading_word(m.group())  # 在 of 「在江屿市中心医院做CT」 is no part of it
+            body = _COMPANY.sub("", text[start : m.end()])  # the 有 of 有限公司 breaks no name
             if (
                 len(body) >= MIN_ORG_CHARS
                 and not body.startswith(_COMPANY_FORMS)
                 and not any(w in body for w in _NAME_BREAKERS)
             ):
-                add(m.start(), m.end(), "org")
+                add(start, m.end(), "org")
         for m in _EN_NAME.finditer(text):
             add(m.start(), m.end(), "name", self.translate(m.group()) or "")
         for m in _PRODUCT.finditer(text):
