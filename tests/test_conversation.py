@@ -10,6 +10,7 @@ import pytest
 
 from docqa.answer.base import Delta, Final
 from docqa.conversation import Resolution, Turn, parse_history
+from docqa.conversation.concepts import subject_in
 from docqa.conversation.entities import EntityFinder
 from docqa.conversation.extractive import ExtractiveRewriter
 from docqa.errors import BadRequest, LLMError
@@ -589,3 +590,35 @@ def test_the_area_a_documents_title_starts_with_is_named_but_never_carried():
     assert r.fallback is None and not r.rewritten
     r = talk(rewriter, "澜州市“数转贷”的贴息标准是怎样的？", "按LPR的50%给予贴息[1]", "最长贴几年？")
     assert r.fallback is None and not r.rewritten
+
+
+def test_a_thing_that_is_no_named_entity_is_what_a_pronoun_and_a_bare_question_are_about(rewriter):
+    """年卡 names no organisation: what the question starts with and its answer
+    repeats is the subject, which 「它…」 stands for, and which a question naming
+    nothing is read about when it is refused as it stands (the fallback); a
+    question naming a thing of its own, an ellipsis or a refused turn carries
+    nothing."""
+    asked, answer = "年卡多少钱一张？", "年卡售价每张300元，自购买之日起一年内有效[1]"
+    r = talk(rewriter, asked, answer, "那它能退吗？")
+    assert r.resolved == "那年卡能退吗？" and r.carried == () and r.how == "reference"
+    r = talk(rewriter, asked, answer, "去哪里办？")
+    assert not r.rewritten and r.fallback is not None
+    assert r.fallback.resolved == "年卡去哪里办？" and not r.fallback.exclusive
+    assert talk(rewriter, asked, answer, "次卡能用多久？").fallback is None  # names its own thing
+    assert talk(rewriter, asked, answer, "次卡呢？").fallback is None
+    assert not talk(rewriter, asked, "文档中没有找到相关信息。", "它能退吗？").rewritten
+    assert not talk(rewriter, asked, answer, "他能退吗？").rewritten  # a person is no thing
+
+
+@pytest.mark.parametrize(
+    "question, answer, subject",
+    [
+        ("敬老卡多大年纪可以免费坐车？", "年满65周岁的老年人，可以申领敬老卡（免费）", "敬老卡"),
+        ("那私有化部署一次性实施费多少钱？", "私有化部署的一次性实施费用为8万元起", "私有化部署"),
+        ("哪个研究院开发了伏羲？", "上海科学智能研究院开发了伏羲", None),
+        ("年卡的价格是多少？", "年卡的售价为300元", "年卡"),
+        ("多少钱？", "300元", None),
+    ],
+)
+def test_the_subject_is_the_start_of_a_question_its_answer_repeats(question, answer, subject):
+    assert subject_in(question, answer) == subject

@@ -11,7 +11,10 @@
   「先进制剂、精准医疗、…、量子科技创新联合体」), which 「那精准医疗呢？」 puts in its place;
 - another value of a number or ordinal the previous question holds (「第一批呢？」
   after 第二批…, "And in 2023?" after a question about 2024), or another quoted
-  name (「那“女娲”呢？」 after a question about “伏羲”), put in its place."""
+  name (「那“女娲”呢？」 after a question about “伏羲”), put in its place;
+- what a question and its answer are both about when it is no named entity
+  (敬老卡 of 「敬老卡多大年纪可以免费坐车？」 answered 「…可以申领敬老卡（免费）…」), which
+  「它…」 and a question naming nothing are then asked about."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ _ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LEVEL = _ZH.pattern("admin_level")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
+_SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
 MAX_HEAD_WORDS = 3  # the nouns after a demonstrative read as one (智能/体)
@@ -43,6 +47,8 @@ MIN_SHARED_CHARS = 2
 RARE_VERB_INFO = 13.0  # self-information (-log p) above which a "verb" reads as part of a name
 MAX_SHARED_HEAD = 4  # the longest end an ellipsis shares with the phrase it replaces that is tried first
 MAX_VARIANT_CHARS = 12  # 「2023年的呢？」, "in 2023": an ellipsis, not a new question
+MIN_SUBJECT_CHARS = 2
+MAX_SUBJECT_CHARS = 12
 
 
 def resolve_concept(question: str, earlier: Sequence[str], segmenter: Segmenter) -> str | None:
@@ -273,3 +279,26 @@ def _named_part(word: str, segmenter: Segmenter) -> bool:
         return True
     info = segmenter.informativeness(word)
     return (segmenter.tag(word) or "").startswith("v") and info is not None and info >= RARE_VERB_INFO
+
+
+def subject_in(question: str, answer: str) -> str | None:
+    """What ``question`` and its ``answer`` are both about, when it is what the
+    question starts with: the longest start of the question that the answer
+    repeats word for word (敬老卡 of 「敬老卡多大年纪可以免费坐车？」 answered
+    「…可以申领敬老卡（免费）…」; 私有化部署 of 「私有化部署一次性实施费多少钱？」), of
+    Chinese characters, letters and digits only, or None."""
+    text = _ZH.pattern("followup_lead").sub("", question)
+    size = 0
+    while size < min(len(text), MAX_SUBJECT_CHARS) and _SUBJECT_CHAR.match(text[size]) and text[: size + 1] in answer:
+        size += 1
+    subject = text[:size].rstrip("".join(_ZH.words["subject_trailing"]))
+    if len(subject) < MIN_SUBJECT_CHARS or not _HAN.search(subject) or subject.startswith(_INTERROGATIVES):
+        return None
+    return subject
+
+
+def starts_with_noun(question: str, segmenter: Segmenter) -> bool:
+    """Whether ``question`` (past 那, 还有…) starts by naming a thing (票量包能用多久？),
+    rather than with a verb or an adverb (交付要多长时间？, 迁移支持导入什么格式？)."""
+    words = segmenter.coarse_words(_ZH.pattern("followup_lead").sub("", question))
+    return bool(words) and _nounish(words[0], segmenter)

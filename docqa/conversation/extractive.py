@@ -36,7 +36,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from docqa import lang
-from docqa.conversation.concepts import analogue_in, leading_group, listed_item, resolve_concept, sibling_in, variant_in
+from docqa.conversation.concepts import (
+    analogue_in,
+    leading_group,
+    listed_item,
+    resolve_concept,
+    sibling_in,
+    starts_with_noun,
+    subject_in,
+    variant_in,
+)
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 from docqa.question.preamble import without_preamble
@@ -61,6 +70,7 @@ class _Topic:
     previous_mentions: tuple[Mention, ...] = ()
     answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
+    subject: str = ""  # what was talked about when it is no named entity (敬老卡, 私有化部署): subject_in
 
     @property
     def previous_answer(self) -> str:
@@ -116,6 +126,8 @@ class ExtractiveRewriter:
     def _after_answer(self, answer: str, topic: _Topic) -> None:
         text = _CITATION.sub("", answer)
         topic.answers.insert(0, text)
+        if topic.entity is None and not topic.asked_which and lang.detect(topic.previous) != "en":
+            topic.subject = subject_in(topic.previous, text) or topic.subject
         if not topic.asked_which:
             return
         strong = [m for m in self.finder.find(text) if m.kind in _STRONG]
@@ -151,6 +163,10 @@ class ExtractiveRewriter:
         rewritten = _replace_references(question, _spelled(topic.entity, question), thing) if entity else question
         if rewritten != question:
             return rewritten, (entity,), "reference"
+        if not entity and topic.subject and lang.detect(question) != "en":
+            rewritten = _replace_pronouns(question, topic.subject)  # 那它坐机场快线也免费吗？ after 敬老卡…
+            if rewritten != question:
+                return rewritten, (), "reference"
         parallel = _parallel(question, topic)
         if parallel is not None:
             return parallel, _carried(entity if any(n and n in parallel for n in topic.names) else ""), "scope"
@@ -194,10 +210,19 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG or m.kind in ("place", "area") for m in self.finder.find(question)):
             return None  # names its own subject
         inside = self._inside(question, topic)
+        if inside is None and topic.subject and topic.entity is None and self._names_nothing(question):
+            return Resolution(question, topic.subject + question, (), "context")  # 交付要多长时间？ after 私有化部署…
         if inside is None:
             return None
         exclusive = topic.entity is not None and topic.entity.kind in _STRONG
         return Resolution(question, *inside, "context", exclusive=exclusive)
+
+    def _names_nothing(self, question: str) -> bool:
+        """A question that neither starts with a thing of its own (票量包能用多久？)
+        nor is an ellipsis (那发邮件呢？): it is about what was talked about."""
+        if any(r.pattern("followup_ellipsis").match(question) for r in (_EN, _ZH)):
+            return False
+        return not starts_with_noun(question, self.finder.segmenter)
 
     def _inside(self, rest: str, topic: _Topic) -> tuple[str, tuple[str, ...]] | None:
         """``rest`` asked inside the group the previous question started with, when
@@ -309,6 +334,13 @@ def _replace_references(question: str, entity: str, thing: str = "") -> str:
     out = _ZH.pattern("followup_qi").sub(lambda m: entity if _QI_VERB.match(out[m.end() :]) else entity + "的", out)
     out = _EN.pattern("followup_demonstrative").sub(lambda m: entity, out)
     return _EN.pattern("followup_pronoun").sub(lambda m: _english_pronoun(m.group(), entity), out)
+
+
+def _replace_pronouns(question: str, subject: str) -> str:
+    """``question`` with its pronouns (它, 其) standing for ``subject``, a thing said
+    before that is no named entity; a demonstrative with a kind (该研究院) is left."""
+    out = _ZH.pattern("thing_pronoun").sub(subject, question)
+    return _ZH.pattern("followup_qi").sub(lambda m: subject if _QI_VERB.match(out[m.end() :]) else subject + "的", out)
 
 
 def _spelled(entity: Mention | None, question: str) -> str:
