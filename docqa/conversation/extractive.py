@@ -25,6 +25,9 @@ topic.  Then the new question is rewritten:
   (还发布了什么？, And what's the total value?), or points inside what was
   just talked about (其中…, 这里面…), is asked about the topic entity, or about
   the group the previous question started with (第二批长三角创新联合体中…);
+- a thing that is no named entity, which a question starts with and its answer
+  repeats (敬老卡, 私有化部署), stands in for the entity while there is none: 它
+  and 其 become it, and a question naming nothing is read about it;
 - a question that names its own entity stands alone (a topic switch).
 
 The words and patterns are data (docqa/lang/*.toml, ``followup_*``)."""
