@@ -133,9 +133,8 @@ def _scope(hit: Hit, s: Span) -> str:
     (``heading_values``): the sentence before (unless a semicolon ended it),
     and its own sentence up to it from the last semicolon (「2023年，…，较2022年」:
     the year holds; 「…等级保护二级…；对通过DCMM三级…」: the 二级 does not)."""
-    prefix = _ITEMS.split(doc_slice(hit, s.sentence, s.start))[-1]
     before = "" if _ITEMS.match(doc_slice(hit, s.sentence - 1, s.sentence).strip() or "。") else s.before
-    return f"{before}\n{prefix}{s.text}"
+    return f"{before}\n{_item(hit, s)}"
 
 
 def _item(hit: Hit, s: Span) -> str:

@@ -39,6 +39,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LEVEL = _ZH.pattern("admin_level")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_SUBJECT_TRAILING = "".join(_ZH.words["subject_trailing"])
+_LEAD = _ZH.pattern("followup_lead")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
 MAX_HEAD_WORDS = 3  # the nouns after a demonstrative read as one (智能/体)
@@ -287,11 +289,11 @@ def subject_in(question: str, answer: str) -> str | None:
     repeats word for word (敬老卡 of 「敬老卡多大年纪可以免费坐车？」 answered
     「…可以申领敬老卡（免费）…」; 私有化部署 of 「私有化部署一次性实施费多少钱？」), of
     Chinese characters, letters and digits only, or None."""
-    text = _ZH.pattern("followup_lead").sub("", question)
+    text = _LEAD.sub("", question)
     size = 0
     while size < min(len(text), MAX_SUBJECT_CHARS) and _SUBJECT_CHAR.match(text[size]) and text[: size + 1] in answer:
         size += 1
-    subject = text[:size].rstrip("".join(_ZH.words["subject_trailing"]))
+    subject = text[:size].rstrip(_SUBJECT_TRAILING)
     if len(subject) < MIN_SUBJECT_CHARS or not _HAN.search(subject) or subject.startswith(_INTERROGATIVES):
         return None
     return subject
@@ -300,5 +302,5 @@ def subject_in(question: str, answer: str) -> str | None:
 def starts_with_noun(question: str, segmenter: Segmenter) -> bool:
     """Whether ``question`` (past 那, 还有…) starts by naming a thing (票量包能用多久？),
     rather than with a verb or an adverb (交付要多长时间？, 迁移支持导入什么格式？)."""
-    words = segmenter.coarse_words(_ZH.pattern("followup_lead").sub("", question))
+    words = segmenter.coarse_words(_LEAD.sub("", question))
     return bool(words) and _nounish(words[0], segmenter)
