@@ -16,9 +16,10 @@ from docqa.ingest.structure import parse_blocks
 from docqa.records import SECTION_SEP, Chunk, Document, Unit
 
 # Bump when chunking changes, so indexes built by older code are rebuilt.
-# 8: no clause boundary inside a number or a time (14:30); 7: a plain text's title
+# 9: a line giving a value under a short label (型号：…) is no heading; 8: no clause
+# boundary inside a number or a time (14:30); 7: a plain text's title
 # line heads its passages; 6: Markdown and PDFs read as laid out.
-CHUNKER_VERSION = 8
+CHUNKER_VERSION = 9
 
 
 def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:

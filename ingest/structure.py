@@ -4,7 +4,9 @@ Headings are found three ways: explicit markup (``# title``, Word heading
 styles rendered as ``#``), numbering (``1.5 新型研发机构高质量发展``, ``一、``,
 ``（二）``, ``第三章``), and — in plain text and PDF extractions — short
 unpunctuated lines followed by content (the institution name heading each
-paragraph of a report).  A run of k unnumbered headings replaces the last k
+paragraph of a report) — but not a line that gives a value under a short
+label (``产品型号：CJ-T8P``, ``服务热线：400-860-2715``: a specification's or a
+notice's fields, each a fact of its own).  A run of k unnumbered headings replaces the last k
 levels below the numbered ones, so ``高水平创新成果不断涌现`` followed directly by
 ``上海科学智能研究院`` nests the institution under its group.  In a PDF, whose
 ``#`` levels rank font sizes, a group title and the titles under it often share a
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from docqa import lang
 from docqa.ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
 from docqa.ingest.sentences import split_units
 from docqa.records import Unit
@@ -29,6 +32,7 @@ _NUMBERED = re.compile(
 )
 _CN_L1 = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章部篇])\s*\S")
 _CN_L2 = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十百\d]+节)\s*\S")
+_FIELD = lang.load("zh").pattern("field_line")
 MAX_HEADING = 40
 MAX_UNNUMBERED_HEADING = 30
 _END_PUNCT = set("。！？!?；;，,、")
@@ -141,6 +145,7 @@ def parse_blocks(doc: str, kind: str, nest_same_level: bool = False) -> list[Blo
             and (line.blank_before or not para or para[-1].text[-1] in "。！？!?；;")
             and is_short_unpunctuated(line, MAX_UNNUMBERED_HEADING)
             and not is_figure(line)
+            and not _FIELD.match(line.text)
         ):
             flush_para()
             heading_line(line)

@@ -168,3 +168,18 @@ def test_table_rows_are_never_guessed_headings():
     assert blocks["项目：多单位合作项目，数据：134个"] == ["在所有686家完成单位中"]
     assert blocks["项目：企业牵头或参与项目，数据：111个"] == ["在所有686家完成单位中"]
     assert blocks["围绕基础学科开展布局。"] == ["1.5 新型研发机构"]
+
+
+def test_a_value_under_a_short_label_is_a_fact_not_a_heading():
+    """A specification's or a notice's fields (产品型号：CJ-T8P) are short and unpunctuated,
+    but each is a fact of the section above it, and answers questions as a sentence does;
+    an attachment's title (附件二：…) still heads what follows it."""
+    text = (
+        "第二章 规格参数\n产品型号：CJ-T8P\n电池类型及容量：锂离子电池，5200mAh\n充电时间：约4.5小时\n"
+        "集尘袋容量：3升，约可存储45天的灰尘。\n\n附件二：服务网点\n\n城站服务点位于城站站B出口。"
+    )
+    doc = _doc(text)
+    blocks = parse_blocks(doc.text, "txt")
+    paths = {doc.text[u.start : u.end]: b.path for b in blocks for u in b.units}
+    assert paths["5200mAh"] == paths["CJ-T8P"] == paths["约4.5小时"] == ["第二章 规格参数"]
+    assert paths["城站服务点位于城站站B出口。"] == ["第二章 规格参数", "附件二：服务网点"]
