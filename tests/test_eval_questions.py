@@ -119,3 +119,19 @@ def test_the_other_documents_set_quotes_its_documents():
         q = json.loads(line)
         assert all(s in docs for s in q["answers"] + q["evidence"]), q["id"]
         assert q["answerable"] == bool(q["answers"])
+
+
+def test_the_document_sets_quote_their_documents():
+    """eval/data/dev_docs/*/questions.jsonl: every gold string is in its own documents; each set
+    has answerable and unanswerable questions."""
+    from docqa.eval.questions import DATA_DIR
+
+    folders = sorted(p for p in (DATA_DIR / "dev_docs").iterdir() if p.is_dir())
+    assert [p.name for p in folders] == ["v", "x1", "x2", "x3", "x4"]
+    for folder in folders:
+        docs = "\n".join(p.read_text(encoding="utf-8") for p in sorted((folder / "docs").glob("*.txt")))
+        questions = load_questions(folder / "questions.jsonl")
+        assert {q.answerable for q in questions} == {True, False}, folder.name
+        for q in questions:
+            assert all(a in docs for fact in q.answers for a in fact) and all(e in docs for e in q.evidence), q.id
+            assert q.answerable == bool(q.answers), q.id
