@@ -113,6 +113,20 @@ def test_model_and_chunker_mismatch_tell_the_user_to_reingest(settings, corpus):
     assert make_engine(other_chunks, FakeEmbedder()).info()["documents"] == 2
 
 
+def test_an_index_chunked_by_an_older_docqa_says_so(settings, corpus, monkeypatch):
+    """After an upgrade that splits documents differently, the message names the versions and
+    the way out, not settings the user never changed."""
+    from docqa.index import ingestion
+
+    make_ingestor(settings, FakeEmbedder()).ingest([corpus])
+    monkeypatch.setattr(ingestion, "CHUNKER_VERSION", ingestion.CHUNKER_VERSION + 1)
+    with pytest.raises(ModelMismatch, match=r"older DocQA \(chunker version \d+; this one is version \d+.*--rebuild") as err:
+        make_engine(settings, FakeEmbedder())
+    assert "DOCQA_CHUNK_SIZE" not in str(err.value)
+    make_ingestor(settings, FakeEmbedder()).ingest([corpus], rebuild=True)
+    assert make_engine(settings, FakeEmbedder()).info()["documents"] == 2
+
+
 class _Interrupting(FakeEmbedder):
     def embed_passage_units(self, texts, spans):
         raise KeyboardInterrupt
