@@ -183,17 +183,18 @@ def check_manifest(manifest: dict, spec: IndexSpec, root: Path) -> None:
             f"the index at {root} was built with model {model.get('id')!r} (dim {model.get('dim')}), but DocQA is "
             f"configured for {spec.model_id!r} (dim {spec.dim}); {REINGEST}, or set DOCQA_MODEL={model.get('id')}"
         )
-    built = manifest.get("chunker")
-    if built != spec.chunker and isinstance(built, dict) and {**built, "version": spec.chunker.get("version")} == spec.chunker:
+    built, version = manifest.get("chunker"), spec.chunker.get("version")
+    if built == spec.chunker:
+        return
+    if isinstance(built, dict) and {**built, "version": version} == spec.chunker:  # only the version differs
         raise ModelMismatch(
             f"the index at {root} was split into passages by an older DocQA (chunker version {built.get('version')}; "
-            f"this one is version {spec.chunker.get('version')}, see docs/documents.md); {REINGEST} once"
+            f"this one is version {version}, see docs/documents.md); {REINGEST} once"
         )
-    if built != spec.chunker:
-        raise ModelMismatch(
-            f"the index at {root} was built with chunker settings {manifest.get('chunker')}, but DocQA is "
-            f"configured with {spec.chunker}; {REINGEST}, or change DOCQA_CHUNK_SIZE/DOCQA_CHUNK_OVERLAP back"
-        )
+    raise ModelMismatch(
+        f"the index at {root} was built with chunker settings {built}, but DocQA is "
+        f"configured with {spec.chunker}; {REINGEST}, or change DOCQA_CHUNK_SIZE/DOCQA_CHUNK_OVERLAP back"
+    )
 
 
 def load(root: Path, spec: IndexSpec) -> IndexData:

@@ -6,8 +6,8 @@ styles rendered as ``#``), numbering (``1.5 新型研发机构高质量发展``,
 unpunctuated lines followed by content (the institution name heading each
 paragraph of a report) — but not a line that gives a value under a short
 label (``产品型号：CJ-T8P``, ``服务热线：400-860-2715``: a specification's or a
-notice's fields, each a fact of its own).  A run of k unnumbered headings replaces the last k
-levels below the numbered ones, so ``高水平创新成果不断涌现`` followed directly by
+notice's fields, each a fact of its own).  A run of k unnumbered headings
+replaces the last k levels below the numbered ones, so ``高水平创新成果不断涌现`` followed directly by
 ``上海科学智能研究院`` nests the institution under its group.  In a PDF, whose
 ``#`` levels rank font sizes, a group title and the titles under it often share a
 style: there a run of k headings of one level replaces the last k of that level
