@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from docqa import lang
 from docqa.ingest.markdown import is_row_line
 from docqa.records import Unit
 
@@ -22,6 +23,8 @@ _FIGURE = re.compile(rf"^{_NUM}\s*{_UNIT}")
 _YEAR = re.compile(r"^\d{4}\s*年")
 _PUNCT = set("。！？!?；;，,：:、")
 _END_PUNCT = set("。！？!?；;")
+# a value under a short label (产品型号：CJ-T8P): a fact, never a heading (docqa/lang/zh.toml)
+_FIELD = lang.load("zh").pattern("field_line")
 _BULLET = re.compile(r"^(?:[-*•·▪◆●■]\s*|\(?\d{1,2}[)）]\s*|[①-⑳])")
 MAX_LABEL = 20
 MAX_FIGURE = 40
@@ -75,6 +78,12 @@ def is_short_unpunctuated(line: Line, limit: int) -> bool:
         and not any(c in _END_PUNCT for c in t)
         and not is_row_line(t)
     )
+
+
+def reads_as_heading(line: Line, limit: int) -> bool:
+    """A line that may be a heading nobody marked as one: short, unpunctuated,
+    neither a statistic (「8个」) nor a value under a short label (「服务热线：400-860-2715」)."""
+    return is_short_unpunctuated(line, limit) and not is_figure(line) and not _FIELD.match(line.text)
 
 
 def find_stat_groups(lines: list[Line]) -> dict[int, StatGroup]:

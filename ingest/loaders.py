@@ -20,9 +20,10 @@ from pathlib import Path
 
 from docqa.errors import CorruptDocument, DocumentError, EmptyDocument, UnsupportedFile
 from docqa.ingest.clean import clean
-from docqa.ingest.layout import is_short_unpunctuated, lines_of
+from docqa.ingest.layout import lines_of, reads_as_heading
 from docqa.ingest.markdown import render_markdown, repair_pipe_tables, table_lines
 from docqa.ingest.pages import RawText
+from docqa.ingest.plain_tables import render_plain_tables
 from docqa.records import Document
 
 KINDS = {
@@ -65,7 +66,7 @@ def _decode(data: bytes, path: Path) -> str:
 
 
 def _read_text(path: Path) -> RawText:
-    return RawText(_decode(path.read_bytes(), path))
+    return RawText(render_plain_tables(_decode(path.read_bytes(), path)))  # cells under | or tabs: named rows
 
 
 def _read_markdown(path: Path) -> RawText:
@@ -179,7 +180,7 @@ def _title_line(text: str) -> str | None:
     if len(lines) < 2:
         return None
     first = replace(lines[0], text=lines[0].text.strip())
-    return first.text if is_short_unpunctuated(first, MAX_TITLE) else None
+    return first.text if reads_as_heading(first, MAX_TITLE) else None
 
 
 def file_sha256(path: Path) -> str:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from docqa.ingest.layout import Line, is_figure, is_short_unpunctuated
+from docqa.ingest.layout import Line, is_figure, reads_as_heading
 from docqa.ingest.pages import PageLine
 from docqa.ingest.pdf_columns import reading_order
 from docqa.ingest.pdf_lines import is_cjk, join_lines
@@ -225,7 +225,7 @@ def _heading_on_top(line: PageLine, right: float, s: Style) -> bool:
     ending ``SHORT_TOP`` characters or more before its column's right edge."""
     text = Line(0, len(line.text), line.text)
     short = right - line.x1 >= SHORT_TOP * s.norm_size(line)
-    return short and is_short_unpunctuated(text, MAX_UNNUMBERED_HEADING) and not is_figure(text)
+    return short and reads_as_heading(text, MAX_UNNUMBERED_HEADING)
 
 
 def _continues(

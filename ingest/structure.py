@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from docqa import lang
-from docqa.ingest.layout import Line, find_stat_groups, is_figure, is_short_unpunctuated, lines_of
+from docqa.ingest.layout import Line, find_stat_groups, is_figure, lines_of, reads_as_heading
 from docqa.ingest.sentences import split_units
 from docqa.records import Unit
 from docqa.text import HAN
@@ -32,7 +31,6 @@ _NUMBERED = re.compile(
 )
 _CN_L1 = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章部篇])\s*\S")
 _CN_L2 = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十百\d]+节)\s*\S")
-_FIELD = lang.load("zh").pattern("field_line")
 MAX_HEADING = 40
 MAX_UNNUMBERED_HEADING = 30
 _END_PUNCT = set("。！？!?；;，,、")
@@ -143,9 +141,7 @@ def parse_blocks(doc: str, kind: str, nest_same_level: bool = False) -> list[Blo
             guess_headings
             and nxt is not None
             and (line.blank_before or not para or para[-1].text[-1] in "。！？!?；;")
-            and is_short_unpunctuated(line, MAX_UNNUMBERED_HEADING)
-            and not is_figure(line)
-            and not _FIELD.match(line.text)
+            and reads_as_heading(line, MAX_UNNUMBERED_HEADING)
         ):
             flush_para()
             heading_line(line)

@@ -122,14 +122,15 @@ def test_the_other_documents_set_quotes_its_documents():
 
 
 def test_the_document_sets_quote_their_documents():
-    """eval/data/dev_docs/*/questions.jsonl: every gold string is in its own documents; each set
-    has answerable and unanswerable questions."""
+    """eval/data/dev_docs/*/questions.jsonl: every gold string is in its own documents as DocQA
+    stores them (a table's row as its named cells); each set has answerable and unanswerable questions."""
     from docqa.eval.questions import DATA_DIR
+    from docqa.ingest.loaders import load_document
 
     folders = sorted(p for p in (DATA_DIR / "dev_docs").iterdir() if p.is_dir())
     assert [p.name for p in folders] == ["v", "x1", "x2", "x3", "x4"]
     for folder in folders:
-        docs = "\n".join(p.read_text(encoding="utf-8") for p in sorted((folder / "docs").glob("*.txt")))
+        docs = "\n".join(load_document(p).text for p in sorted((folder / "docs").glob("*.txt")))
         questions = load_questions(folder / "questions.jsonl")
         assert {q.answerable for q in questions} == {True, False}, folder.name
         for q in questions:

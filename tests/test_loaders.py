@@ -38,6 +38,7 @@ def test_a_plain_texts_first_line_is_its_title_when_it_reads_as_one(tmp_path):
         "notes.txt": ("本手册自2024年3月1日起施行。\n\n第一章 总则", "notes"),  # a sentence, not a title
         "one.txt": ("只有一行标题", "one"),  # nothing follows it
         "long.txt": ("关" * 41 + "\n\n正文。", "long"),
+        "spec.txt": ("产品型号：CJ-T8P\n额定功率：45W\n\n产品说明。", "spec"),  # a value under a label, not a title
     }
     for name, (text, title) in cases.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
