@@ -73,6 +73,21 @@ def test_a_model_code_is_a_value_of_its_model():
     assert not about_other_value(asked, "AP-30的适用面积为29至50平方米")  # another model altogether: not this rule's
 
 
+def test_a_class_or_a_lettered_option_is_a_value():
+    """Tiers of a fee table or an insurance plan: 四类区域 is not answered by the 三类区域 row, nor
+    计划D by a row of plans A to C; 这一类 and 另外一类 are no class."""
+    assert values("四类区域的停车场首小时收多少？") == {("grade", 4)}
+    assert values("第一类医疗器械") == {("grade", 1)}
+    assert values("计划D的意外身故保额是多少？") == values("D类人才") == values("选D档的话") == {("option", 4)}
+    assert values("这一类企业、另外一类、各类人才、计划经济、ABC计划") == set()
+    row = "区域：三类区域，白天首小时：3元，首小时后：每小时2元"
+    assert about_other_value(values("四类区域的停车场首小时收多少？"), row)
+    assert not about_other_value(values("三类区域的停车场首小时收多少？"), row)
+    plans = "保障项目：意外身故，计划A：10万元，计划B：30万元，计划C：50万元"
+    assert about_other_value(values("计划D的意外身故保额是多少？"), plans)
+    assert not about_other_value(values("选B档的话，意外死亡能赔多少钱？"), plans)
+
+
 def test_the_innermost_heading_that_names_a_value_holds():
     assert heading_values(("东岚研究院2023年度报告", "2024年工作展望")) == {("year", 2024)}
     assert heading_values(("东岚研究院2023年度报告", "科研产出")) == {("year", 2023)}

@@ -1,6 +1,6 @@
 """Values a question pins down — a year, a level, a level of government, a batch, a
-session, a phase (2023年, 二级, 省级 or provincial-level, 第二批 or 首批, 第三届, 一期), a
-product's model (QH-R800) — and whether a sentence is about another value of the same
+session, a phase, a class or a lettered option (2023年, 二级, 省级 or provincial-level, 第二批
+or 首批, 第三届, 一期, 二类区域, 计划C), a product's model (QH-R800) — and whether a sentence is about another value of the same
 kind: 「DCMM四级及以上」 does not answer a question about 二级, nor 「QH-R500的…纯废水比为
 2:1」 one about QH-R800, nor 「首次获评省级数字化车间的…」 one about 国家级.
 The patterns are data (docqa/lang/zh.toml, ``asked_value``, ``product_code``)."""
@@ -21,6 +21,8 @@ _LEVELS = _ZH.pattern("level_range")  # P6—P7级, 四级及以上: each level 
 _MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
 _MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
 MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
+OPTION = "option"  # B类, 计划C, A档: lettered options are one kind, numbered classes (二类) another
+_OPTIONS = {"option", "option_after"}
 LEVEL = "level"  # … and a level's, LEVEL and the letters of its series, if any: ("level p", 6) for P6级
 _LETTERS = re.compile(r"[a-z]+$")  # a level's series (normalised text is case-folded)
 
@@ -47,6 +49,9 @@ def values(text: str) -> set[Value]:
         said = m.group(m.lastgroup or 0)
         if m.lastgroup in _ADMIN:
             found.add(("admin", _ADMIN[m.lastgroup].index(said) + 1))
+            continue
+        if m.lastgroup in _OPTIONS:  # a lettered option: 计划C is C, the third
+            found.add((OPTION, ord(said) - ord("a") + 1))
             continue
         n = 1 if said in _FIRST else number(said)
         if m.lastgroup == LEVEL and n is not None:
