@@ -1,8 +1,9 @@
 """Values a question pins down — a year, a level, a level of government, a batch, a
 session, a phase, a class or a lettered option (2023年, 二级, 省级 or provincial-level, 第二批
-or 首批, 第三届, 一期, 二类区域, 计划C), a product's model (QH-R800) — and whether a sentence is about another value of the same
-kind: 「DCMM四级及以上」 does not answer a question about 二级, nor 「QH-R500的…纯废水比为
-2:1」 one about QH-R800, nor 「首次获评省级数字化车间的…」 one about 国家级.
+or 首批, 第三届, 一期, 二类区域, 计划C), a product's model (QH-R800) — and whether a sentence
+is about another value of the same kind: 「DCMM四级及以上」 does not answer a question about
+二级, nor 「QH-R500的…纯废水比为2:1」 one about QH-R800, nor 「首次获评省级数字化车间的…」 one
+about 国家级, nor the 三类区域 row of a fee table one about 四类区域.
 The patterns are data (docqa/lang/zh.toml, ``asked_value``, ``product_code``)."""
 
 from __future__ import annotations
