@@ -26,6 +26,11 @@ _END_PUNCT = set("。！？!?；;")
 # a value under a short label (产品型号：CJ-T8P): a fact, never a heading (docqa/lang/zh.toml)
 _FIELD = lang.load("zh").pattern("field_line")
 _BULLET = re.compile(r"^(?:[-*•·▪◆●■]\s*|\(?\d{1,2}[)）]\s*|[①-⑳])")
+# A line that starts a list item: a bullet, ``1.``, ``1、``, ``(1)``, ``（一）``, ``一、``, ``①``, ``a)``.
+LIST_ITEM = re.compile(
+    r"^(?:[•·▪◦●○■□◆◇►▶➢✓\-–*](?:\s|(?=\S))|\d{1,2}(?:\.\d{1,2})*[.、．)）](?!\d)|[(（](?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）]"
+    r"|[一二三四五六七八九十]{1,3}、|[①-⑳]|[a-zA-Z][.)]\s)"
+)
 MAX_LABEL = 20
 MAX_FIGURE = 40
 MAX_LEAD_IN = 30

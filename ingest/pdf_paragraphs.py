@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from docqa.ingest.layout import Line, is_figure, reads_as_heading
+from docqa.ingest.layout import LIST_ITEM, Line, is_figure, reads_as_heading
 from docqa.ingest.pages import PageLine
 from docqa.ingest.pdf_columns import reading_order
 from docqa.ingest.pdf_lines import is_cjk, join_lines
@@ -68,11 +68,6 @@ MAX_LEVELS = 6
 FRAME_LINES = 8  # lines enough to tell where a page's text ends
 MAX_SKEW = 0.035  # radians (2 degrees): the steepest skew looked for on a scanned page
 SKEW_STEPS = 141  # slopes tried, 0.03 degrees apart
-# A line that starts a list item: a bullet, ``1.``, ``1、``, ``(1)``, ``（一）``, ``一、``, ``①``, ``a)``.
-LIST_ITEM = re.compile(
-    r"^(?:[•·▪◦●○■□◆◇►▶➢✓\-–*](?:\s|(?=\S))|\d{1,2}(?:\.\d{1,2})*[.、．)）](?!\d)|[(（](?:\d{1,2}|[一二三四五六七八九十]{1,3})[)）]"
-    r"|[一二三四五六七八九十]{1,3}、|[①-⑳]|[a-zA-Z][.)]\s)"
-)
 # A line that starts with a section number before Chinese text (``1.5 新型研发机构``) starts a paragraph.
 # (OCR may drop the space: ``1.6世界级…`` — then four Chinese characters, not a unit like ``1.5倍``, follow)
 SECTION_NUMBER = re.compile(rf"^\d{{1,2}}(?:\.\d{{1,2}})+(?:\s+(?=[{HAN}])|(?=[^{FIGURE_UNITS}\W\d][{HAN}]{{3}}))")

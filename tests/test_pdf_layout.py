@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from docqa.errors import CorruptDocument, EmptyDocument, ModelUnavailable
+from docqa.ingest.layout import LIST_ITEM
 from docqa.ingest.loaders import load_document
 from docqa.ingest.pages import PageLine, RawText
 from docqa.ingest.pdf import LaidOutPage, assemble, read_pdf
 from docqa.ingest.pdf_lines import join, join_lines
-from docqa.ingest.pdf_paragraphs import LIST_ITEM, SECTION_NUMBER
+from docqa.ingest.pdf_paragraphs import SECTION_NUMBER
 from docqa.ingest.pdf_running import is_page_number, running_lines
 from docqa.ingest.structure import parse_blocks
 

@@ -7,7 +7,8 @@ clauses is a candidate (``candidates.py``).  A learned selector
 features (``features.py``) and says how likely the best one is to answer the
 question; below its threshold the answer is a refusal.  A question asking for
 several things (a list, two parts) may take more spans, from other sentences,
-for what the best one leaves out.
+for what the best one leaves out; a list's lead answers with its items
+(``lists.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
+from docqa.answer.lists import with_items
 from docqa.answer.selector import Selector
 from docqa.index.tokenize import Segmenter
 from docqa.question import Question, normalize
@@ -78,7 +80,9 @@ class ExtractiveAnswerer:
         if confidence < threshold:
             return Extract([], True, f"confidence {confidence:.2f} < {threshold:.2f}", best, confidence)
         pool = [s for s, ok in zip(spans, allowed) if ok]
-        chosen = [best] + (self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else [])
+        shown = with_items(best)  # a list's lead answers with its items
+        more = self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else []
+        chosen = [shown] + [s for s in more if s.hit is not shown.hit or not shown.start <= s.start < shown.end]
         chosen.sort(key=lambda s: (s.hit.rank, s.start))
         return Extract(chosen, False, "", best, confidence)
 
