@@ -37,6 +37,14 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
             if any(t.name.endswith("-en") for t in sets)
             else []
         ),
+        *(
+            [
+                "The `-said` sets are some of the same questions reworded by hand in users' everyday words",
+                "(docqa/train/colloquial.py), over the same documents with the same answers.",
+            ]
+            if any(t.name.endswith("-said") for t in sets)
+            else []
+        ),
         "",
         "## Model",
         "",

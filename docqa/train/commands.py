@@ -30,6 +30,14 @@ EnglishOpt = Annotated[
         "--no-english: Chinese questions only (docs/selector.md).",
     ),
 ]
+SaidOpt = Annotated[
+    bool,
+    typer.Option(
+        "--colloquial/--no-colloquial",
+        help="Also train on the questions reworded in users' everyday words (docqa/train/colloquial.py). "
+        "Off by default: measured in docs/selector.md, not shipped.",
+    ),
+]
 ReaderOpt = Annotated[
     bool,
     typer.Option(
@@ -63,6 +71,7 @@ def train_selector(
     profile: ProfileOpt = False,
     reader: ReaderOpt = True,
     english_questions: EnglishOpt = True,
+    colloquial_questions: SaidOpt = False,
     keep_reader: KeepReaderOpt = False,
     english_reader: EnglishReaderOpt = False,
 ) -> None:
@@ -72,7 +81,7 @@ def train_selector(
     from docqa.answer.profile import bundled_dir, profile_name
     from docqa.api import Settings, make_embedder
     from docqa.errors import BadRequest
-    from docqa.train import card, english, sets
+    from docqa.train import card, colloquial, english, sets
     from docqa.train.examples import Examples, examples_for
     from docqa.train.fit import ReaderTraining, figures, fit
 
@@ -90,8 +99,10 @@ def train_selector(
     started = time.perf_counter()
     paths = {k: v for k, v in {"cmrc2018-trial": cmrc2018, "drcd-dev": drcd}.items() if v is not None}
     training = sets.default_sets(settings, paths)
+    reworded = colloquial.colloquial_sets(training) if colloquial_questions else []
     if english_questions:
         training += english.english_sets(training)
+    training += reworded
     embedder = make_embedder(settings)
     parts = []
     for tset in training:

@@ -17,15 +17,13 @@ corpora with the same answers.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from docqa.train.sets import TrainSet
+from docqa.train.sets import TrainSet, draw, reworded_sets, sample
 
 TRANSLATIONS = Path(__file__).with_name("english_questions.jsonl")
 MIN_AGREEMENT = 0.80  # cosine of the Chinese and English questions' vectors; below: a mangled translation
@@ -36,13 +34,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _draw(set_name: str, qid: str) -> float:
-    return int(hashlib.sha256(f"{set_name}\t{qid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-
-
 def sampled(tset: TrainSet) -> list:
-    share = SHARE.get(tset.name, 0.0)
-    return [q for q in tset.questions if q.answerable and _draw(tset.name, q.id) < share]
+    return sample(tset, SHARE.get(tset.name, 0.0))
 
 
 def load(path: Path = TRANSLATIONS) -> dict[tuple[str, str], str]:
@@ -59,13 +52,7 @@ def _rows(path: Path) -> list[dict]:
 
 def english_sets(sets: list[TrainSet], path: Path = TRANSLATIONS) -> list[TrainSet]:
     """For each set with translations, the same questions asked in English."""
-    found = load(path)
-    out = []
-    for t in sets:
-        questions = [replace(q, question=found[(t.name, q.id)]) for q in t.questions if (t.name, q.id) in found]
-        if questions:
-            out.append(TrainSet(f"{t.name}-en", t.corpus, questions, t.licence))
-    return out
+    return reworded_sets(sets, load(path), "-en")
 
 
 def usable(text: str) -> bool:
@@ -120,12 +107,12 @@ def main(model_path: str, limit: int | None = None) -> None:
     done = {(r["set"], r["id"]) for r in _rows(TRANSLATIONS)}  # those left out too: not translated again
     llm = Llama(model_path=model_path, n_ctx=1024, n_threads=2, verbose=False)
     todo = [(t.name, q) for t in default_sets(Settings()) for q in sampled(t) if (t.name, q.id) not in done]
-    todo.sort(key=lambda item: _draw("order", item[1].id))  # the sets interleaved: a run cut short still holds both
+    todo.sort(key=lambda item: draw("order", item[1].id))  # the sets interleaved: a run cut short still holds both
     todo = todo[:limit] if limit else todo
     started = time.perf_counter()
     with TRANSLATIONS.open("a", encoding="utf-8") as out:
         for i, (name, q) in enumerate(todo, 1):
-            keep = _draw(name + "-names", q.id) < 0.5
+            keep = draw(name + "-names", q.id) < 0.5
             english = translate(llm, q.question, keep)
             if usable(english):
                 row = {"set": name, "id": q.id, "chinese": q.question, "question": english, "names_kept": keep}

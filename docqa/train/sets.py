@@ -14,8 +14,9 @@ Every answerable question also gives a negative: asked without its evidence.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docqa.api import BUNDLED_CORPUS, Settings
@@ -75,3 +76,26 @@ def dev_set() -> TrainSet:
 def default_sets(settings: Settings, paths: dict[str, Path] | None = None) -> list[TrainSet]:
     paths = {**DEFAULT_SQUAD, **(paths or {})}
     return [squad_set(settings, name, path) for name, path in paths.items()] + [dev_set()]
+
+
+def reworded_sets(sets: list[TrainSet], found: dict[tuple[str, str], str], suffix: str) -> list[TrainSet]:
+    """For each set with rewordings (``found``: (set, id) -> question), the
+    same questions asked in those words, as ``<set><suffix>``: over the same
+    documents, with the same answers and ids (so a question and its
+    rewording fall in one cross-validation fold)."""
+    out = []
+    for t in sets:
+        questions = [replace(q, question=found[(t.name, q.id)]) for q in t.questions if (t.name, q.id) in found]
+        if questions:
+            out.append(TrainSet(f"{t.name}{suffix}", t.corpus, questions, t.licence))
+    return out
+
+
+def draw(*keys: str) -> float:
+    """A number in [0, 1] fixed by ``keys`` (a hash): a sample that stays the same run after run."""
+    return int(hashlib.sha256("\t".join(keys).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def sample(tset: TrainSet, share: float, *salt: str) -> list[EvalQuestion]:
+    """A fixed share of a set's answerable questions, drawn by a hash of the set, ``salt`` and the id."""
+    return [q for q in tset.questions if q.answerable and draw(tset.name, *salt, q.id) < share]
