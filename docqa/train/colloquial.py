@@ -16,10 +16,9 @@ them also trusts near misses more.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from docqa.train.sets import TrainSet, reworded_sets, sample
+from docqa.train.sets import TrainSet, read_rows, reworded_sets, sample
 
 REWORDINGS = Path(__file__).with_name("colloquial_questions.jsonl")
 SHARE = {"cmrc2018-trial": 0.36, "drcd-dev": 0.13}  # of each set's answerable questions
@@ -33,10 +32,7 @@ def sampled(tset: TrainSet) -> list:
 
 def load(path: Path = REWORDINGS) -> dict[tuple[str, str], str]:
     """(set, id) -> the question in users' words."""
-    if not path.is_file():
-        return {}
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {(r["set"], r["id"]): r["question"] for r in rows}
+    return {(r["set"], r["id"]): r["question"] for r in read_rows(path)}
 
 
 def colloquial_sets(sets: list[TrainSet], path: Path = REWORDINGS) -> list[TrainSet]:

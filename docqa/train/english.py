@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from docqa.train.sets import TrainSet, draw, reworded_sets, sample
+from docqa.train.sets import TrainSet, draw, read_rows, reworded_sets, sample
 
 TRANSLATIONS = Path(__file__).with_name("english_questions.jsonl")
 MIN_AGREEMENT = 0.80  # cosine of the Chinese and English questions' vectors; below: a mangled translation
@@ -40,14 +40,7 @@ def sampled(tset: TrainSet) -> list:
 
 def load(path: Path = TRANSLATIONS) -> dict[tuple[str, str], str]:
     """(set, id) -> English question."""
-    return {(r["set"], r["id"]): r["question"] for r in _rows(path) if r.get("agreement", 1.0) >= MIN_AGREEMENT}
-
-
-def _rows(path: Path) -> list[dict]:
-    """Every translation in the file, kept or not."""
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {(r["set"], r["id"]): r["question"] for r in read_rows(path) if r.get("agreement", 1.0) >= MIN_AGREEMENT}
 
 
 def english_sets(sets: list[TrainSet], path: Path = TRANSLATIONS) -> list[TrainSet]:
@@ -86,7 +79,7 @@ def score_agreement(embedder, path: Path = TRANSLATIONS) -> None:
     that lost or changed what was asked ("Who is Liu San?" for 刘六的本名是什么？)
     scores low and is left out of training (``MIN_AGREEMENT``, chosen on
     these translations alone)."""
-    rows = _rows(path)
+    rows = read_rows(path)
     zh = embedder.embed_queries([r["chinese"] for r in rows])
     en = embedder.embed_queries([r["question"] for r in rows])
     for r, a, b in zip(rows, zh, en):
@@ -104,7 +97,7 @@ def main(model_path: str, limit: int | None = None) -> None:
     from docqa.api import Settings
     from docqa.train.sets import default_sets
 
-    done = {(r["set"], r["id"]) for r in _rows(TRANSLATIONS)}  # those left out too: not translated again
+    done = {(r["set"], r["id"]) for r in read_rows(TRANSLATIONS)}  # those left out too: not translated again
     llm = Llama(model_path=model_path, n_ctx=1024, n_threads=2, verbose=False)
     todo = [(t.name, q) for t in default_sets(Settings()) for q in sampled(t) if (t.name, q.id) not in done]
     todo.sort(key=lambda item: draw("order", item[1].id))  # the sets interleaved: a run cut short still holds both

@@ -15,6 +15,7 @@ Every answerable question also gives a negative: asked without its evidence.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -99,3 +100,10 @@ def draw(*keys: str) -> float:
 def sample(tset: TrainSet, share: float, *salt: str) -> list[EvalQuestion]:
     """A fixed share of a set's answerable questions, drawn by a hash of the set, ``salt`` and the id."""
     return [q for q in tset.questions if q.answerable and draw(tset.name, *salt, q.id) < share]
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The JSON lines of a file of questions derived from the sets (none when it is missing)."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
