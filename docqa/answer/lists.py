@@ -37,4 +37,4 @@ def with_items(span: Span) -> Span:
         at += len(line) + 1
     if not items:
         return span
-    return replace(span, end=end, text=display(doc_slice(span.hit, span.start, end)), whole=True)
+    return replace(span, end=end, text=display(doc_slice(span.hit, span.start, end)))
