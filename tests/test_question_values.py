@@ -121,7 +121,7 @@ def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):
     assert any(a for text, a in allowed("研究院孵化企业情况如何？").items() if "孵化企业" in text)
 
 
-def test_what_an_answer_must_hold_a_number_a_year_or_a_month():
+def test_what_an_answer_must_hold_a_number_a_year_a_month_or_a_day():
     number = must_hold("该区累计组建了多少个创新联合体？")
     assert number is not None and number is must_hold("全香港共有几所高中书院？")
     for question in (
@@ -142,6 +142,11 @@ def test_what_an_answer_must_hold_a_number_a_year_or_a_month():
     assert month is not None and month is must_hold("紅軍於幾月開始徵兵?") and must_hold("试用期有几个月？") is not month
     assert all(month.search(t) for t in ("于2023年6月获得临床试验批准", "七月初十", "月份"))
     assert not month.search("生物医药研究所将推动DL-2317进入II期临床试验")
+    day = must_hold("长三角重大科技基础设施联动发展合作备忘录是哪天签的？")  # a development near miss
+    assert day is not None and day is must_hold("燕軍在哪一天入松亭關?") and day is must_hold("开学是几月几号？")
+    assert must_hold("一周中哪几天开放？") is None and must_hold("需要几天能到账？") is None
+    assert all(day.search(t) for t in ("2024年3月15日", "十月廿一", "自调试验收合格之日起计算", "2024-03-15"))
+    assert not day.search("国际首创柔性潜标精密布放装置完成海试，为深海工程建设奠定坚实基础")
 
 
 def _allowed(settings, tmp_path, name: str, text: str):

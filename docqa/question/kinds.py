@@ -84,11 +84,13 @@ def satisfies_kind(kind: str, text: str, question: str = "", segmenter: Segmente
 def must_hold(question: str) -> re.Pattern | None:
     """What any answer to the question holds, if it must: a number, in digits or
     in Chinese numerals, when it only counts things (多少家, 几个); a year when
-    it asks which year (哪一年); a month when it asks which month (哪个月)."""
+    it asks which year (哪一年); a month when it asks which month (哪个月); a day
+    when it asks which day (哪一天)."""
     asked = normalize(question)
     for asks, holds in (
         ("counts_things", "any_number"),
         ("asks_year", "year_evidence"),
+        ("asks_day", "day_evidence"),  # before the month: 几月几号 asks a day
         ("asks_month", "month_evidence"),
     ):
         if _ZH.pattern(asks).search(asked):

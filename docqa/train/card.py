@@ -45,6 +45,14 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
             if any(t.name.endswith("-said") for t in sets)
             else []
         ),
+        *(
+            [
+                "The `-miss` sets are questions written by hand about what a passage names, for a detail no",
+                "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused.",
+            ]
+            if any(t.name.endswith("-miss") for t in sets)
+            else []
+        ),
         "",
         "## Model",
         "",

@@ -8,10 +8,11 @@ sentence that repeats the question.  A fixed sample of each set's answerable
 questions (``SHARE``) was reworded once by DocQA's developers, each keeping
 exactly what was asked and its answer, in everyday words; the rewordings live
 in ``colloquial_questions.jsonl`` beside this file (derived from the sets,
-under their licences) and, with ``docqa train-selector --colloquial``, form
-extra training sets, ``<set>-said``, over the same corpora with the same
-answers.  Measured and not shipped (docs/selector.md): the reader trained on
-them also trusts near misses more.
+under their licences) and form extra training sets, ``<set>-said``, over the
+same corpora with the same answers (``docqa train-selector``; left out with
+``--no-colloquial``).  Trained alone they taught the reader to trust near
+misses too; the shipped selector learns them beside the hand-written near
+misses (``near_misses``; docs/selector.md).
 """
 
 from __future__ import annotations

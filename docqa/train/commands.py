@@ -34,8 +34,16 @@ SaidOpt = Annotated[
     bool,
     typer.Option(
         "--colloquial/--no-colloquial",
-        help="Also train on the questions reworded in users' everyday words (docqa/train/colloquial.py). "
-        "Off by default: measured in docs/selector.md, not shipped.",
+        help="Also train on the questions reworded in users' everyday words (docqa/train/colloquial.py; the default). "
+        "--no-colloquial: without them (docs/selector.md).",
+    ),
+]
+MissOpt = Annotated[
+    bool,
+    typer.Option(
+        "--near-misses/--no-near-misses",
+        help="Also train on the hand-written near misses: questions about what a passage names, for a detail "
+        "it does not give (docqa/train/near_misses.py; the default). --no-near-misses: without them.",
     ),
 ]
 ReaderOpt = Annotated[
@@ -71,7 +79,8 @@ def train_selector(
     profile: ProfileOpt = False,
     reader: ReaderOpt = True,
     english_questions: EnglishOpt = True,
-    colloquial_questions: SaidOpt = False,
+    colloquial_questions: SaidOpt = True,
+    near_miss_questions: MissOpt = True,
     keep_reader: KeepReaderOpt = False,
     english_reader: EnglishReaderOpt = False,
 ) -> None:
@@ -81,7 +90,7 @@ def train_selector(
     from docqa.answer.profile import bundled_dir, profile_name
     from docqa.api import Settings, make_embedder
     from docqa.errors import BadRequest
-    from docqa.train import card, colloquial, english, sets
+    from docqa.train import card, colloquial, english, near_misses, sets
     from docqa.train.examples import Examples, examples_for
     from docqa.train.fit import ReaderTraining, figures, fit
 
@@ -103,6 +112,8 @@ def train_selector(
     if english_questions:
         training += english.english_sets(training)
     training += reworded
+    if near_miss_questions:
+        training += near_misses.near_miss_sets(training)
     embedder = make_embedder(settings)
     parts = []
     for tset in training:

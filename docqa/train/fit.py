@@ -62,8 +62,9 @@ class Fitted:
 
 
 def _folds(ex: Examples) -> np.ndarray:
-    """A fold per asking; a question and its negative share one."""
-    bases = [a["id"].removesuffix("-neg").removesuffix("-near").removesuffix("-swap") for a in ex.askings]
+    """A fold per asking; a question and its negative share one (and a
+    passage's hand-written near miss, its first question's)."""
+    bases = [a["id"].removesuffix("-neg").removesuffix("-near").removesuffix("-swap").removesuffix("-miss") for a in ex.askings]
     ids = {b: i for i, b in enumerate(dict.fromkeys(bases))}
     order = np.random.default_rng(SEED).permutation(len(ids))
     return np.array([order[ids[b]] % FOLDS for b in bases])
