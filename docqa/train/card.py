@@ -8,6 +8,31 @@ from docqa.train import reader_fit
 from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS
 from docqa.train.sets import TrainSet
 
+# The sets derived from the training sets (their names end so), and what the card says of them.
+_DERIVED = (
+    (
+        "-en",
+        (
+            "The `-en` sets are some of the same questions in English, translated by the local LLM",
+            "(docqa/train/english.py), over the same documents with the same answers.",
+        ),
+    ),
+    (
+        "-said",
+        (
+            "The `-said` sets are some of the same questions reworded by hand in users' everyday words",
+            "(docqa/train/colloquial.py), over the same documents with the same answers.",
+        ),
+    ),
+    (
+        "-miss",
+        (
+            "The `-miss` sets are questions written by hand about what a passage names, for a detail no",
+            "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused.",
+        ),
+    ),
+)
+
 
 def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
     card = selector.card or {}
@@ -29,30 +54,7 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
         "they never mention (docqa/train/swaps.py).  All but the first must be refused, as must",
         "the unanswerable questions of DocQA's own sets.  Never used: the bundled evaluation",
         "questions (docqa/eval/data/report_questions.jsonl) and CMRC 2018 dev — they measure.",
-        *(
-            [
-                "The `-en` sets are some of the same questions in English, translated by the local LLM",
-                "(docqa/train/english.py), over the same documents with the same answers.",
-            ]
-            if any(t.name.endswith("-en") for t in sets)
-            else []
-        ),
-        *(
-            [
-                "The `-said` sets are some of the same questions reworded by hand in users' everyday words",
-                "(docqa/train/colloquial.py), over the same documents with the same answers.",
-            ]
-            if any(t.name.endswith("-said") for t in sets)
-            else []
-        ),
-        *(
-            [
-                "The `-miss` sets are questions written by hand about what a passage names, for a detail no",
-                "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused.",
-            ]
-            if any(t.name.endswith("-miss") for t in sets)
-            else []
-        ),
+        *[line for suffix, note in _DERIVED if any(t.name.endswith(suffix) for t in sets) for line in note],
         "",
         "## Model",
         "",

@@ -61,10 +61,20 @@ class Fitted:
     table: list[dict]  # per asking: set, side, lang, confidence (out of fold), correct, length
 
 
+ASKED_AGAIN = ("-neg", "-near", "-swap", "-miss")  # id suffixes of a question asked another way
+
+
+def _base(asking_id: str) -> str:
+    """The id of the question an asking comes from."""
+    for suffix in ASKED_AGAIN:
+        asking_id = asking_id.removesuffix(suffix)
+    return asking_id
+
+
 def _folds(ex: Examples) -> np.ndarray:
     """A fold per asking; a question and its negative share one (and a
     passage's hand-written near miss, its first question's)."""
-    bases = [a["id"].removesuffix("-neg").removesuffix("-near").removesuffix("-swap").removesuffix("-miss") for a in ex.askings]
+    bases = [_base(a["id"]) for a in ex.askings]
     ids = {b: i for i, b in enumerate(dict.fromkeys(bases))}
     order = np.random.default_rng(SEED).permutation(len(ids))
     return np.array([order[ids[b]] % FOLDS for b in bases])
