@@ -20,10 +20,12 @@ def test_translations_become_an_english_set_with_the_same_answers(tmp_path):
     rows = [
         {"set": "cmrc2018-trial", "id": "q1", "question": "What is question 1?", "agreement": 0.9},
         {"set": "cmrc2018-trial", "id": "q2", "question": "Who is Liu San?", "agreement": 0.7},  # mangled: left out
+        {"set": "drcd-dev", "id": "q0", "question": "What is question 0 about?", "agreement": 0.7, "by": "hand"},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     original = _set("cmrc2018-trial", 3)
-    [en] = english.english_sets([original, _set("drcd-dev", 2)], path)
+    en, hand = english.english_sets([original, _set("drcd-dev", 2)], path)
+    assert [q.question for q in hand.questions] == ["What is question 0 about?"]  # written by hand: no agreement needed
     assert en.name == "cmrc2018-trial-en" and en.corpus == original.corpus and en.licence == original.licence
     [q] = en.questions
     assert (q.id, q.question, q.answers) == ("q1", "What is question 1?", [["答1"]])
@@ -70,3 +72,13 @@ def test_agreement_is_the_cosine_of_the_two_questions(tmp_path):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     english.score_agreement(_Embedder(), path)
     assert english.load(path) == {("s", "a"): "Who is Liu San?"}
+
+
+def test_the_questions_put_into_english_by_hand_are_usable_and_a_superset_of_the_sample():
+    """--english-written: every one kept (agreement or not), one per sampled question but one."""
+    from docqa.train.sets import draw
+
+    rows = [json.loads(line) for line in english.WRITTEN.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) > 1400 and all(r["by"] == "hand" and english.usable(r["question"]) for r in rows)
+    assert len(english.load(english.WRITTEN)) == len(rows)
+    assert all(draw(r["set"], r["id"]) < english.WRITTEN_SHARE[r["set"]] for r in rows)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from docqa.eval.questions import EvalQuestion
-from docqa.train import near_misses
+from docqa.train import english, near_misses
 from docqa.train.examples import Examples
 from docqa.train.fit import _folds
 from docqa.train.sets import TrainSet
@@ -21,13 +21,19 @@ def _set(name: str) -> TrainSet:
 
 def test_near_misses_become_an_unanswerable_set_over_the_same_corpus(tmp_path):
     path = tmp_path / "miss.jsonl"
-    rows = [{"set": "drcd-dev", "id": "q1", "question": "纽西兰鸡毛松一般能活多少年？", "asks": "lifespan"}]
+    rows = [{"set": "drcd-dev", "id": "q1", "question": "纽西兰鸡毛松一般能活多少年？", "asks": "lifespan",
+             "english": "How long does a kahikatea usually live?"}]  # fmt: skip
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     drcd = _set("drcd-dev")
     [miss] = near_misses.near_miss_sets([_set("cmrc2018-trial"), drcd], path)
     assert miss.name == "drcd-dev-miss" and miss.corpus == drcd.corpus and miss.licence == drcd.licence
     [q] = miss.questions
     assert (q.id, q.question, q.answers, q.answerable) == ("q1-miss", "纽西兰鸡毛松一般能活多少年？", [], False)
+    # with the English questions, in English too: the same id, so the same fold
+    miss, en = near_misses.near_miss_sets([drcd], path, english=True)
+    assert en.name == "drcd-dev-miss-en" and [(q.id, q.question) for q in en.questions] == [
+        ("q1-miss", "How long does a kahikatea usually live?")
+    ]
 
 
 def test_no_file_no_near_miss_sets(tmp_path):
@@ -47,3 +53,4 @@ def test_the_bundled_near_misses_are_one_question_per_drawn_passage():
     assert all(near_misses.chosen(r["set"], r["id"]) for r in rows)
     assert len({(r["set"], r["id"]) for r in rows}) == len(rows)
     assert all(6 <= len(r["question"]) <= 60 and r["question"][-1] in "？?" for r in rows)
+    assert all(english.usable(r["english"]) for r in rows)

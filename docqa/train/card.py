@@ -14,7 +14,7 @@ _DERIVED = (
         "-en",
         (
             "The `-en` sets are some of the same questions in English, translated by the local LLM",
-            "(docqa/train/english.py), over the same documents with the same answers.",
+            "or (`--english-written`) by hand (docqa/train/english.py), over the same documents with the same answers.",
         ),
     ),
     (
@@ -28,7 +28,8 @@ _DERIVED = (
         "-miss",
         (
             "The `-miss` sets are questions written by hand about what a passage names, for a detail no",
-            "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused.",
+            "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused;",
+            "the `-miss-en` sets ask them in English.",
         ),
     ),
 )

@@ -61,6 +61,14 @@ EnglishReaderOpt = Annotated[
         "(--no-english-reader: it reads Chinese questions only, and an English one is decided without it).",
     ),
 ]
+WrittenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--english-written",
+        help="Train on the English questions put into English by hand (docqa/train/english_written.jsonl) and the "
+        "near misses' English versions instead of the machine translations (tried 2026-12-06; docs/selector.md).",
+    ),
+]
 KeepReaderOpt = Annotated[
     bool,
     typer.Option(
@@ -83,6 +91,7 @@ def train_selector(
     near_miss_questions: MissOpt = True,
     keep_reader: KeepReaderOpt = False,
     english_reader: EnglishReaderOpt = False,
+    english_written: WrittenOpt = False,
 ) -> None:
     """Train the answer selector (which candidate answers, and when to refuse) on training sets only."""
     from tqdm import tqdm
@@ -110,10 +119,10 @@ def train_selector(
     training = sets.default_sets(settings, paths)
     reworded = colloquial.colloquial_sets(training) if colloquial_questions else []
     if english_questions:
-        training += english.english_sets(training)
+        training += english.english_sets(training, english.WRITTEN if english_written else english.TRANSLATIONS)
     training += reworded
     if near_miss_questions:
-        training += near_misses.near_miss_sets(training)
+        training += near_misses.near_miss_sets(training, english=english_questions and english_written)
     embedder = make_embedder(settings)
     parts = []
     for tset in training:

@@ -14,7 +14,9 @@ article gives.  They live in ``near_miss_questions.jsonl`` beside this file
 (derived from the sets, under their licences) and form unanswerable training
 sets, ``<set>-miss``, over the same corpora (``docqa train-selector``; left out
 with ``--no-near-misses``); each shares a cross-validation fold with its
-passage's first question.
+passage's first question.  Each has an English version (``english``, put
+into English by hand as ``english_written.jsonl`` was), asked in
+``<set>-miss-en`` with ``docqa train-selector --english-written``.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ def chosen(name: str, first_id: str) -> bool:
     return draw(name, "near-miss", first_id) < SHARE.get(name, 0.0)
 
 
-def near_miss_sets(sets: list[TrainSet], path: Path = QUESTIONS) -> list[TrainSet]:
-    """For each set with near misses, those questions, unanswerable, over its corpus."""
+def near_miss_sets(sets: list[TrainSet], path: Path = QUESTIONS, english: bool = False) -> list[TrainSet]:
+    """For each set with near misses, those questions, unanswerable, over its
+    corpus (and, ``english``, their English versions in ``<set>-miss-en``)."""
     rows = read_rows(path)
     out = []
-    for t in sets:
-        questions = [EvalQuestion(f"{r['id']}{SUFFIX}", r["question"], [], [], False, TYPE) for r in rows if r["set"] == t.name]
-        if questions:
-            out.append(TrainSet(f"{t.name}{SUFFIX}", t.corpus, questions, t.licence))
+    for field, suffix in [("question", SUFFIX)] + ([("english", f"{SUFFIX}-en")] if english else []):
+        for t in sets:
+            mine = [r for r in rows if r["set"] == t.name and r.get(field)]
+            questions = [EvalQuestion(f"{r['id']}{SUFFIX}", r[field], [], [], False, TYPE) for r in mine]
+            if questions:
+                out.append(TrainSet(f"{t.name}{suffix}", t.corpus, questions, t.licence))
     return out
