@@ -28,10 +28,10 @@ _DERIVED = (
         "-miss",
         (
             "The `-miss` sets are questions written by hand about what a passage names, for a detail no",
-            "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused;",
-            "the `-miss-en` sets ask them in English.",
+            "passage of its article gives (docqa/train/near_misses.py): unanswerable, to be refused.",
         ),
     ),
+    ("-miss-en", ("The `-miss-en` sets ask the same near misses in English (`--english-written`).",)),
 )
 
 
