@@ -7,7 +7,7 @@ from pathlib import Path
 
 from docqa.eval.questions import EvalQuestion
 from docqa.train import colloquial
-from docqa.train.sets import TrainSet
+from docqa.train.sets import TrainSet, draw
 
 
 def _set(name: str, n: int) -> TrainSet:
@@ -34,12 +34,29 @@ def test_the_sample_is_deterministic_and_of_answerable_questions():
     big = _set("cmrc2018-trial", 400)
     first, second = colloquial.sampled(big), colloquial.sampled(big)
     assert first == second and 0.25 * 400 < len(first) < 0.5 * 400
+    assert set(map(id, first)) < set(map(id, colloquial.sampled(big, more=True)))  # the second round's sample holds the first
     assert colloquial.sampled(_set("report-dev", 50)) == []
 
 
 def test_the_bundled_rewordings_are_new_wordings_one_per_question():
     rows = [json.loads(line) for line in colloquial.REWORDINGS.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) > 700, "docqa/train/colloquial_questions.jsonl is missing"
+    assert len(rows) > 2600, "docqa/train/colloquial_questions.jsonl is missing"
     assert {r["set"] for r in rows} <= set(colloquial.SHARE)
-    assert all(r["question"] != r["chinese"] and 6 <= len(r["question"]) <= 45 for r in rows)
+    for r in rows:  # each round's rewordings are of its sample
+        share = colloquial.MORE_SHARE if r.get("round", 1) == 2 else colloquial.SHARE
+        assert draw(r["set"], "colloquial", r["id"]) < share[r["set"]], r["id"]
+    assert 700 < len(colloquial.load()) < 850 < len(colloquial.load(more=True))
+    assert all(r["question"] != r["chinese"] and 6 <= len(r["question"]) <= 80 for r in rows)
     assert len({(r["set"], r["id"]) for r in rows}) == len(rows)
+
+
+def test_the_second_round_is_trained_only_when_asked(tmp_path):
+    path = tmp_path / "said.jsonl"
+    rows = [
+        {"set": "drcd-dev", "id": "q0", "chinese": "问题0的别名是什么？", "question": "问题0还有啥叫法？"},
+        {"set": "drcd-dev", "id": "q1", "chinese": "问题1的别名是什么？", "question": "问题1还有啥叫法？", "round": 2},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    [first] = colloquial.colloquial_sets([_set("drcd-dev", 3)], path)
+    [both] = colloquial.colloquial_sets([_set("drcd-dev", 3)], path, more=True)
+    assert [q.id for q in first.questions] == ["q0"] and [q.id for q in both.questions] == ["q0", "q1"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from docqa.answer.features import FEATURES
 from docqa.answer.selector import RERANK, Selector
 from docqa.train import reader_fit
+from docqa.train.documents import PREFIX
 from docqa.train.fit import ANSWERABLE, ANSWERABLE_ROUNDS, FOLDS, RANKER, RANKER_ROUNDS
 from docqa.train.sets import TrainSet
 
@@ -34,6 +35,11 @@ _DERIVED = (
     ("-miss-en", ("The `-miss-en` sets ask the same near misses in English (`--english-written`).",)),
 )
 
+_DOCUMENTS = (
+    "The `docs-` sets are DocQA's own fictional documents of the kinds users load (policies, manuals,",
+    "price lists, FAQs) with questions in users' words, near misses among them (docqa/train/documents.py).",
+)
+
 
 def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
     card = selector.card or {}
@@ -56,6 +62,7 @@ def render(selector: Selector, sets: list[TrainSet], seconds: float) -> str:
         "the unanswerable questions of DocQA's own sets.  Never used: the bundled evaluation",
         "questions (docqa/eval/data/report_questions.jsonl) and CMRC 2018 dev — they measure.",
         *[line for suffix, note in _DERIVED if any(t.name.endswith(suffix) for t in sets) for line in note],
+        *(_DOCUMENTS if any(t.name.startswith(PREFIX) for t in sets) else ()),
         "",
         "## Model",
         "",

@@ -69,6 +69,22 @@ WrittenOpt = Annotated[
         "near misses' English versions instead of the machine translations (tried 2026-12-06; docs/selector.md).",
     ),
 ]
+DocsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--documents",
+        help="Also train on DocQA's own documents of the kinds users load, with questions in users' words "
+        "(docqa/train/documents.py; tried 2026-12-06, not shipped: docs/selector.md).",
+    ),
+]
+MoreSaidOpt = Annotated[
+    bool,
+    typer.Option(
+        "--more-colloquial",
+        help="With --colloquial, also the second round of questions reworded by hand (1,888 more; "
+        "tried 2026-12-06, not shipped: docs/selector.md).",
+    ),
+]
 KeepReaderOpt = Annotated[
     bool,
     typer.Option(
@@ -89,6 +105,8 @@ def train_selector(
     english_questions: EnglishOpt = True,
     colloquial_questions: SaidOpt = True,
     near_miss_questions: MissOpt = True,
+    document_questions: DocsOpt = False,
+    more_colloquial: MoreSaidOpt = False,
     keep_reader: KeepReaderOpt = False,
     english_reader: EnglishReaderOpt = False,
     english_written: WrittenOpt = False,
@@ -99,7 +117,7 @@ def train_selector(
     from docqa.answer.profile import bundled_dir, profile_name
     from docqa.api import Settings, make_embedder
     from docqa.errors import BadRequest
-    from docqa.train import card, colloquial, english, near_misses, sets
+    from docqa.train import card, colloquial, documents, english, near_misses, sets
     from docqa.train.examples import Examples, examples_for
     from docqa.train.fit import ReaderTraining, figures, fit
 
@@ -117,12 +135,14 @@ def train_selector(
     started = time.perf_counter()
     paths = {k: v for k, v in {"cmrc2018-trial": cmrc2018, "drcd-dev": drcd}.items() if v is not None}
     training = sets.default_sets(settings, paths)
-    reworded = colloquial.colloquial_sets(training) if colloquial_questions else []
+    reworded = colloquial.colloquial_sets(training, more=more_colloquial) if colloquial_questions else []
     if english_questions:
         training += english.english_sets(training, english.WRITTEN if english_written else english.TRANSLATIONS)
     training += reworded
     if near_miss_questions:
         training += near_misses.near_miss_sets(training, english=english_questions and english_written)
+    if document_questions:
+        training += documents.document_sets()
     embedder = make_embedder(settings)
     parts = []
     for tset in training:

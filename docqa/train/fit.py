@@ -29,8 +29,10 @@ RANKER_ROUNDS = 400
 ANSWERABLE = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 30}
 ANSWERABLE_ROUNDS = 300
 # How much an asking of each set counts in the answerability model: DocQA's own
-# sets are few, but the only ones with report-style near misses and English questions.
+# sets are few, but the only ones with report-style near misses and English questions,
+# and (docs-*) the only documents of the kinds users load.
 SET_WEIGHTS = {"report-dev": 5.0}
+DOCUMENT_WEIGHT = 2.0  # an asking of a docs-* set (docqa/train/documents.py, --documents; 5 was tried too)
 COMMON = {"verbose": -1, "num_threads": 2, "seed": SEED, "deterministic": True, "force_row_wise": True}
 LEN = FEATURES.index("len")
 # When answering, the reader picks among the ranker's RERANK best candidates (selector.py):
@@ -170,7 +172,7 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
         X = np.hstack([X, read[:, None]])
         # a selector with a reader is measured where the reader's score is out of sample (or, English, never asked)
         measured = ~np.isnan(read) | (english(X) & (not reader.english))
-    w = np.array([SET_WEIGHTS.get(a["set"], 1.0) for a in ex.askings])
+    w = np.array([SET_WEIGHTS.get(a["set"], DOCUMENT_WEIGHT if a["set"].startswith("docs-") else 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
         train = fold_of_asking != k
