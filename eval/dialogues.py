@@ -146,10 +146,15 @@ def ask_dialogues(
             try:
                 history = parse_history(said)  # the last turns, as a chat client sends them
                 answer = engine.ask(q.question, top_k=top_k, mode=mode, history=history).to_dict()
+                ms = (time.perf_counter() - t0) * 1e3
+                would_be = None
+                if answer["refused"] and answer.get("confidence") is not None:
+                    # What it would have answered with no threshold, as for single questions (runner.py).
+                    again = engine.ask(q.question, top_k=top_k, mode="extractive", history=history, min_confidence=0.0)
+                    would_be = again.answer
             except DocQAError as exc:
                 raise type(exc)(f"dialogue {d.id} turn {n}: {exc}") from exc
-            ms = (time.perf_counter() - t0) * 1e3
-            scores = score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms)
+            scores = score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms, would_be)
             out.append(TurnResult(d.id, n, turn, answer, scores, len(history)))
             said += [Turn("user", q.question), Turn("assistant", answer["answer"])]
             if on_turn:

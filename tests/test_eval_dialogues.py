@@ -57,12 +57,23 @@ class ScriptedEngine:
     def check(self, question, top_k=None, mode=None):
         return question, top_k, mode
 
-    def ask(self, question, top_k=None, mode=None, history=()):
+    def ask(self, question, top_k=None, mode=None, history=(), min_confidence=None):
         self.asked.append((question, list(history)))
         text = self.script.get(question)
         resolved = f"（改写）{question}" if history else question
         return Answer(question=question, answer=text or REFUSAL, refused=text is None, citations=[], passages=[],
                       resolved_question=resolved)  # fmt: skip
+
+
+class BelowThresholdEngine(ScriptedEngine):
+    """Refuses every question with a confidence; with no threshold, answers from the script."""
+
+    def ask(self, question, top_k=None, mode=None, history=(), min_confidence=None):
+        answer = super().ask(question, top_k, mode, history)
+        if min_confidence == 0.0:
+            return answer
+        return Answer(question=question, answer=REFUSAL, refused=True, citations=[], passages=[], confidence=0.2,
+                      resolved_question=answer.resolved_question)  # fmt: skip
 
 
 # --- loading
@@ -162,6 +173,17 @@ def test_a_long_dialogue_sends_only_the_last_turns(tmp_path):
     assert len(last_history) == bound < 2 * (len(turns) - 1)
     assert last_history[-2:] == [Turn("user", turns[-2]["question"]), Turn("assistant", f"答案{len(turns) - 1}")]
     assert last_history[0].role == "user"  # whole exchanges are kept
+
+
+def test_a_refused_turn_is_scored_on_what_it_would_have_answered_too(tmp_path):
+    """As for single questions: right_if_answered (the risk–coverage curve) reads the answer a
+    refused turn would get with no threshold, asked with the same history."""
+    dialogues = load_dialogues(_write(tmp_path / "d.jsonl"))
+    engine = BelowThresholdEngine({"静安区首批链主企业有几家？": "8家[1]", "它们是什么样的企业？": "是行业龙头企业[1]"})
+    first, follow, *_ = ask_dialogues(engine, dialogues, top_k=5, mode="extractive")
+    assert first.scores.refused and not first.scores.ok and first.scores.right_if_answered
+    assert follow.scores.refused and not follow.scores.right_if_answered  # its fact is missing either way
+    assert engine.asked[1] == engine.asked[0] and engine.asked[3][1] == engine.asked[2][1]  # asked again, same history
 
 
 # --- scoring
