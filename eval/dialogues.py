@@ -31,8 +31,9 @@ from pathlib import Path
 
 from docqa.api import DocQAError, Settings, Turn, chunker_settings, parse_history
 from docqa.errors import DocumentError
-from docqa.eval.metrics import Scores, mean, percentile, score_question, strip_markers, summarise
+from docqa.eval.metrics import Scores, mean, percentile, strip_markers, summarise
 from docqa.eval.questions import DATA_DIR, EvalQuestion, load_records, parse_question
+from docqa.eval.runner import ask_scored
 from docqa.eval.table import fmt
 
 BUNDLED_DIALOGUES = DATA_DIR / "dialogues.jsonl"
@@ -142,19 +143,11 @@ def ask_dialogues(
         said: list[Turn] = []
         for n, turn in enumerate(d.turns, 1):
             q = turn.question
-            t0 = time.perf_counter()
             try:
                 history = parse_history(said)  # the last turns, as a chat client sends them
-                answer = engine.ask(q.question, top_k=top_k, mode=mode, history=history).to_dict()
-                ms = (time.perf_counter() - t0) * 1e3
-                would_be = None
-                if answer["refused"] and answer.get("confidence") is not None:
-                    # What it would have answered with no threshold, as for single questions (runner.py).
-                    again = engine.ask(q.question, top_k=top_k, mode="extractive", history=history, min_confidence=0.0)
-                    would_be = again.answer
+                answer, scores = ask_scored(engine, q, top_k, mode, history=history)
             except DocQAError as exc:
                 raise type(exc)(f"dialogue {d.id} turn {n}: {exc}") from exc
-            scores = score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms, would_be)
             out.append(TurnResult(d.id, n, turn, answer, scores, len(history)))
             said += [Turn("user", q.question), Turn("assistant", answer["answer"])]
             if on_turn:

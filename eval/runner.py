@@ -58,6 +58,19 @@ class EvalResult:
     comparison: Comparison | None = None
 
 
+def ask_scored(engine, q: EvalQuestion, top_k: int, mode: str, **context) -> tuple[dict, Scores]:
+    """Ask one question (``context``: ``exclude``, ``history``) and score its answer.  A
+    refused one is asked once more in extractive mode with no threshold, to score what it
+    would have answered (the risk–coverage curve); ``latency_ms`` is the first asking's."""
+    t0 = time.perf_counter()
+    answer = engine.ask(q.question, top_k=top_k, mode=mode, **context).to_dict()
+    ms = (time.perf_counter() - t0) * 1e3
+    would_be = None
+    if answer["refused"] and answer.get("confidence") is not None:
+        would_be = engine.ask(q.question, top_k=top_k, mode="extractive", min_confidence=0.0, **context).answer
+    return answer, score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms, would_be)
+
+
 def ask_all(
     engine, questions: list[EvalQuestion], top_k: int, mode: str, on_answer: Callable[[], None] | None = None
 ) -> list[Prediction]:
@@ -68,19 +81,11 @@ def ask_all(
     exclusions = Exclusions.of(engine) if any(q.negative for q in questions) else None
     out = []
     for q in questions:
-        t0 = time.perf_counter()
         exclude = exclusions.for_question(q) if exclusions is not None else frozenset()
         try:
-            answer = engine.ask(q.question, top_k=top_k, mode=mode, exclude=exclude).to_dict()
-            ms = (time.perf_counter() - t0) * 1e3
-            would_be = None
-            if answer["refused"] and answer.get("confidence") is not None:
-                # What it would have answered with no threshold (for the risk–coverage curve).
-                again = engine.ask(q.question, top_k=top_k, mode="extractive", exclude=exclude, min_confidence=0.0)
-                would_be = again.answer
+            answer, scores = ask_scored(engine, q, top_k, mode, exclude=exclude)
         except DocQAError as exc:
             raise type(exc)(f"question {q.id}: {exc}") from exc
-        scores = score_question(q.answers, q.evidence, q.answerable, q.type, answer, ms, would_be)
         out.append(Prediction(q, answer, scores))
         if on_answer:
             on_answer()

@@ -17,6 +17,7 @@ import numpy as np
 
 from docqa.answer.features import CATEGORICAL, FEATURES
 from docqa.answer.selector import ANSWER_EXTRA, READER, Selector, answerability_row, english
+from docqa.train.documents import PREFIX
 from docqa.train.examples import Examples
 
 FOLDS = 5
@@ -172,7 +173,7 @@ def fit(ex: Examples, target_false_answer: float, log=print, reader: ReaderTrain
         X = np.hstack([X, read[:, None]])
         # a selector with a reader is measured where the reader's score is out of sample (or, English, never asked)
         measured = ~np.isnan(read) | (english(X) & (not reader.english))
-    w = np.array([SET_WEIGHTS.get(a["set"], DOCUMENT_WEIGHT if a["set"].startswith("docs-") else 1.0) for a in ex.askings])
+    w = np.array([SET_WEIGHTS.get(a["set"], DOCUMENT_WEIGHT if a["set"].startswith(PREFIX) else 1.0) for a in ex.askings])
     p = np.zeros(len(y))
     for k in range(FOLDS):
         train = fold_of_asking != k
