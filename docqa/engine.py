@@ -247,6 +247,7 @@ class Engine:
             notice=final.notice,
             llm=final.llm,
             confidence=final.confidence,
+            second_opinion=final.second_opinion,
         )
         yield StreamEvent("final", answer=answer)
 

@@ -15,6 +15,7 @@ from docqa.answer.analyser import QuestionAnalyser
 from docqa.answer.base import Answerer
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.answer.profile import Profile, load_profile
+from docqa.answer.second_opinion import SecondOpinion
 from docqa.conversation.base import Rewriter
 from docqa.conversation.entities import EntityFinder
 from docqa.conversation.extractive import ExtractiveRewriter
@@ -33,6 +34,7 @@ from docqa.settings import DEFAULT_COLLECTION, Settings
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from docqa.llm.client import ChatClient
     from docqa.llm.generator import LLMGenerator
 
 
@@ -76,9 +78,11 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     profile = load_profile(embedder.model_id, settings.home)
     transformer = getattr(embedder, "transformer", None)  # the answer reader adapts it (a fake embedder has none)
     bfloat16 = bool(getattr(embedder, "bfloat16", False))
-    extractive = ExtractiveAnswerer(lambda: profile.selector(transformer, bfloat16), segmenter)
+    client = make_chat_client(settings)
+    second = make_second_opinion(settings, profile, client)
+    extractive = ExtractiveAnswerer(lambda: profile.selector(transformer, bfloat16), segmenter, second)
     answerers: dict[str, Answerer] = {"extractive": extractive}
-    llm = make_llm_answerer(settings, embedder, extractive, profile, data)
+    llm = make_llm_answerer(settings, embedder, extractive, profile, data, client)
     titles = data.section_titles
     glossary = shared_glossary()
     analyser = QuestionAnalyser(segmenter, retriever.knows, titles, glossary, retriever.vocabulary)
@@ -141,20 +145,51 @@ def quoted_sections(data: IndexData, answer: str) -> tuple[str, ...]:
     return ()
 
 
-def make_llm_answerer(
-    settings: Settings, embedder: Embedder, extractive: ExtractiveAnswerer, profile: Profile, data: IndexData | None = None
-) -> LLMGenerator | None:
-    """The LLM answerer when ``DOCQA_LLM_BASE_URL`` and ``DOCQA_LLM_MODEL`` are
-    set, else None.  Nothing is contacted here; a malformed URL fails now."""
+def make_chat_client(settings: Settings) -> ChatClient | None:
+    """The client of the configured LLM (``DOCQA_LLM_BASE_URL`` and
+    ``DOCQA_LLM_MODEL``), else None.  Nothing is contacted here; a malformed
+    URL fails now."""
     if not (settings.llm_base_url and settings.llm_model):
         return None
     from docqa.llm.client import ChatClient
-    from docqa.llm.generator import LLMGenerator
-    from docqa.llm.guard import Guard, GuardThresholds
 
     secret = settings.llm_api_key  # a plain str too when set by model_copy(update=...), which does not validate
     key = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
-    client = ChatClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout, settings.llm_retries)
+    return ChatClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout, settings.llm_retries)
+
+
+def make_second_opinion(settings: Settings, profile: Profile, client: ChatClient | None) -> SecondOpinion | None:
+    """The LLM's second opinion on refusals when ``DOCQA_CHECK=llm`` (docs/llm.md)."""
+    if settings.check == "off":
+        return None
+    if client is None:
+        raise DocQAError("DOCQA_CHECK=llm needs an LLM; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL (docs/llm.md)")
+    if not profile.check:
+        raise DocQAError(
+            f"DOCQA_CHECK=llm: the profile of {profile.model_id} has no [check] calibration; "
+            "unset DOCQA_CHECK, or calibrate one (docs/llm.md, 'A second opinion')"
+        )
+    from docqa.llm.check import LLMChecker
+
+    checker = LLMChecker(client, settings.llm_prompts_dir)
+    return SecondOpinion.from_table(checker.check, profile.check, profile.source or "the model profile")
+
+
+def make_llm_answerer(
+    settings: Settings,
+    embedder: Embedder,
+    extractive: ExtractiveAnswerer,
+    profile: Profile,
+    data: IndexData | None = None,
+    client: ChatClient | None = None,
+) -> LLMGenerator | None:
+    """The LLM answerer when an LLM is configured, else None."""
+    client = client or make_chat_client(settings)
+    if client is None:
+        return None
+    from docqa.llm.generator import LLMGenerator
+    from docqa.llm.guard import Guard, GuardThresholds
+
     vectors = (lambda hit: data.unit_vectors.get(hit.row)) if data is not None else None
     guard = Guard(embedder, GuardThresholds.from_profile(profile.guard, profile.source or "the model profile"), vectors)
     generator = LLMGenerator(

@@ -201,6 +201,7 @@ class Answer:
     llm: dict | None = None  # LLM mode only: model, tokens, timings, the grounding guard's report
     confidence: float | None = None  # the answer selector's probability that the best evidence answers
     resolved_question: str = ""  # the standalone question answered (a follow-up rewritten); "" = question
+    second_opinion: float | None = None  # the LLM's probability that the best evidence answers (DOCQA_CHECK=llm)
 
     def to_dict(self) -> dict:
         d = {
@@ -230,4 +231,6 @@ class Answer:
         }
         if self.llm is not None:
             d["llm"] = self.llm
+        if self.second_opinion is not None:
+            d["second_opinion"] = round(self.second_opinion, 4)
         return d

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=10, le=100_000)
     # refuse below this confidence instead of the answer selector's trained threshold (docs/selector.md)
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    # "llm": the configured LLM gives a second opinion on the refusal decision (docs/llm.md)
+    check: Literal["off", "llm"] = "off"
 
     # LLM backend (OpenAI-compatible)
     llm_base_url: str | None = None

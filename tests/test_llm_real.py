@@ -114,3 +114,18 @@ def test_the_local_model_answers_report_questions(report_engine, llama_server, m
     # a question the report does not answer is refused from retrieval evidence
     refused = engine.ask("2030年火星基地的预算是多少？", mode="llm")
     assert refused.refused and refused.answer == "报告中没有找到相关信息。" and refused.llm["asked"] is False
+
+
+@pytest.mark.llm
+def test_the_local_model_vouches_for_an_answering_line_and_doubts_a_near_miss(llama_server):
+    from docqa.llm import local
+    from docqa.llm.check import LLMChecker
+    from docqa.llm.client import ChatClient
+
+    checker = LLMChecker(ChatClient(llama_server, local.DEFAULT_MODEL.name, timeout=120, retries=0))
+    question = "现在这套退换货规定是哪天开始实行的？"
+    right = checker.check(question, "优品汇商城退换货及售后服务规则 > 第一章 总则\n第三条本规则自2024年7月1日起施行。")
+    near = checker.check(
+        question, "优品汇商城退换货及售后服务规则 > 第七章 售后申请流程\n第二十五条卖家应在收到申请后24小时内处理。"
+    )
+    assert right is not None and near is not None and right > 0.9 and near < right - 0.1

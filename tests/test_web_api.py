@@ -75,7 +75,7 @@ def test_openapi_documents_the_request_and_the_answer_contract(tiny_server):
     assert request["required"] == ["question"] and request["additionalProperties"] is False
     answer_ref = ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     answer = spec["components"]["schemas"][answer_ref.rsplit("/", 1)[1]]
-    assert set(answer["properties"]) == CONTRACT | {"llm"}
+    assert set(answer["properties"]) == CONTRACT | {"llm", "second_opinion"}
     assert set(answer["required"]) == CONTRACT  # llm: LLM mode only
     citation = spec["components"]["schemas"]["Citation"]
     assert set(citation["properties"]) == {

@@ -42,6 +42,7 @@ class Final:
     llm: dict | None = None  # LLM answers: model, tokens, timings, the grounding guard's report
     reason: str = ""  # why the answer was refused (for explanations and the eval)
     confidence: float | None = None  # how likely the answer is to answer the question (the selector's estimate)
+    second_opinion: float | None = None  # the LLM's, when DOCQA_CHECK asked it (docqa/answer/second_opinion.py)
 
 
 Event = Delta | Final

@@ -22,6 +22,7 @@ from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
 from docqa.answer.lists import with_items
+from docqa.answer.second_opinion import SecondOpinion
 from docqa.answer.selector import Selector
 from docqa.index.tokenize import Segmenter
 from docqa.question import Question, normalize
@@ -41,15 +42,23 @@ class Extract:
     reason: str = ""
     best: Span | None = None
     confidence: float | None = None  # the selector's probability that the best span answers
+    opinion: float | None = None  # the second opinion's, when one was asked
 
 
 class ExtractiveAnswerer:
     """``selector`` is the learned selector, or a function that loads it
-    (when the first question needs it)."""
+    (when the first question needs it); ``second_opinion`` (``DOCQA_CHECK``)
+    joins the refusal decision for Chinese questions."""
 
-    def __init__(self, selector: Selector | Callable[[], Selector], segmenter: Segmenter | None = None):
+    def __init__(
+        self,
+        selector: Selector | Callable[[], Selector],
+        segmenter: Segmenter | None = None,
+        second_opinion: SecondOpinion | None = None,
+    ):
         self._selector = selector
         self.segmenter = segmenter or Segmenter()
+        self.second_opinion = second_opinion
 
     def warmup(self) -> None:
         if self.selector.reader is not None:
@@ -77,14 +86,32 @@ class ExtractiveAnswerer:
             span.score = float(score)
         best = spans[best_at]
         threshold = self.selector.threshold if min_confidence is None else min_confidence
-        if confidence < threshold:
-            return Extract([], True, f"confidence {confidence:.2f} < {threshold:.2f}", best, confidence)
+        opinion = None
+        if self.second_opinion is not None and min_confidence is None and q.lang == "zh":
+            refused, opinion, reason = self._decide(self.second_opinion, confidence, threshold, pair(best_at))
+        else:
+            refused, reason = confidence < threshold, f"confidence {confidence:.2f} < {threshold:.2f}"
+        if refused:
+            return Extract([], True, reason, best, confidence, opinion)
         pool = [s for s, ok in zip(spans, allowed) if ok]
         shown = with_items(best)  # a list's lead answers with its items
         more = self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else []
         chosen = [shown] + [s for s in more if s.hit is not shown.hit or not shown.start <= s.start < shown.end]
         chosen.sort(key=lambda s: (s.hit.rank, s.start))
-        return Extract(chosen, False, "", best, confidence)
+        return Extract(chosen, False, "", best, confidence, opinion)
+
+    @staticmethod
+    def _decide(second: SecondOpinion, confidence: float, threshold: float, pair: tuple[str, str]):
+        """Refuse or not, with the second opinion (None when not asked or not
+        given: then the threshold decides) and the reason for a refusal."""
+        below = f"confidence {confidence:.2f} < {threshold:.2f}"
+        if confidence < second.floor:
+            return True, None, below
+        opinion = second.ask(*pair)
+        if opinion is None:
+            return confidence < threshold, None, below
+        refused = not second.answers(confidence, opinion)
+        return refused, opinion, f"confidence {confidence:.2f}, second opinion {opinion:.2f}: below the cut"
 
     def _complements(self, q: Question, best: Span, spans: list[Span]) -> list[Span]:
         """More spans, from other sentences, for what the best one leaves out
@@ -125,7 +152,7 @@ class ExtractiveAnswerer:
     def format(ex: Extract, refusal: str) -> Final:
         """The chosen spans as answer text with ``[n]`` markers and their citations."""
         if ex.refused:
-            return Final(refusal, True, [], reason=ex.reason, confidence=ex.confidence)
+            return Final(refusal, True, [], reason=ex.reason, confidence=ex.confidence, second_opinion=ex.opinion)
         citations: list[Citation] = []
         parts = []
 
@@ -142,4 +169,4 @@ class ExtractiveAnswerer:
                 prefix = f"{heading}[{cite(c, c.heading_span[0], c.heading_span[1], heading)}]："
             n = cite(c, s.start, s.end, doc_slice(s.hit, s.start, s.end))
             parts.append(f"{prefix}{s.text}[{n}]")
-        return Final(" ".join(parts), False, citations, confidence=ex.confidence)
+        return Final(" ".join(parts), False, citations, confidence=ex.confidence, second_opinion=ex.opinion)

@@ -25,7 +25,7 @@ from docqa.answer.selector import Selector
 from docqa.errors import DocumentError
 
 log = logging.getLogger("docqa")
-SECTIONS = ("selector", "guard")
+SECTIONS = ("selector", "guard", "check")
 DEFAULT_PROFILE_MODEL = "multilingual-e5-small"
 
 
@@ -44,6 +44,7 @@ class Profile:
     selector_file: Path
     guard: dict = field(default_factory=dict)  # GuardThresholds fields (docqa/llm/support.py)
     source: str | None = None  # the profile file; None: borrowed from the default model
+    check: dict = field(default_factory=dict)  # SecondOpinion fields (docqa/answer/second_opinion.py)
 
     @property
     def calibrated(self) -> bool:
@@ -67,7 +68,7 @@ def _read(path: Path, model_id: str) -> Profile:
     file = data.get("selector", {}).get("file")
     if not isinstance(file, str) or not file.strip():
         raise DocumentError(f"{path}: [selector] file must name the selector file beside the profile; got {file!r}")
-    return Profile(model_id, path.parent / file, dict(data.get("guard", {})), str(path))
+    return Profile(model_id, path.parent / file, dict(data.get("guard", {})), str(path), dict(data.get("check", {})))
 
 
 def load_profile(model_id: str, home: Path | None = None) -> Profile:

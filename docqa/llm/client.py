@@ -101,6 +101,29 @@ class ChatClient:
     def complete(self, messages: list[dict], **kwargs) -> str:
         return "".join(self.stream_chat(messages, **kwargs))
 
+    def first_token(self, messages: list[dict], top: int = 20) -> tuple[str, dict[str, float]]:
+        """The reply's first token and the log-probabilities of the ``top``
+        tokens the model weighed for it (empty when the server sends none)."""
+        t0 = time.monotonic()
+        try:
+            with until(t0 + self.timeout):
+                reply = self._sdk.chat.completions.create(
+                    model=self.model, messages=messages, max_tokens=1, temperature=0.0,  # type: ignore[arg-type]
+                    logprobs=True, top_logprobs=top, extra_headers=self._headers,
+                )  # fmt: skip
+        except openai.APIError as exc:
+            attempts = int(exc.request.headers.get("x-stainless-retry-count", 0)) + 1
+            raise self._error(exc, attempts, replying=False) from exc
+        except (httpx2.TransportError, Overdue) as exc:
+            raise self._error(exc, 1, replying=True) from exc
+        choice = (getattr(reply, "choices", None) or [None])[0]
+        if choice is None:
+            raise self._error(ValueError("no choices"), 1, replying=True)
+        text = (choice.message.content if choice.message else None) or ""
+        content = getattr(choice.logprobs, "content", None) or []
+        weighed = {t.token: float(t.logprob) for t in (content[0].top_logprobs or [])} if content else {}
+        return text, weighed
+
     def _pieces(self, response: httpx2.Response, parse: Callable, stats: ChatStats, t0: float) -> Iterator[str]:
         if "text/event-stream" in response.headers.get("content-type", ""):
             for chunk in parse():

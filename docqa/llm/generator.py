@@ -131,7 +131,16 @@ class LLMGenerator:
         extract = self.answerer.extract(question, hits, min_confidence)
         if extract.refused:
             info = {"model": self.client.model, "asked": False}
-            yield Final(refusal, True, [], None, info, reason=extract.reason, confidence=extract.confidence)
+            yield Final(
+                refusal,
+                True,
+                [],
+                None,
+                info,
+                reason=extract.reason,
+                confidence=extract.confidence,
+                second_opinion=extract.opinion,
+            )
             return
         given = self.select(hits, extract)
         msgs = self.messages(question, given)
@@ -165,7 +174,15 @@ class LLMGenerator:
             notes.append(NOTICES[lang]["markers"].format(n=len(report.dropped_markers)))
         info["guard"] = report.to_dict()
         sep = "" if lang == "zh" else " "
-        yield Final(checked.text, False, checked.citations, sep.join(notes) or None, info, confidence=extract.confidence)
+        yield Final(
+            checked.text,
+            False,
+            checked.citations,
+            sep.join(notes) or None,
+            info,
+            confidence=extract.confidence,
+            second_opinion=extract.opinion,
+        )
 
     def _extractive(self, extract, refusal: str, notice: str, info: dict) -> Final:
         """The extractive answer (already decided), with a notice saying why it is shown."""

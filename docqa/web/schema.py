@@ -99,6 +99,11 @@ class AnswerContract(Contract):
         "(refusals too: below the selector's threshold the answer is a refusal)"
     )
     llm: dict | None = Field(None, description="LLM mode only: model, tokens, timings, the grounding guard's report")
+    second_opinion: float | None = Field(
+        None,
+        description="DOCQA_CHECK=llm only: the LLM's probability that the best evidence answers, "
+        "which joined the refusal decision (absent when it was not asked)",
+    )
 
 
 class ErrorMessage(BaseModel):
