@@ -172,7 +172,16 @@ def make_second_opinion(settings: Settings, profile: Profile, client: ChatClient
     from docqa.llm.check import LLMChecker
 
     checker = LLMChecker(client, settings.llm_prompts_dir)
-    return SecondOpinion.from_table(checker.check, profile.check, profile.source or "the model profile")
+    second = SecondOpinion.from_table(checker.check, profile.check, profile.source or "the model profile")
+    if second.llm and second.llm != client.model:
+        log.warning(
+            "DOCQA_CHECK=llm: the profile's [check] table was calibrated with the LLM %r, not %r; another model's "
+            "opinions are on another scale, so its refusals may be off until you calibrate a [check] table for it "
+            "(docs/llm.md)",
+            second.llm,
+            client.model,
+        )
+    return second
 
 
 def make_llm_answerer(

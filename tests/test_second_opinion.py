@@ -144,3 +144,20 @@ def test_check_llm_without_an_llm_is_one_clear_error(tmp_path):
     with pytest.raises(DocQAError, match="DOCQA_CHECK=llm needs an LLM; set DOCQA_LLM_BASE_URL"):
         make_second_opinion(settings, profile, None)
     assert make_second_opinion(Settings(home=tmp_path), profile, None) is None
+
+
+def test_another_llm_than_the_calibrated_one_is_warned_about(tmp_path, caplog):
+    from docqa.answer.profile import load_profile
+    from docqa.factory import make_chat_client, make_second_opinion
+    from docqa.settings import Settings
+
+    profile = load_profile("multilingual-e5-small")
+    settings = Settings(home=tmp_path, check="llm", llm_base_url="http://127.0.0.1:9/v1", llm_model="gpt-4o-mini")
+    second = make_second_opinion(settings, profile, make_chat_client(settings))
+    assert (
+        second is not None and "calibrated with the LLM 'qwen2.5-coder-1.5b-instruct-q4_k_m', not 'gpt-4o-mini'" in caplog.text
+    )
+    caplog.clear()
+    settings = settings.model_copy(update={"llm_model": second.llm})
+    make_second_opinion(settings, profile, make_chat_client(settings))
+    assert "calibrated with" not in caplog.text
