@@ -10,7 +10,8 @@ asked whether the best candidate answers the question (``docqa/llm/check.py``)
 
 The weights and the cut are calibrated for one embedding model's selector and
 one LLM, in the ``[check]`` table of the model's profile.  Below ``floor`` the
-opinion is not asked (no opinion could lift the answer over the cut); without
+opinion is not asked (only a near-certain opinion could lift the answer over
+the cut there, and the call is saved); without
 an opinion (the LLM unreachable, or no yes/no) the selector's threshold
 decides, as without a checker.
 """

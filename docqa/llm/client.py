@@ -86,7 +86,7 @@ class ChatClient:
                     **({"stream_options": {"include_usage": True}} if stream else {}),
                 )  # fmt: skip
         except openai.APIError as exc:
-            stats.attempts = int(exc.request.headers.get("x-stainless-retry-count", 0)) + 1
+            stats.attempts = _attempts(exc)
             raise self._error(exc, stats.attempts, replying=False) from exc
         stats.attempts = raw.retries_taken + 1
         try:
@@ -112,8 +112,7 @@ class ChatClient:
                     logprobs=True, top_logprobs=top, extra_headers=self._headers,
                 )  # fmt: skip
         except openai.APIError as exc:
-            attempts = int(exc.request.headers.get("x-stainless-retry-count", 0)) + 1
-            raise self._error(exc, attempts, replying=False) from exc
+            raise self._error(exc, _attempts(exc), replying=False) from exc
         except (httpx2.TransportError, Overdue) as exc:
             raise self._error(exc, 1, replying=True) from exc
         choice = (getattr(reply, "choices", None) or [None])[0]
@@ -193,6 +192,11 @@ class ChatClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
+
+
+def _attempts(exc: openai.APIError) -> int:
+    """How many times the SDK sent the request that failed (its retry count header)."""
+    return int(exc.request.headers.get("x-stainless-retry-count", 0)) + 1
 
 
 def _why(exc: BaseException) -> str:
