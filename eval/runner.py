@@ -173,6 +173,7 @@ def run_eval(
             bars["index"].close()
     t1 = time.perf_counter()
     engine = make_engine(settings, embedder, index_dir=built.path)
+    engine.check("?", top_k, mode)  # an unconfigured mode or a bad top_k fails before any question
     engine.warmup()  # the first question's latency is a question's, not the loading's
     bar = _bar(len(questions), "asking", "question", show_progress)
     try:

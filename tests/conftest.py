@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from docqa.settings import BUNDLED_CORPUS, DEFAULT_MODEL, Settings
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, use_embedder
 
 REPORT = next(BUNDLED_CORPUS.glob("*.txt"))
 # The real model is built once into the user's model cache (the README's main
@@ -15,9 +15,19 @@ REPORT = next(BUNDLED_CORPUS.glob("*.txt"))
 MODELS_DIR = Path(os.environ.get("DOCQA_TEST_MODELS", Path.home() / ".docqa" / "models"))
 
 
+def _no_real_model(models_dir):
+    raise AssertionError(
+        "a test not marked `model` built the real embedding model; hand it a fake "
+        "(patch docqa.api.make_embedder too: modules that imported it keep their own name)"
+    )
+
+
 @pytest.fixture(autouse=True)
-def docqa_home(tmp_path, monkeypatch) -> Path:
-    """Every test gets its own DOCQA_HOME and no stray DOCQA_* configuration."""
+def docqa_home(tmp_path, monkeypatch, request) -> Path:
+    """Every test gets its own DOCQA_HOME and no stray DOCQA_* configuration;
+    only tests marked `model` may build the real embedding model (~470 MB a copy)."""
+    if request.node.get_closest_marker("model") is None:
+        monkeypatch.setattr("docqa.index.embedder.ensure_default_model", _no_real_model)
     for key in list(os.environ):
         if key.startswith("DOCQA_") and key != "DOCQA_TEST_MODELS":
             monkeypatch.delenv(key)
@@ -37,6 +47,13 @@ def settings(docqa_home) -> Settings:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+def fake_model(monkeypatch, fake_embedder) -> FakeEmbedder:
+    """Every embedder the engine's factory builds is the fake one."""
+    use_embedder(monkeypatch, fake_embedder)
+    return fake_embedder
 
 
 @pytest.fixture

@@ -57,3 +57,13 @@ def fake_engine(settings, folder, files: dict[str, str]):
     emb = FakeEmbedder()
     make_ingestor(settings, emb).ingest([folder])
     return make_engine(settings, emb)
+
+
+def use_embedder(monkeypatch, embedder) -> None:
+    """Make every embedder the engine's factory builds ``embedder``. docqa.api
+    re-exports make_embedder, so a module that imported it keeps its own name
+    and both are patched."""
+    import docqa.api  # noqa: F401  (loaded, so its name can be patched)
+
+    for module in ("docqa.factory", "docqa.api"):
+        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: embedder)

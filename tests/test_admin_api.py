@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from docqa.settings import Settings
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, use_embedder
 from tests.test_web_support import FACT_Q, running_server, write_corpus
 
 T = TypeVar("T")
@@ -63,7 +63,7 @@ def admin_server(settings: Settings) -> Iterator[str]:
     embedder = FakeEmbedder()
     make_ingestor(settings, embedder).ingest([write_corpus(settings.home.parent / "corpus")])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("docqa.factory.make_embedder", lambda _settings: embedder)
+        use_embedder(mp, embedder)
         shelf = prepare_shelf(settings, echo=lambda *args, **kwargs: None)
     try:
         with running_server(shelf, settings) as url:

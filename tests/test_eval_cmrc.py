@@ -10,6 +10,7 @@ import pytest
 from docqa.errors import DocumentError
 from docqa.eval import cmrc
 from docqa.settings import REPO_ROOT
+from tests.fakes import use_embedder
 
 TINY = {
     "version": "v1.0",
@@ -106,7 +107,7 @@ def test_missing_or_malformed_benchmark_says_what_to_do(settings, tmp_path):
 def test_benchmark_run_through_the_cli(monkeypatch, capsys, fake_embedder, tiny_cmrc, tmp_path):
     from docqa.eval.__main__ import main
 
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda settings: fake_embedder)
+    use_embedder(monkeypatch, fake_embedder)
     out = tmp_path / "out"
     argv = ["docqa eval", "--benchmark", "cmrc2018", "--benchmark-path", str(tiny_cmrc), "--limit", "2",
             "--out", str(out), "--no-progress"]  # fmt: skip
@@ -128,7 +129,7 @@ def test_other_questions_asked_of_the_benchmark_corpus(monkeypatch, capsys, fake
     translation of some, say) of the benchmark's corpus."""
     from docqa.eval.__main__ import main
 
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda settings: fake_embedder)
+    use_embedder(monkeypatch, fake_embedder)
     qfile = tmp_path / "english.jsonl"
     row = {"id": "DEV_0_QUERY_0", "question": "How long is the Guangmao Railway?", "answers": [["364.6公里"]],
            "evidence": ["广茂铁路"], "answerable": True, "type": "cmrc", "source": "DEV_0.txt"}  # fmt: skip

@@ -18,7 +18,7 @@ from docqa.eval.dialogues import (
     turn_right,
 )
 from docqa.eval.metrics import Scores
-from tests.test_eval_runner import _main, fake_model, tiny  # noqa: F401
+from tests.test_eval_runner import _main, tiny  # noqa: F401
 
 # Over the tiny report of test_eval_runner.py (DOC there).
 DIALOGUES = [

@@ -124,7 +124,7 @@ def test_committed_rendering_thresholds_gate_every_figure():
 
 
 # The CLI over the tiny stand-in for the bundled set (fake embedder; see test_eval_runner.py).
-from tests.test_eval_runner import _main, fake_model, tiny  # noqa: E402, F401
+from tests.test_eval_runner import _main, tiny  # noqa: E402, F401
 
 
 @pytest.fixture

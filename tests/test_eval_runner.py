@@ -45,13 +45,6 @@ def tiny(tmp_path):
     return corpus, qfile
 
 
-@pytest.fixture
-def fake_model(monkeypatch, fake_embedder):
-    """Every embedder the eval asks for is the fake one."""
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda settings: fake_embedder)
-    return fake_embedder
-
-
 def _run(settings, tiny, out, embedder, **kw):
     corpus, qfile = tiny
     return run_eval(settings, load_questions(qfile), [corpus], out, Source("tiny"), Source("corpus"),

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from docqa.factory import make_engine
 from tests.fake_llm_server import Reply
+from tests.fakes import use_embedder
 from tests.llm_support import (  # noqa: F401  (fixtures)
     CHAIN_Q,
     ORGS_Q,
@@ -33,7 +34,7 @@ def test_cli_ask_mode_llm(llm_index, llm_server, monkeypatch):
     from docqa.cli import app
 
     settings, emb = llm_index
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda s: emb)
+    use_embedder(monkeypatch, emb)
     monkeypatch.setenv("DOCQA_LLM_BASE_URL", llm_server.url)
     monkeypatch.setenv("DOCQA_LLM_MODEL", "fake-model")
     n = _n(make_engine(llm_settings(settings, llm_server.url), emb), llm_server, ORGS_Q, "36家")
@@ -53,7 +54,7 @@ def test_cli_ask_mode_llm_unconfigured_is_one_line(llm_index, monkeypatch):
     from docqa.cli import main
 
     settings, emb = llm_index
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda s: emb)
+    use_embedder(monkeypatch, emb)
     monkeypatch.setattr("sys.argv", ["docqa", "ask", ORGS_Q, "--mode", "llm"])
     import pytest
 

@@ -151,13 +151,13 @@ def test_discover_walks_directories(tmp_path):
 def test_cli_reports_a_corrupt_file_in_one_line_and_keeps_the_index(settings, tmp_path, monkeypatch, capsys, caplog):
     from docqa.cli import main
     from docqa.factory import make_ingestor
-    from tests.fakes import FakeEmbedder
+    from tests.fakes import FakeEmbedder, use_embedder
 
     good = tmp_path / "good.txt"
     good.write_text("上海累计备案新型研发机构36家。", encoding="utf-8")
     emb = FakeEmbedder()
     make_ingestor(settings, emb).ingest([good])
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda s: emb)
+    use_embedder(monkeypatch, emb)
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
 

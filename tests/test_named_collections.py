@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from docqa.errors import BadRequest, IndexNotFound, NotFound
 from docqa.settings import Settings, check_collection_name
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, use_embedder
 from tests.test_web_support import FACT_Q, running_server, write_corpus
 
 POLICY = "# 人才政策\n\n## 住房\n\n青年人才每月可领取住房补贴2500元。\n"
@@ -30,7 +30,7 @@ def cli(monkeypatch):
     from docqa.cli import app
 
     emb = FakeEmbedder()
-    monkeypatch.setattr("docqa.factory.make_embedder", lambda settings: emb)
+    use_embedder(monkeypatch, emb)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args))
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docqa.settings import REPO_ROOT
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, use_embedder
 from tests.test_web_support import tiny_engine  # noqa: F401  (fixture)
 
 
@@ -53,7 +53,7 @@ def captured(monkeypatch):
     import docqa.web.server
 
     calls = {}
-    monkeypatch.setattr(docqa.factory, "make_embedder", lambda settings: FakeEmbedder())
+    use_embedder(monkeypatch, FakeEmbedder())
 
     def fake_serve(engine, settings, lang):
         calls.update(engine=engine, settings=settings, lang=lang)
