@@ -167,13 +167,14 @@ def _register_client_commands() -> None:
     from docqa.eval.commands import eval_command
     from docqa.feedback.commands import feedback_app
     from docqa.llm.commands import llm_server
-    from docqa.train.commands import train_selector
+    from docqa.train.commands import calibrate_check, train_selector
     from docqa.web.commands import serve
 
     app.command("serve")(serve)
     app.command("eval")(eval_command)
     app.command("llm-server")(llm_server)
     app.command("train-selector")(train_selector)
+    app.command("calibrate-check")(calibrate_check)
     app.add_typer(feedback_app, name="feedback")
 
 

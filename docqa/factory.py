@@ -59,9 +59,15 @@ def make_ingestor(settings: Settings, embedder: Embedder | None = None, index_di
     )
 
 
-def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir: Path | None = None) -> Engine:
+def make_engine(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    index_dir: Path | None = None,
+    second_opinion: SecondOpinion | None = None,
+) -> Engine:
     """Load the index (checked against the configured model and chunker) and
-    wire the engine.  Raises ``IndexNotFound`` / ``ModelMismatch`` with advice."""
+    wire the engine.  Raises ``IndexNotFound`` / ``ModelMismatch`` with advice.
+    ``second_opinion`` replaces the one ``DOCQA_CHECK`` configures."""
     root = index_dir or settings.index_path
     manifest = store.read_manifest(root)  # fail fast, before loading a model
     if manifest.get("format_version") == OLD_FORMAT and make_ingestor(settings, embedder, root).upgrade():
@@ -79,7 +85,7 @@ def make_engine(settings: Settings, embedder: Embedder | None = None, index_dir:
     transformer = getattr(embedder, "transformer", None)  # the answer reader adapts it (a fake embedder has none)
     bfloat16 = bool(getattr(embedder, "bfloat16", False))
     client = make_chat_client(settings)
-    second = make_second_opinion(settings, profile, client)
+    second = second_opinion or make_second_opinion(settings, profile, client)
     extractive = ExtractiveAnswerer(lambda: profile.selector(transformer, bfloat16), segmenter, second)
     answerers: dict[str, Answerer] = {"extractive": extractive}
     llm = make_llm_answerer(settings, embedder, extractive, profile, data, client)

@@ -4,8 +4,10 @@ one embedding model, kept in data files beside it.
 A profile (``<model>.toml``) names the model's answer selector (a file in the
 same folder, see ``selector.py``) and the LLM grounding guard's similarity
 thresholds.  It is looked up by the model id the index was built with: first
-in ``$DOCQA_HOME/profiles/`` (where ``docqa train-selector --profile`` writes),
-then among the profiles shipped in ``docqa/answer/profiles/``.  A model with
+in ``$DOCQA_HOME/profiles/`` (where ``docqa train-selector --profile`` and
+``docqa calibrate-check --profile`` write), then among the profiles shipped in
+``docqa/answer/profiles/``; a profile of your own whose selector file is not
+beside it uses the shipped selector of that name.  A model with
 no profile of its own borrows the default model's, with a warning: its
 similarities are on another scale, so its refusals are less reliable until a
 selector is trained for it.
@@ -68,7 +70,10 @@ def _read(path: Path, model_id: str) -> Profile:
     file = data.get("selector", {}).get("file")
     if not isinstance(file, str) or not file.strip():
         raise DocumentError(f"{path}: [selector] file must name the selector file beside the profile; got {file!r}")
-    return Profile(model_id, path.parent / file, dict(data.get("guard", {})), str(path), dict(data.get("check", {})))
+    selector = path.parent / file
+    if not selector.is_file() and (bundled_dir() / file).is_file():
+        selector = bundled_dir() / file  # a profile of your own that only changes [guard] or [check]
+    return Profile(model_id, selector, dict(data.get("guard", {})), str(path), dict(data.get("check", {})))
 
 
 def load_profile(model_id: str, home: Path | None = None) -> Profile:

@@ -181,3 +181,67 @@ def train_selector(
     for name, f in measured.items():
         typer.echo(f"{name}: {f}")
     typer.echo(f"wrote {target / f'{stem}.selector.json'} (threshold {selector.threshold})")
+
+
+LimitOpt = Annotated[int, typer.Option("--limit", min=10, max=1002, help="CMRC 2018 trial questions to ask (the first N).")]
+CheckProfileOpt = Annotated[
+    bool,
+    typer.Option("--profile", help="Write into $DOCQA_HOME/profiles/ for the configured model (default: the bundled profile)."),
+]
+FloorOpt = Annotated[float, typer.Option("--floor", min=0.0, max=0.5, help="Below this confidence the LLM is not asked.")]
+
+
+def calibrate_check(
+    profile: CheckProfileOpt = False,
+    cmrc2018: TrialOpt = None,
+    limit: LimitOpt = 150,
+    floor: FloorOpt = 0.01,
+) -> None:
+    """Calibrate DOCQA_CHECK=llm for the configured LLM, on training sets only (docs/llm.md)."""
+    from tqdm import tqdm
+
+    from docqa.answer.profile import bundled_dir, load_profile, profile_name
+    from docqa.api import Settings, make_embedder
+    from docqa.errors import BadRequest
+    from docqa.factory import make_chat_client
+    from docqa.llm.check import LLMChecker
+    from docqa.train.check_fit import calibration_sets, fit, read_set, with_table
+
+    settings = Settings(check="off")
+    client = make_chat_client(settings)
+    if client is None:
+        raise BadRequest("calibrate-check asks the LLM it calibrates; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL")
+    checker = LLMChecker(client, settings.llm_prompts_dir)
+    started = time.perf_counter()
+    embedder = make_embedder(settings)
+    own = load_profile(embedder.model_id, settings.home)
+    if own.source is None:
+        raise BadRequest(
+            f"{embedder.model_id} has no profile of its own; train its selector first (docqa train-selector --profile)"
+        )
+    target = (settings.home / "profiles" if profile else bundled_dir()) / profile_name(embedder.model_id)
+    readings, threshold = [], 0.0
+    for tset in calibration_sets(settings, cmrc2018, limit):
+        with tqdm(total=len(tset.questions), desc=tset.name, unit="question") as bar:
+            got, threshold = read_set(settings, tset, embedder, checker.check, bar.update)
+        readings += got
+    c = fit(readings, threshold, floor, client.model)
+    sets = sorted({r.set for r in readings})
+    note = (
+        f"The LLM's second opinion on the refusal decision (DOCQA_CHECK=llm; docs/llm.md):\n"
+        f"answer when confidence_weight·logit(confidence) + opinion_weight·logit(opinion) ≥ cut.\n"
+        f"Calibrated by `docqa calibrate-check` on {datetime.now(UTC):%Y-%m-%d} with {c.llm}:\n"
+        f"{c.readings} askings of {', '.join(sets)}\n"
+        f"(each question as asked and without its evidence);\n"
+        f"logistic regression, the cut set to answer no more wrong or unanswerable askings than the\n"
+        f"selector alone ({c.selector[1]}): right answers {c.selector[0]} -> {c.check[0]}."
+    )
+    text = Path(own.source).read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(with_table(text, c.table(note)), encoding="utf-8")
+    typer.echo(
+        f"{c.readings} askings with an opinion; selector alone: {c.selector[0]} right, {c.selector[1]} wrong or "
+        f"unanswerable answered; with the check: {c.check[0]} right, {c.check[1]} ({time.perf_counter() - started:.0f} s)"
+    )
+    typer.echo(f"confidence_weight {c.confidence_weight:.3f}, opinion_weight {c.opinion_weight:.3f}, cut {c.cut:.3f}")
+    typer.echo(f"wrote the [check] table of {target}")
