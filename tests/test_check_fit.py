@@ -119,3 +119,29 @@ def test_calibrate_check_without_an_llm_is_one_clear_error(fake_model, monkeypat
     assert exit_.value.code == 2 and fake_model.queries_embedded == 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "calibrate-check asks the LLM it calibrates; set DOCQA_LLM_BASE_URL" in err
+
+
+def test_a_missing_trial_file_says_where_to_pass_it(settings, tmp_path):
+    from docqa.errors import DocumentError
+    from docqa.train.check_fit import calibration_sets
+
+    with pytest.raises(DocumentError, match="training set cmrc2018-trial not found; pass its location with --cmrc2018"):
+        calibration_sets(settings, tmp_path / "nowhere.json")
+
+
+def test_the_sets_are_trial_questions_and_the_development_documents_each_with_negatives(settings, tmp_path):
+    import json
+
+    from docqa.train.check_fit import calibration_sets
+    from tests.test_eval_cmrc import TINY
+
+    trial = tmp_path / "trial.json"
+    trial.write_text(json.dumps(TINY, ensure_ascii=False), encoding="utf-8")
+    found = {t.name: t for t in calibration_sets(settings, trial, limit=1)}
+    assert set(found) == {"cmrc2018-trial", "other-docs"} | {f"dev-docs-{x}" for x in ("v", "x1", "x2", "x3", "x4")}
+    assert [(q.id, q.negative) for q in found["cmrc2018-trial"].questions] == [
+        ("DEV_0_QUERY_0", False), ("DEV_0_QUERY_0-neg", True),
+    ]  # fmt: skip
+    for t in found.values():
+        assert sum(q.negative for q in t.questions) == sum(q.answerable for q in t.questions)
+        assert all(p.is_dir() for p in t.corpus)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +31,11 @@ from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.answer.second_opinion import SecondOpinion, logit
 from docqa.api import Settings, make_engine
 from docqa.errors import BadRequest
-from docqa.eval import cmrc
 from docqa.eval.corpus import ensure_index
 from docqa.eval.negatives import Exclusions
 from docqa.eval.questions import DATA_DIR, load_questions
 from docqa.eval.runner import ask_scored
-from docqa.train.sets import DEFAULT_SQUAD, TrainSet
+from docqa.train.sets import DEFAULT_SQUAD, TrainSet, squad_set
 
 DEV_DOCS = DATA_DIR / "dev_docs"
 MIN_READINGS = 50
@@ -87,8 +86,8 @@ def calibration_sets(settings: Settings, cmrc2018: Path | None = None, limit: in
     """The first ``limit`` questions of CMRC 2018 trial and DocQA's development
     documents (eval/data/other_docs, eval/data/dev_docs/*), each answerable one
     also asked without its evidence."""
-    trial = cmrc.load(settings, cmrc2018 or DEFAULT_SQUAD["cmrc2018-trial"], name="cmrc2018-trial")
-    found = [TrainSet("cmrc2018-trial", [trial.corpus_dir], trial.questions[:limit], "CC BY-SA 4.0")]
+    trial = squad_set(settings, "cmrc2018-trial", cmrc2018 or DEFAULT_SQUAD["cmrc2018-trial"])
+    found = [replace(trial, questions=trial.questions[:limit])]
     found.append(
         TrainSet(
             "other-docs", [DATA_DIR / "other_docs"], load_questions(DATA_DIR / "other_docs_questions.jsonl"), "DocQA's own"
