@@ -14,7 +14,7 @@ from docqa.answer.profile import bundled_dir, load_profile
 from docqa.answer.second_opinion import SecondOpinion, logit
 from docqa.errors import BadRequest
 from docqa.eval.questions import load_questions
-from docqa.train.check_fit import Reading, fit, read_set, with_table
+from docqa.train.check_fit import Reading, fit, read_set, with_table, write_table
 from docqa.train.sets import TrainSet
 from tests.test_eval_runner import tiny  # noqa: F401  (fixture)
 
@@ -145,3 +145,16 @@ def test_the_sets_are_trial_questions_and_the_development_documents_each_with_ne
     for t in found.values():
         assert sum(q.negative for q in t.questions) == sum(q.answerable for q in t.questions)
         assert all(p.is_dir() for p in t.corpus)
+
+
+def test_the_table_goes_into_the_profile_being_written_or_a_copy_of_the_shipped_one(tmp_path):
+    shipped = bundled_dir() / "multilingual-e5-small.toml"
+    target = tmp_path / "profiles" / "multilingual-e5-small.toml"
+    write_table(target, shipped, "[check]\ncut = 1.0\n")
+    first = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert first["check"] == {"cut": 1.0} and first["guard"] == tomllib.loads(shipped.read_text("utf-8"))["guard"]
+    target.write_text(target.read_text(encoding="utf-8").replace("semantic = 0.92", "semantic = 0.9"), "utf-8")
+    write_table(target, shipped, "[check]\ncut = 2.0\n")  # your own edits to the profile stay
+    second = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert second["check"] == {"cut": 2.0} and second["guard"]["semantic"] == 0.9
+    assert [p.name for p in target.parent.iterdir()] == [target.name]

@@ -191,3 +191,13 @@ def with_table(profile_text: str, table: str) -> str:
     """A profile's text with its ``[check]`` table (and the comment above it) replaced by ``table``."""
     kept = CHECK_TABLE.sub("", profile_text).rstrip()
     return f"{kept}\n\n{table}" if kept else table
+
+
+def write_table(target: Path, base: Path, table: str) -> None:
+    """Write ``table`` into the profile ``target`` (made from ``base`` when it
+    does not exist yet), whole or not at all."""
+    text = (target if target.is_file() else base).read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(with_table(text, table), encoding="utf-8")
+    partial.replace(target)

@@ -205,7 +205,7 @@ def calibrate_check(
     from docqa.errors import BadRequest
     from docqa.factory import make_chat_client
     from docqa.llm.check import LLMChecker
-    from docqa.train.check_fit import calibration_sets, fit, read_set, with_table
+    from docqa.train.check_fit import calibration_sets, fit, read_set, write_table
 
     settings = Settings(check="off")
     client = make_chat_client(settings)
@@ -236,9 +236,7 @@ def calibrate_check(
         f"logistic regression, the cut set to answer no more wrong or unanswerable askings than the\n"
         f"selector alone ({c.selector[1]}): right answers {c.selector[0]} -> {c.check[0]}."
     )
-    text = Path(own.source).read_text(encoding="utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(with_table(text, c.table(note)), encoding="utf-8")
+    write_table(target, Path(own.source), c.table(note))
     typer.echo(
         f"{c.readings} askings with an opinion; selector alone: {c.selector[0]} right, {c.selector[1]} wrong or "
         f"unanswerable answered; with the check: {c.check[0]} right, {c.check[1]} ({time.perf_counter() - started:.0f} s)"
