@@ -78,6 +78,7 @@ def ask_all(
     if not questions:
         raise DocQAError("the question set is empty; nothing to evaluate")
     engine.check(questions[0].question, top_k, mode)  # a bad mode or top_k fails once, before any work
+    engine.warmup()  # the first question's latency is a question's, not the loading's
     exclusions = Exclusions.of(engine) if any(q.negative for q in questions) else None
     out = []
     for q in questions:
@@ -173,8 +174,6 @@ def run_eval(
             bars["index"].close()
     t1 = time.perf_counter()
     engine = make_engine(settings, embedder, index_dir=built.path)
-    engine.check("?", top_k, mode)  # an unconfigured mode or a bad top_k fails before any question
-    engine.warmup()  # the first question's latency is a question's, not the loading's
     bar = _bar(len(questions), "asking", "question", show_progress)
     try:
         predictions = ask_all(engine, questions, top_k, mode, on_answer=lambda: bar.update(1))
