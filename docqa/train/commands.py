@@ -212,6 +212,7 @@ def calibrate_check(
     if client is None:
         raise BadRequest("calibrate-check asks the LLM it calibrates; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL")
     checker = LLMChecker(client, settings.llm_prompts_dir)
+    client.first_token([{"role": "user", "content": "是"}])  # an LLM that cannot be reached fails here, once
     started = time.perf_counter()
     embedder = make_embedder(settings)
     own = load_profile(embedder.model_id, settings.home)
