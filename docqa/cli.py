@@ -199,13 +199,14 @@ def main() -> None:
         _interrupted()
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and aborts
+    except Exception as exc:  # usage errors and aborts: click's, or typer's own copies of them (typer >= 0.24)
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):  # what click makes of Ctrl-C
+        show = getattr(exc, "show", None)
+        if isinstance(exc, click.exceptions.ClickException | typer.TyperException) and callable(show):
+            show()
+            sys.exit(getattr(exc, "exit_code", 2))
+        if isinstance(exc, click.exceptions.Abort | typer.Abort):  # what click makes of Ctrl-C
             _interrupted()
         raise
     if code == 130:  # typer's answer to Ctrl-C, returned when not standalone

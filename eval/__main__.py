@@ -30,13 +30,14 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and aborts
+    except Exception as exc:  # usage errors and aborts: click's, or typer's own copies of them (typer >= 0.24)
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        show = getattr(exc, "show", None)
+        if isinstance(exc, click.exceptions.ClickException | typer.TyperException) and callable(show):
+            show()
+            sys.exit(getattr(exc, "exit_code", 2))
+        if isinstance(exc, click.exceptions.Abort | typer.Abort):
             sys.exit(1)
         raise
     if isinstance(code, int) and code:  # click returns a typer.Exit's code when not standalone

@@ -260,6 +260,25 @@ def test_cli_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
     assert err.startswith("docqa: error: DOCQA_MIN_CONFIDENCE='1.5': input should be less than or equal to 1")
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["docqa", "ask", "--nope"], "No such option: --nope"),
+        (["docqa", "calibrate-check", "--limit", "5"], "Invalid value for '--limit'"),
+        (["docqa", "eval", "--limit", "-3"], "Invalid value for '--limit'"),
+    ],
+)
+def test_cli_usage_errors_show_usage_not_a_traceback(monkeypatch, capsys, argv, message):
+    from docqa.cli import main as docqa_main
+    from docqa.eval.__main__ import main as eval_main
+
+    monkeypatch.setattr("sys.argv", argv if argv[1] != "eval" else ["docqa eval", *argv[2:]])
+    with pytest.raises(SystemExit) as exit_:
+        (eval_main if argv[1] == "eval" else docqa_main)()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and message in err and "Traceback" not in err and err.startswith("Usage: ")
+
+
 @pytest.mark.parametrize("exact_max", [50_000, 2])
 def test_many_small_ingests_merge_and_search_like_one_rebuild(settings, tmp_path, monkeypatch, exact_max):
     """Segments, deleted rows and merges are invisible to search: the same
