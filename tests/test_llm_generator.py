@@ -156,6 +156,30 @@ def test_nothing_supported_falls_back_to_the_extractive_answer(llm_engine, llm_s
     assert answer.llm["guard"]["fallback"]
 
 
+def test_a_figure_the_chosen_sentence_does_not_hold_falls_back_to_the_extractive_answer(llm_engine, llm_server):
+    # Both sentences are in the cited passage, so the guard keeps them; but the
+    # confidence that let DocQA answer is for the 36家 sentence, not for 2024's 5家.
+    n = numbering(llm_engine, llm_server, ORGS_Q, "36家")
+    llm_server.script(Reply(f"上海累计备案新型研发机构36家[{n}]。其中2024年新增备案5家[{n}]。"))
+    answer = llm_engine.ask(ORGS_Q, mode="llm")
+    extractive = llm_engine.ask(ORGS_Q, mode="extractive")
+    assert answer.answer == extractive.answer and "2024" not in answer.answer and not answer.refused
+    assert answer.notice == "大模型的回答含有所选依据以外的数字，以下为摘录答案。"
+    assert answer.llm["guard"]["fallback"].endswith("2024, 5")
+
+
+def test_other_figures_are_those_neither_the_chosen_sentences_nor_the_question_hold():
+    from types import SimpleNamespace
+
+    from docqa.llm.generator import other_figures
+
+    span = SimpleNamespace(text="单个项目最高补助500万元", sentence_text="补助比例提高至20%，单个项目最高补助500万元")
+    extract = SimpleNamespace(spans=[span])
+    assert other_figures("单个项目最高补助500万元[1]。", extract, "最高补助多少？") == []
+    assert other_figures("补助比例为20%，最高5,000,000元[2]。", extract, "最高补助多少？") == []  # the same values
+    assert other_figures("2023年单个项目最高补助300万元[1]。", extract, "2023年最高补助多少？") == ["300万"]
+
+
 def test_abstention_is_decided_from_retrieval_without_asking_the_model(llm_engine, llm_server):
     llm_server.script(Reply("火星基地将于2035年建成[1]。"))
     answer = llm_engine.ask(OUTSIDE_Q, mode="llm")

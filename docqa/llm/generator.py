@@ -12,6 +12,11 @@
    event carries the checked answer.  When nothing the model wrote survives,
    or the model cannot be reached, the answer is the extractive one, with a
    notice saying so.
+4. The confidence that let it answer is the selector's confidence in its
+   chosen sentences.  A reply stating a figure those sentences (and the
+   question) do not hold answers with another passage's fact, which that
+   confidence does not cover: then the answer is the extractive one too
+   (``other_figures``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from docqa.answer.base import Delta, Event, Final
 from docqa.answer.extractive import ExtractiveAnswerer
 from docqa.llm.client import ChatClient, ChatStats, LLMUnavailable
 from docqa.llm.guard import Guard, Passage
+from docqa.llm.numbers import unsupported
 from docqa.llm.prompts import AnswerPrompts
 from docqa.question import Question
 from docqa.records import Hit
@@ -34,18 +40,28 @@ NOTICES = {
     "zh": {
         "unavailable": "大模型暂时无法回答，以下为摘录答案（{why}）",
         "unverified": "大模型的回答无法由检索到的段落核实，以下为摘录答案。",
+        "other_figures": "大模型的回答含有所选依据以外的数字，以下为摘录答案。",
         "removed": "已删除 {n} 句无法由所引段落核实的内容。",
         "markers": "已删除 {n} 个指向不存在段落的引用编号。",
     },
     "en": {
         "unavailable": "The LLM could not answer; showing the extractive answer ({why})",
         "unverified": "The passages could not confirm the LLM's answer; showing the extractive answer.",
+        "other_figures": "The LLM's answer states figures the chosen evidence does not hold; showing the extractive answer.",
         "removed": "Removed {n} sentence(s) the cited passages do not support.",
         "markers": "Removed {n} citation marker(s) naming no given passage.",
     },
 }
 _DELIMITER = re.compile(r"<\s*/?\s*(?:资料|passages?)\s*>", re.I)
 _MARKER_LIKE = re.compile(r"[\[［【]\s*(\d{1,3})\s*[\]］】]")
+_MARKER = re.compile(r"\[\d{1,3}\]")
+
+
+def other_figures(text: str, extract, question: str) -> list[str]:
+    """The figures an answer ``text`` states that neither the sentences the
+    selector chose (``extract.spans``) nor the question hold."""
+    sources = [question, *(t for s in extract.spans for t in (s.text, s.sentence_text))]
+    return list(dict.fromkeys(c.surface for c in unsupported(_MARKER.sub("", text), sources)))
 
 
 def as_data(text: str) -> str:
@@ -166,6 +182,11 @@ class LLMGenerator:
             report.fallback = "no sentence of the reply is supported by the passages"
             info["guard"] = report.to_dict()
             yield self._extractive(extract, refusal, NOTICES[lang]["unverified"], info)
+            return
+        if figures := other_figures(checked.text, extract, question.text):
+            report.fallback = f"states figures the chosen sentences do not hold: {', '.join(figures)}"
+            info["guard"] = report.to_dict()
+            yield self._extractive(extract, refusal, NOTICES[lang]["other_figures"], info)
             return
         notes = []
         if report.removed:
