@@ -26,11 +26,12 @@ import re
 from collections.abc import Iterator
 
 from docqa.answer.base import Delta, Event, Final
-from docqa.answer.extractive import ExtractiveAnswerer
+from docqa.answer.extractive import Extract, ExtractiveAnswerer
 from docqa.llm.client import ChatClient, ChatStats, LLMUnavailable
 from docqa.llm.guard import Guard, Passage
 from docqa.llm.numbers import unsupported
 from docqa.llm.prompts import AnswerPrompts
+from docqa.llm.reply import MARKER
 from docqa.question import Question
 from docqa.records import Hit
 
@@ -54,14 +55,13 @@ NOTICES = {
 }
 _DELIMITER = re.compile(r"<\s*/?\s*(?:资料|passages?)\s*>", re.I)
 _MARKER_LIKE = re.compile(r"[\[［【]\s*(\d{1,3})\s*[\]］】]")
-_MARKER = re.compile(r"\[\d{1,3}\]")
 
 
-def other_figures(text: str, extract, question: str) -> list[str]:
+def other_figures(text: str, extract: Extract, question: str) -> list[str]:
     """The figures an answer ``text`` states that neither the sentences the
     selector chose (``extract.spans``) nor the question hold."""
     sources = [question, *(t for s in extract.spans for t in (s.text, s.sentence_text))]
-    return list(dict.fromkeys(c.surface for c in unsupported(_MARKER.sub("", text), sources)))
+    return list(dict.fromkeys(c.surface for c in unsupported(MARKER.sub("", text), sources)))
 
 
 def as_data(text: str) -> str:
