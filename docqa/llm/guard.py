@@ -13,8 +13,9 @@ For each sentence of the reply:
 3. every number it states (``numbers.claims``: 1.2万 = 12,000, 三家 = 3) must
    occur in a passage it cites;
 4. a sentence its citations do not support, but one other given passage does,
-   is re-cited to that passage (small models often cite the wrong number);
-   otherwise it is removed and counted, with the reason.
+   is re-cited to that passage (small models often cite the wrong number), and
+   so is one its citations support only in meaning while another given passage
+   holds its words; otherwise it is removed and counted, with the reason.
 
 Each kept sentence cites the quote (exact document text, with offsets) that
 best supports it; citations are numbered [1..m] in order of appearance.
@@ -184,8 +185,14 @@ class Guard:
             if cited:
                 ok, chosen, reason = support(self.t, grams, vec, claims, [given[n] for n in cited], cands, english)
                 if ok:
-                    kept.append((body, closing, newline, chosen))
-                    record["verdict"] = "kept"
+                    # Cited passages that resemble it only in meaning give way to one holding its words.
+                    holder = self._holder(tops, passages, cited)
+                    moved, there, _ = (
+                        support(self.t, grams, vec, claims, [holder], cands, english) if holder else (False, [], "")
+                    )
+                    report.recited += moved
+                    kept.append((body, closing, newline, there if moved else chosen))
+                    record["verdict"] = "recited" if moved else "kept"
                     continue
             # Re-cite: the single given passage that supports the sentence best, if one does.
             options = []
@@ -204,6 +211,16 @@ class Guard:
         report.kept = len(kept)
         text, citations = self._compose(kept, lang)
         return Checked(text, citations, report)
+
+    def _holder(self, tops: list, passages: list[Passage], cited: list[int]) -> Passage | None:
+        """The given passage that holds a sentence's words (overlap that is enough
+        alone) when the passages it cites do not come near (below the overlap
+        that needs a cosine beside it): their support is a resemblance in meaning,
+        and a cosine of 0.92 also joins two sentences about one bridge."""
+        cited_lex = max((t[2] for t, p in zip(tops, passages) if t and p.n in cited), default=0.0)
+        others = [(t[2], p) for t, p in zip(tops, passages) if t and p.n not in cited]
+        lex, holder = max(others, key=lambda o: o[0], default=(0.0, None))
+        return holder if cited_lex < self.t.mixed_lexical and lex >= self.t.lexical else None
 
     @staticmethod
     def _compose(kept, lang: str) -> tuple[str, list[Citation]]:
