@@ -320,12 +320,16 @@ def test_chat_ui_errors_and_abstentions(browser, tiny_ui):
         ask_in_chat(page, "火星上有多少人？")
         page.locator("#dq-chat .dq-refused").wait_for(timeout=30_000)
         assert REFUSAL_ZH in page.locator("#dq-chat .dq-refused").inner_text()
+        # under it, collapsed: the passages closest to the question, not an answer
+        page.get_by_text("最接近问题的段落（未能确认其中有答案） (2)").click()
+        page.locator("#dq-chat .dq-nearest").first.wait_for(state="visible", timeout=5_000)
+        assert page.locator("#dq-chat .dq-nearest").count() == 2 and page.locator("#dq-chat mark").count() == 0
         # LLM mode is not configured: an error toast, not an answer
         page.click("#dq-settings button")
         page.locator("#dq-mode").get_by_text("大模型生成").click()
         ask_in_chat(page, FACT_Q)
         page.get_by_text(re.compile("LLM mode is not configured")).first.wait_for(timeout=15_000)
-        assert page.locator("#dq-chat [data-testid='bot']").count() == 1  # only the abstention
+        assert page.locator("#dq-chat [data-testid='bot']").count() == 2  # only the abstention and its passages
         playwright_api.expect(page.locator("#dq-question textarea")).to_have_value(FACT_Q)  # given back
         shot(page, "chat-error.png")
 
@@ -457,6 +461,20 @@ def test_widget_holds_a_conversation_keeps_it_across_a_reload_and_starts_over(br
         page.reload()
         page.locator(".dqw-bot .dqw-feedback").first.wait_for(timeout=10_000)
         assert page.locator(".dqw-user").all_inner_texts() == [FOLLOW_UP_Q]
+        assert guard.dialogs == []
+
+
+def test_widget_shows_the_closest_passages_under_a_refusal(browser, tiny_ui):
+    with guarded_page(browser) as (page, guard):
+        page.goto(tiny_ui + "/widget")
+        widget_ask(page, "火星上有多少人？", 1)
+        refusal = page.locator(".dqw-bot.dqw-refused")
+        assert REFUSAL_ZH in refusal.inner_text()
+        nearest = refusal.locator(".dqw-nearest")
+        assert nearest.locator("summary").inner_text() == "最接近问题的段落（未能确认其中有答案） (2)"
+        playwright_api.expect(nearest.locator(".dqw-passage").first).to_be_hidden()  # collapsed
+        nearest.locator("summary").click()
+        assert nearest.locator(".dqw-passage").count() == 2 and nearest.locator("mark").count() == 0
         assert guard.dialogs == []
 
 

@@ -81,8 +81,9 @@ def test_chat_streams_the_answer_then_the_sources(client, tiny_engine):
 def test_chat_shows_abstention_and_keeps_history(client):
     first, _ = client.predict(FACT_Q, [], 3, "extractive", api_name="/chat")
     history, _ = client.predict(MISSING_Q, first, 3, "extractive", api_name="/chat")
-    assert len(history) == len(first) + 2
-    assert 'class="dq-refused"' in _text(history[-1]) and "园区资料中没有找到相关信息。" in _text(history[-1])
+    assert len(history) == len(first) + 3  # the question, the refusal, the closest passages (collapsed)
+    assert 'class="dq-refused"' in _text(history[-2]) and "园区资料中没有找到相关信息。" in _text(history[-2])
+    assert 'class="dq-source dq-nearest"' in _text(history[-1]) and history[-1]["metadata"]["status"] == "done"
 
 
 def test_chat_problem_is_a_warning_not_an_answer(client):

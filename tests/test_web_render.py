@@ -7,7 +7,16 @@ import html
 import re
 
 from docqa.records import Answer, Chunk, Citation, Hit
-from docqa.web.render import answer_html, escape_text, quoted_passage, source_html, sources_html, sources_title
+from docqa.web.render import (
+    answer_html,
+    escape_text,
+    nearest_html,
+    nearest_title,
+    quoted_passage,
+    source_html,
+    sources_html,
+    sources_title,
+)
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>[点我](javascript:alert(1)) **粗体** www.example.com"
 
@@ -103,3 +112,26 @@ def test_a_rewritten_follow_up_says_how_it_was_understood():
         _visible(rated_html("down")) == "已记录：没有帮助。谢谢！"
         and _visible(rated_html("up", "en")) == "Recorded as helpful. Thanks!"
     )
+
+
+def test_a_refusal_shows_the_closest_passages_as_retrieved_and_an_answer_does_not():
+    from dataclasses import replace
+
+    from docqa.web.chat import answer_messages
+
+    refused = _answer("报告中没有找到相关信息。", "前文。" + HOSTILE, 0, "x", 0, refused=True)
+    refused = replace(refused, passages=[*refused.passages, Hit(_chunk("第二段。", 40, "/data/b.txt"), 0.4, 0.7, 1.0, rank=2),
+                                         Hit(_chunk("第三段。", 80), 0.3, 0.6, 0.5, rank=3)])  # fmt: skip
+    out = nearest_html(refused)
+    assert out.count('class="dq-source dq-nearest"') == 2 and "第三段" not in out  # the two closest
+    assert "<mark" not in out and "<script" not in out and HOSTILE in _visible(out)
+    assert "测试报告" in _visible(out) and "1.1 概况" in _visible(out) and "第 3 页" in _visible(out)
+    assert nearest_title(refused) == "最接近问题的段落（未能确认其中有答案） (2)"
+    assert nearest_title(refused, "en").startswith("Passages closest to the question")
+    answer, nearest = answer_messages(refused, "zh")
+    assert 'class="dq-refused"' in answer["content"] and nearest["content"] == out
+    assert nearest["metadata"] == {"title": nearest_title(refused), "status": "done"}  # collapsed
+    answered = _answer("累计备案36家。[1]", "累计备案36家。", 10, "累计备案36家。", 10)
+    assert nearest_html(answered) == ""
+    assert [m["metadata"]["title"] for m in answer_messages(answered, "zh")[1:]] == ["来源 (1)"]
+    assert nearest_html(replace(refused, passages=[])) == "" and len(answer_messages(replace(refused, passages=[]), "zh")) == 1

@@ -26,7 +26,16 @@ from docqa.records import Answer
 from docqa.settings import DEFAULT_COLLECTION
 from docqa.web.labels import labels
 from docqa.web.limits import RateLimit
-from docqa.web.render import answer_html, escape_text, partial_answer_html, rated_html, sources_html, sources_title
+from docqa.web.render import (
+    answer_html,
+    escape_text,
+    nearest_html,
+    nearest_title,
+    partial_answer_html,
+    rated_html,
+    sources_html,
+    sources_title,
+)
 from docqa.web.sessions import ChatSession, ChatSessions, history_turns
 from docqa.web.shelf import Shelf, as_shelf
 
@@ -40,7 +49,8 @@ Feedback = Callable[[dict], int]
 def answer_messages(answer: Answer, lang: str, rating: str | None = None, collection: str = "") -> list[dict]:
     """The assistant's messages for a final answer: the answer (with the
     recorded rating, if any), then (when it cites anything) the sources
-    block, collapsed."""
+    block, collapsed; under a refusal, the passages closest to the question
+    instead, collapsed too."""
     note = rated_html(rating, lang) if rating else ""
     messages: list[dict] = [{"role": "assistant", "content": answer_html(answer, lang) + note}]
     if answer.citations:
@@ -50,6 +60,10 @@ def answer_messages(answer: Answer, lang: str, rating: str | None = None, collec
                 "content": sources_html(answer, lang, collection),
                 "metadata": {"title": sources_title(answer, lang), "status": "done"},
             }
+        )
+    elif nearest := nearest_html(answer, lang):
+        messages.append(
+            {"role": "assistant", "content": nearest, "metadata": {"title": nearest_title(answer, lang), "status": "done"}}
         )
     return messages
 

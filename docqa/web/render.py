@@ -20,6 +20,7 @@ from docqa.web.labels import labels
 # including ':' and '.' so that no URL or "www." text is auto-linked.
 _SPECIAL = set("&<>\"'`*_{}[]()#+-.!|~$:\\=")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+NEAREST = 2  # passages shown under a refusal
 
 
 def escape_text(text: str) -> str:
@@ -101,16 +102,21 @@ def quoted_passage(citation: Citation, passages: list[Hit]) -> tuple[Hit | None,
     return None, 0
 
 
+def _where(title: str, doc: str, section_path: tuple[str, ...], page: int | None, lang: str) -> list[str]:
+    """Where a passage is, as HTML pieces: its document, section and page."""
+    bits = [f"<strong>{escape_text(title or PurePath(doc).name)}</strong>"]
+    if section_path:
+        bits.append(escape_text(" › ".join(section_path)))
+    if page:
+        bits.append(escape_text(labels(lang)["page"].format(page=page)))
+    return bits
+
+
 def _source_head(citation: Citation, lang: str) -> str:
-    t = labels(lang)
-    name = citation.title or PurePath(citation.doc).name
-    bits = [f"<strong>{escape_text(name)}</strong>"]
-    if citation.section_path:
-        bits.append(escape_text(" › ".join(citation.section_path)))
-    if citation.page:
-        bits.append(escape_text(t["page"].format(page=citation.page)))
-    bits.append(escape_text(t["chars"].format(start=citation.start, end=citation.end)))
-    return f'<span class="dq-n">[{citation.n}]</span> ' + ' <span class="dq-sep">·</span> '.join(bits)
+    c = citation
+    bits = _where(c.title, c.doc, c.section_path, c.page, lang)
+    bits.append(escape_text(labels(lang)["chars"].format(start=c.start, end=c.end)))
+    return f'<span class="dq-n">[{c.n}]</span> ' + ' <span class="dq-sep">·</span> '.join(bits)
 
 
 def source_html(citation: Citation, passages: list[Hit], lang: str = "zh", collection: str = "") -> str:
@@ -157,6 +163,27 @@ def _page_figures(citation: Citation, lang: str, collection: str = "") -> str:
         return ""
     warn = f'<div class="dq-hint">{escape_text(t["low_confidence"])}</div>' if citation.low_confidence else ""
     return f'<details class="dq-pages"><summary>{escape_text(t["on_page"])}</summary>{warn}{"".join(figures)}</details>'
+
+
+def nearest_html(answer: Answer, lang: str = "zh") -> str:
+    """Under a refusal: the retrieved passages closest to the question
+    (``NEAREST``), as retrieved, nothing highlighted — where to read on, not
+    an answer.  Empty for an answer, or when nothing was retrieved."""
+    if not answer.refused:
+        return ""
+    out = []
+    for hit in answer.passages[:NEAREST]:
+        c = hit.chunk
+        head = ' <span class="dq-sep">·</span> '.join(_where(c.title, c.doc, c.section_path, c.page, lang))
+        out.append(
+            f'<div class="dq-source dq-nearest"><div class="dq-source-head">{head}</div>'
+            f'<div class="dq-passage">{escape_text(c.text)}</div></div>'
+        )
+    return "".join(out)
+
+
+def nearest_title(answer: Answer, lang: str = "zh") -> str:
+    return f"{labels(lang)['nearest']} ({min(len(answer.passages), NEAREST)})"
 
 
 def sources_title(answer: Answer, lang: str = "zh") -> str:

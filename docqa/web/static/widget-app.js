@@ -21,6 +21,7 @@
       onPage: "在页面上查看",
       lowConfidence: "部分文字由扫描件识别，置信度较低，请对照页面核实。",
       refusedHint: "可以换一种问法，或询问文档中涉及的内容。",
+      nearest: "最接近问题的段落（未能确认其中有答案）",
       error: "出错了：",
       network: "无法连接 DocQA 服务器。",
       tooMany: "提问太频繁了，请 {s} 秒后再试。",
@@ -46,6 +47,7 @@
       onPage: "Show on the page",
       lowConfidence: "Part of this quote was read from a scan with low confidence: check it against the page.",
       refusedHint: "Try rephrasing, or ask about something the documents cover.",
+      nearest: "Passages closest to the question (not confirmed to answer it)",
       error: "Error: ",
       network: "Cannot reach the DocQA server.",
       tooMany: "Too many questions in a short time; please try again in {s} s.",
@@ -239,6 +241,26 @@
     return details;
   }
 
+  /* Under a refusal: the retrieved passages closest to the question, as
+     retrieved (nothing highlighted) — where to read on, not an answer. */
+  var NEAREST = 2;
+  function nearestNode(answer) {
+    var passages = (answer.passages || []).slice(0, NEAREST);
+    if (!passages.length) return null;
+    var details = el("details", "dqw-sources dqw-nearest");
+    details.appendChild(el("summary", null, t.nearest + " (" + passages.length + ")"));
+    passages.forEach(function (p) {
+      var node = el("div", "dqw-source");
+      var where = [p.title || p.doc.split(/[\\/]/).pop()];
+      if (p.section) where.push(p.section.replace(/ > /g, " › "));
+      if (p.page) where.push(t.page.replace("{page}", String(p.page)));
+      node.appendChild(el("div", "dqw-source-head", where.join(" · ")));
+      node.appendChild(el("div", "dqw-passage", p.text));
+      details.appendChild(node);
+    });
+    return details;
+  }
+
   function showAnswer(node, entry) {
     var answer = entry.answer;
     node.textContent = "";
@@ -266,6 +288,8 @@
       });
       node.appendChild(details);
     }
+    var nearest = answer.refused ? nearestNode(answer) : null;
+    if (nearest) node.appendChild(nearest);
     node.appendChild(feedbackNode(entry));
     scrollDown();
   }
