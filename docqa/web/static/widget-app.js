@@ -187,14 +187,19 @@
     return null;
   }
 
+  /* Where a citation or a passage is: its document, section and page. */
+  function where(x) {
+    var bits = [x.title || x.doc.split(/[\\/]/).pop()];
+    if (x.section) bits.push(x.section.replace(/ > /g, " › "));
+    if (x.page) bits.push(t.page.replace("{page}", String(x.page)));
+    return bits.join(" · ");
+  }
+
   function sourceNode(c, passages) {
     var node = el("div", "dqw-source");
     var head = el("div", "dqw-source-head");
     head.appendChild(el("b", null, "[" + c.n + "] "));
-    var where = [c.title || c.doc.split(/[\\/]/).pop()];
-    if (c.section) where.push(c.section.replace(/ > /g, " › "));
-    if (c.page) where.push(t.page.replace("{page}", String(c.page)));
-    head.appendChild(document.createTextNode(where.join(" · ")));
+    head.appendChild(document.createTextNode(where(c)));
     node.appendChild(head);
     var body = el("div", "dqw-passage");
     var p = quotedPassage(c, passages);
@@ -251,10 +256,7 @@
     details.appendChild(el("summary", null, t.nearest + " (" + passages.length + ")"));
     passages.forEach(function (p) {
       var node = el("div", "dqw-source");
-      var where = [p.title || p.doc.split(/[\\/]/).pop()];
-      if (p.section) where.push(p.section.replace(/ > /g, " › "));
-      if (p.page) where.push(t.page.replace("{page}", String(p.page)));
-      node.appendChild(el("div", "dqw-source-head", where.join(" · ")));
+      node.appendChild(el("div", "dqw-source-head", where(p)));
       node.appendChild(el("div", "dqw-passage", p.text));
       details.appendChild(node);
     });
