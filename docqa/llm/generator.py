@@ -178,15 +178,15 @@ class LLMGenerator:
         if report.removed:
             log.info("guard removed %d of %d sentences: %s", len(report.removed), report.sentences,
                      [r.reason for r in report.removed])  # fmt: skip
+        fallback = None
         if not checked.citations:
-            report.fallback = "no sentence of the reply is supported by the passages"
+            fallback = "unverified", "no sentence of the reply is supported by the passages"
+        elif figures := other_figures(checked.text, extract, question.text):
+            fallback = "other_figures", f"states figures the chosen sentences do not hold: {', '.join(figures)}"
+        if fallback is not None:
+            notice, report.fallback = fallback
             info["guard"] = report.to_dict()
-            yield self._extractive(extract, refusal, NOTICES[lang]["unverified"], info)
-            return
-        if figures := other_figures(checked.text, extract, question.text):
-            report.fallback = f"states figures the chosen sentences do not hold: {', '.join(figures)}"
-            info["guard"] = report.to_dict()
-            yield self._extractive(extract, refusal, NOTICES[lang]["other_figures"], info)
+            yield self._extractive(extract, refusal, NOTICES[lang][notice], info)
             return
         notes = []
         if report.removed:
