@@ -213,7 +213,7 @@ class Engine:
         t1 = time.perf_counter()
         hits = self.retriever.search(query.text, qvec, k, exclude, query.terms)
         t2 = time.perf_counter()
-        analysed = self.analyser.analyse(q, hits, resolution.carried)
+        analysed = self.analyser.analyse(q, hits, resolution.carried, resolution.swapped)
         final: Final | None = None
         refusal = self.collection.refusal_for(analysed.lang)
         for event in self.answerers[m].answer(analysed, hits, refusal, min_confidence):

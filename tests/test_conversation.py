@@ -335,6 +335,56 @@ def test_the_listed_organisation_a_which_question_describes_is_the_topic(rewrite
 def test_ellipsis_of_another_quoted_name(rewriter):
     r = talk(rewriter, "上海科学智能研究院的“伏羲”在示范计划里成绩怎么样？", "综合排名第一[1]", "那“女娲”呢？")
     assert r.resolved == "上海科学智能研究院的“女娲”在示范计划里成绩怎么样？" and r.how == "ellipsis"
+    assert r.swapped == (("伏羲", "女娲"),)  # what it took out and put in
+
+
+def test_an_ellipsis_is_not_answered_from_the_item_it_moved_away_from(rewriter):
+    """「那“女娲”呢？」 after a question about “伏羲” was answered with 「“伏羲”…综合
+    排名第一」: the sentence before it lists “女娲”, which let it count as about the
+    new item."""
+    from docqa.conversation.extractive import _swapped
+
+    q = analyse("上海科学智能研究院的“女娲”在示范计划里成绩怎么样？", Segmenter(), lambda w: True)
+    q.swapped = [("伏羲", "女娲")]
+    assert q.about_swapped_out("“伏羲”在中国气象局人工智能天气预报大模型示范计划中综合排名第一；")
+    assert not q.about_swapped_out("开发“伏羲”“女娲”“燧人”等大模型；")  # names the new one too
+    assert not q.about_swapped_out("“女娲”在示范计划中排名第二；")
+    assert _swapped("第二批有几家？", "第一批有几家？") == ()  # one character: the batch rules read those
+    assert _swapped("宝山区有几家？", "宝山有几家？") == ()  # one holds the other
+
+
+@pytest.mark.parametrize(
+    "follow_up, resolved, carried",
+    [
+        (
+            "What about the Shanghai Qi Zhi Institute? How many papers has it published?",
+            "How many papers has the Shanghai Qi Zhi Institute published?",
+            "the Shanghai Qi Zhi Institute",  # with no glossary to name its heading
+        ),
+        ("那上海期智研究院呢？它发表了多少篇论文？", "上海期智研究院发表了多少篇论文？", "上海期智研究院"),
+    ],
+)
+def test_a_switch_then_a_question_about_it_in_one_turn(rewriter, follow_up, resolved, carried):
+    r = talk(rewriter, f"How many papers did {WUTONG} publish?", "10余篇[1]", follow_up)
+    assert (r.resolved, r.how, r.carried) == (resolved, "switch", (carried,))
+
+
+def test_english_names_and_demonstratives_of_more_kinds(rewriter):
+    """ "that academy", a name going on with "for …", and an organisation named in
+    lower case are what the follow-up is about (development dialogues dv3_020,
+    dv4_024)."""
+    first = "How many papers has the Shanghai Academy of AI for Science published in Nature?"
+    r = talk(rewriter, first, "…", "What about the Wutong Island life-science institute?")
+    assert r.resolved == "How many papers has the Wutong Island life-science institute published in Nature?"
+    r = talk(rewriter, f"How many papers did {WUTONG} publish?", "10余篇[1]", "How many patents does that academy hold?")
+    assert r.resolved == f"How many patents does {WUTONG} hold?"
+    r = talk(rewriter, first, "…", "How many patents does it hold?")
+    assert r.resolved == "How many patents does the Shanghai Academy of AI for Science hold?"
+
+
+def test_two_questions_in_one_turn_that_switch_to_nothing_are_left_alone(rewriter):
+    for follow_up in ("What? Really?", "真的吗？那是多少？", "那上海期智研究院呢？发表了多少篇论文？"):
+        assert talk(rewriter, f"How many papers did {WUTONG} publish?", "10余篇[1]", follow_up).how != "switch"
 
 
 def test_english_follow_ups(rewriter):

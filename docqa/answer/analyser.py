@@ -83,15 +83,20 @@ class QuestionAnalyser:
         text = f"{question} ({'、'.join(names)})" if names else question
         return SearchQuery(text, tuple(terms))
 
-    def analyse(self, question: str, hits: list[Hit], carried: Sequence[str] = ()) -> Question:
+    def analyse(
+        self, question: str, hits: list[Hit], carried: Sequence[str] = (), swapped: Sequence[tuple[str, str]] = ()
+    ) -> Question:
         """``carried``: entities a follow-up took from the conversation; the
         answer must be about one of them (names the documents do not spell
-        that way, such as an English name, are not required)."""
+        that way, such as an English name, are not required).  ``swapped``:
+        what an elliptical follow-up put in place of what (Resolution)."""
         question = without_preamble(question)  # 请问，… asks what follows it
         contexts = [normalize(h.chunk.heading + h.chunk.embed_text()) for h in hits]
         language = self.language(question, carried)
         q = analyse(question, self.segmenter, self.known, contexts, self.glossary, self.organisations, language)
         q.carried = [c for c in map(normalize, carried) if HAN_CHAR.search(c)]
+        pairs = [(normalize(old), normalize(new)) for old, new in swapped]
+        q.swapped = [(old, new) for old, new in pairs if HAN_CHAR.search(old) and HAN_CHAR.search(new)]
         return q
 
     def warmup(self) -> None:

@@ -166,7 +166,9 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     from passages about it (the others are left out).  A follow-up that
     carried an entity from the conversation is answered only from sentences
     about that entity (its heading, its sentence or the one before names it)
-    and about any organisation it names; there the other candidates stay, not
+    and about any organisation it names, and an elliptical one (那“女娲”呢？)
+    not from a sentence naming what it moved away from (“伏羲”) and not what
+    it moved to; there the other candidates stay, not
     allowed: the selector reads how far the best allowed one is from the best
     one overall, so a fact that belongs to another entity is refused.  So is
     a sentence about another year, level, batch, session or phase than the
@@ -194,6 +196,7 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
             allowed.append(
                 named
                 and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text)
+                and not q.about_swapped_out(s.sentence_text)
                 and not (asked and about_other_value(asked, _scope(hit, s), hit.chunk.section_path))
                 and not (models and about_other_value(models, _model_scope(hit, s), hit.chunk.section_path))
                 and not (needed and not needed.search(s.text))

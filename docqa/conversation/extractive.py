@@ -61,8 +61,10 @@ _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|�
 _STRONG = ("org", "heading", "name", "product")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
 _DIGIT = re.compile(r"\d")
+_SECOND_QUESTION = re.compile(r"[?？](?=\s*\S)")  # the end of a first question another follows
 MAX_ASPECT_CHARS = 10
 MAX_ASPECT_WORDS = 5
+MIN_SWAPPED = 2  # the shortest item an ellipsis swaps that a sentence is checked for
 
 
 @dataclass
@@ -113,7 +115,8 @@ class ExtractiveRewriter:
         fallback = self._in_context(asked, topic) if as_asked else None
         if fallback is not None:
             fallback = replace(fallback, question=question)
-        return Resolution(question, resolved, carried, how, fallback)
+        swapped = _swapped(topic.previous, resolved) if how == "ellipsis" else ()
+        return Resolution(question, resolved, carried, how, fallback, swapped=swapped)
 
     # -- the topic -------------------------------------------------------------
 
@@ -145,6 +148,11 @@ class ExtractiveRewriter:
     def _resolve(self, question: str, topic: _Topic) -> tuple[str, tuple[str, ...], str]:
         """(resolved question, entities carried into it, the rule that did it).
         Both languages' patterns are tried: a question may mix them."""
+        switch = _two_part_switch(question)
+        if switch is not None:  # 「那宝山区呢？它组建了几个？」: the switch, then a question about it
+            subject, asked = switch
+            named = main_mention(self.finder.find(subject))
+            return asked, _carried(named.name if named else subject), "switch"
         mentions = self.finder.find(question)
         for rules in (_EN, _ZH):
             ellipsis = rules.pattern("followup_ellipsis").match(question)
@@ -256,6 +264,8 @@ class ExtractiveRewriter:
         if _replace_references(x, "@") != x:
             return None  # 「它的X呢？」: a reference, not a new subject
         new = main_mention(m for m in mentions if m.start >= start and m.end <= end)
+        if new is None and english and _EN.pattern("organisation_named").search(x):
+            new = Mention(x, start, end, "org")  # "what about the Wutong Island life-science institute?"
         if new is None:
             sibling = sibling_in(topic.previous, x, topic.answers)  # 那精准医疗呢？ after 量子科技, listed beside it
             sibling = sibling or variant_in(topic.previous, x)  # 第一批呢？ after 第二批
@@ -355,6 +365,39 @@ def _spelled(entity: Mention | None, question: str) -> str:
     if lang.detect(question) == "en" and entity.text.isascii():
         return entity.text
     return entity.name
+
+
+def _two_part_switch(question: str) -> tuple[str, str] | None:
+    """(X, the second question about X) for a follow-up that switches to X in
+    one sentence and asks about it in the next ("What about X? How many … its
+    …?", 「那X呢？它…？」); None for anything else."""
+    first = _SECOND_QUESTION.search(question)
+    if first is None:
+        return None
+    head, rest = question[: first.end()], question[first.end() :].strip()
+    for rules in (_EN, _ZH):
+        ellipsis = rules.pattern("followup_ellipsis").match(head)
+        if ellipsis and _replace_references(ellipsis.group(1), "@") == ellipsis.group(1):
+            subject = ellipsis.group(1).strip()
+            asked = _replace_references(rest, subject)
+            if asked != rest:  # the second question refers back to X
+                return subject, f"{asked[:1].upper()}{asked[1:]}"
+    return None
+
+
+def _swapped(previous: str, resolved: str) -> tuple[tuple[str, str], ...]:
+    """What an ellipsis took out of the previous question and what it put in:
+    the two questions without their common start and end (伏羲 and 女娲 in
+    「…的“伏羲”在…」 and 「…的“女娲”在…」); nothing when either is shorter than
+    MIN_SWAPPED characters (第一批 for 第二批: other rules read such values) or
+    holds the other."""
+    n = min(len(previous), len(resolved))
+    head = next((i for i in range(n) if previous[i] != resolved[i]), n)
+    tail = next((i for i in range(n - head) if previous[-1 - i] != resolved[-1 - i]), n - head)
+    old, new = previous[head : len(previous) - tail], resolved[head : len(resolved) - tail]
+    if min(len(old), len(new)) < MIN_SWAPPED or old in new or new in old:
+        return ()
+    return ((old, new),)
 
 
 def _carried(name: str) -> tuple[str, ...]:

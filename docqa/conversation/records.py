@@ -34,7 +34,11 @@ class Resolution:
     the engine asks it when the question as it stands is refused.  An
     ``exclusive`` fallback (about an organisation the documents give a section
     of its own) is also asked when the question as it stands is answered from
-    text that does not name it: another's fact does not stand in for it."""
+    text that does not name it: another's fact does not stand in for it.
+    ``swapped`` pairs what an elliptical follow-up took out of the previous
+    question with what it put in (伏羲, 女娲 for 「那“女娲”呢？」 after a question
+    about “伏羲”): a sentence naming the first and not the second is about the
+    item the user moved away from."""
 
     question: str
     resolved: str
@@ -42,6 +46,7 @@ class Resolution:
     how: str = ""
     fallback: Resolution | None = None
     exclusive: bool = False
+    swapped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def rewritten(self) -> bool:

@@ -38,6 +38,14 @@ class Question:
     # entities a follow-up carried from the conversation (它 -> 上海期智研究院), normalised:
     # an answer must be about one of them (its heading or its own sentence names it)
     carried: list[str] = field(default_factory=list)
+    # what an elliptical follow-up took out of the previous question and put in (伏羲, 女娲),
+    # normalised: a sentence naming the first and not the second answers the old question
+    swapped: list[tuple[str, str]] = field(default_factory=list)
+
+    def about_swapped_out(self, sentence: str) -> bool:
+        """Does a candidate's (normalised) sentence name what the follow-up moved
+        away from, and not what it moved to?"""
+        return any(old in sentence and new not in sentence for old, new in self.swapped)
 
     def about_carried(self, section: str, text: str) -> bool:
         """Is a candidate (its passage's section path and its normalised sentence
