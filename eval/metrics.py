@@ -293,6 +293,7 @@ def llm_summary(answers: Sequence[dict]) -> dict | None:
         "sentences_removed": sum(len(g.get("removed") or []) for g in guards),
         "markers_dropped": sum(len(g.get("dropped_markers") or []) for g in guards),
         "recited": sum(g.get("recited") or 0 for g in guards),
+        "repeated": sum(g.get("repeated") or 0 for g in guards),  # sentences written twice, left out
         "fallbacks": sum(1 for g in guards if g.get("fallback")),  # nothing supported: extractive answer shown
         "unavailable": sum(1 for i in asked if i.get("error")),  # the LLM failed: extractive answer shown
         "tokens_per_s": _r(statistics.median(tps), 2) if tps else None,

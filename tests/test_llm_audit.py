@@ -64,6 +64,6 @@ def test_llm_summary_counts_what_the_guard_did():
     ]  # fmt: skip
     s = llm_summary(answers)
     assert s == {"asked": 3, "guard_changed": 1, "guard_removed": 1, "sentences_removed": 1, "markers_dropped": 1,
-                 "recited": 1, "fallbacks": 0, "unavailable": 1, "tokens_per_s": 7.0, "first_token_ms": 200.0,
+                 "recited": 1, "repeated": 0, "fallbacks": 0, "unavailable": 1, "tokens_per_s": 7.0, "first_token_ms": 200.0,
                  "completion_tokens": 30}  # fmt: skip
     assert llm_summary([{"answer": "x"}]) is None

@@ -65,3 +65,10 @@ def test_a_resemblance_in_meaning_is_enough_when_no_passage_holds_the_words():
     guard, passages = guard_and_passages()
     checked = guard.check("这座桥建成以后，北向车流改走外白渡桥。[2]", passages)
     assert checked.citations[0].quote == BUILT and checked.report.recited == 0
+
+
+def test_a_sentence_written_twice_is_kept_once():
+    guard, passages = guard_and_passages()
+    checked = guard.check(f"{REPLY}[1]{REPLY}[1]", passages)
+    assert checked.text == REPLY.rstrip("。") + "[1]。" and len(checked.citations) == 1
+    assert checked.report.repeated == 1 and not checked.report.removed  # no notice of an unsupported claim

@@ -138,6 +138,10 @@ def test_what_an_answer_must_hold_a_number_a_year_a_month_or_a_day():
     assert year is not None and must_hold("哪一年级的学生最多？") is None and must_hold("谁在哪一年成立了它？") is None
     assert all(year.search(t) for t in ("2024年度", "康熙七年", "476", "十九世纪"))
     assert not year.search("第二批12家长三角创新联合体成立，上海御渡半导体科技有限公司等")
+    assert all(year.search(t) for t in ("民国34年8月15日日本投降", "光绪31年，", "庚申年三月", "次年春"))
+    # a span of years answers how long, not which year (a development near miss answered at 0.45)
+    assert not any(year.search(t) for t in ("给予3—5年的长周期稳定支持", "有效期为5年", "合作多年"))
+    assert not year.search("发布ChainWeaver2.0操作系统，累计接入链主企业147家")  # a count, not a year
     month = must_hold("DL-2317是哪个月获得临床试验批准的？")  # an FAQ's answer said only what is planned
     assert month is not None and month is must_hold("紅軍於幾月開始徵兵?") and must_hold("试用期有几个月？") is not month
     assert all(month.search(t) for t in ("于2023年6月获得临床试验批准", "七月初十", "月份"))

@@ -12,7 +12,9 @@ For each sentence of the reply:
    embedder);
 3. every number it states (``numbers.claims``: 1.2万 = 12,000, 三家 = 3) must
    occur in a passage it cites;
-4. a sentence its citations do not support, but one other given passage does,
+4. a sentence that repeats an earlier one word for word is left out (counted
+   apart: it is no unsupported claim);
+5. a sentence its citations do not support, but one other given passage does,
    is re-cited to that passage (small models often cite the wrong number), and
    so is one its citations support only in meaning while another given passage
    holds its words; otherwise it is removed and counted, with the reason.
@@ -37,7 +39,7 @@ from docqa.llm import numbers
 from docqa.llm.reply import MARKER, markers, sentence_body, split_sentences
 from docqa.llm.support import MAX_QUOTE_CHARS, Candidate, GuardThresholds, Passage, best, bigrams, support
 from docqa.records import Citation, Hit
-from docqa.text import HAN_ALL, HAN_EXT
+from docqa.text import HAN_ALL, HAN_EXT, normalize
 
 # Names other modules import from here.
 __all__ = [
@@ -73,13 +75,14 @@ class GuardReport:
     removed: list[Removed] = field(default_factory=list)
     dropped_markers: list[int] = field(default_factory=list)  # [n] naming no given passage
     recited: int = 0  # sentences re-cited to the passage that supports them
+    repeated: int = 0  # sentences that repeat an earlier one word for word, left out
     fallback: str | None = None  # why the extractive answer was shown instead
     support: list[dict] = field(default_factory=list)  # per sentence: best overlap and cosine, verdict
 
     @property
     def changed(self) -> bool:
         """Did the guard remove or correct anything the model wrote?"""
-        return bool(self.removed or self.dropped_markers or self.recited or self.fallback)
+        return bool(self.removed or self.dropped_markers or self.recited or self.repeated or self.fallback)
 
     def to_dict(self) -> dict:
         return {
@@ -88,6 +91,7 @@ class GuardReport:
             "removed": [{"text": r.text, "reason": r.reason} for r in self.removed],
             "dropped_markers": self.dropped_markers,
             "recited": self.recited,
+            "repeated": self.repeated,
             "fallback": self.fallback,
             "changed": self.changed,
             "support": self.support,
@@ -172,7 +176,14 @@ class Guard:
             vecs = list(np.asarray(self.embedder.embed_queries([s[1] for s in sentences]), dtype=np.float32))
 
         kept = []  # (body, closing, newline, [candidates])
+        said: set[str] = set()
         for (raw, body, closing, newline, cited, wrong), vec in zip(sentences, vecs):
+            same = normalize(MARKER.sub("", body)).strip("。.；;，,")
+            if same in said:  # a small model sometimes writes its sentence twice: nothing unsupported
+                report.repeated += 1
+                report.support.append({"cited": cited, "lex": None, "sem": None, "verdict": "repeated"})
+                continue
+            said.add(same)
             grams = bigrams(body)
             claims = numbers.claims(body)
             english = lang == "en" or not _HAN.search(body)
