@@ -150,9 +150,7 @@ class ExtractiveRewriter:
         Both languages' patterns are tried: a question may mix them."""
         switch = _two_part_switch(question)
         if switch is not None:  # 「那宝山区呢？它组建了几个？」: the switch, then a question about it
-            subject, asked = switch
-            named = main_mention(self.finder.find(subject))
-            return asked, _carried(named.name if named else subject), "switch"
+            return self._switch(*switch)
         mentions = self.finder.find(question)
         for rules in (_EN, _ZH):
             ellipsis = rules.pattern("followup_ellipsis").match(question)
@@ -257,10 +255,9 @@ class ExtractiveRewriter:
             # "What about Baoshan — how many consortia did it register?": a switch, then a question about it
             subject = parts[0].strip()
             asked = _replace_references(parts[1].strip(), subject)
-            named = main_mention(self.finder.find(subject))  # Baoshan (宝山区) is about 宝山区
             if match.string.rstrip().endswith(("?", "？")):
                 asked += match.string.rstrip()[-1]
-            return f"{asked[:1].upper()}{asked[1:]}", _carried(named.name if named else subject), "switch"
+            return self._switch(subject, asked)
         if _replace_references(x, "@") != x:
             return None  # 「它的X呢？」: a reference, not a new subject
         new = main_mention(m for m in mentions if m.start >= start and m.end <= end)
@@ -280,6 +277,12 @@ class ExtractiveRewriter:
             return new.text + topic.previous_asked, (new.name,), "ellipsis"
         previous = topic.previous
         return previous[: old.start] + new.text + previous[old.end :], (new.name,), "ellipsis"
+
+    def _switch(self, subject: str, asked: str) -> tuple[str, tuple[str, ...], str]:
+        """A switch to ``subject`` and the question ``asked`` about it: the answer
+        must be about the entity the subject names (Baoshan (宝山区) is about 宝山区)."""
+        named = main_mention(self.finder.find(subject))
+        return f"{asked[:1].upper()}{asked[1:]}", _carried(named.name if named else subject), "switch"
 
     def _aspect(self, aspect: str, topic: _Topic, english: bool) -> tuple[str, tuple[str, ...], str] | None:
         """「上链企业呢？」 after a question about 浦芯: the same entity, another aspect
@@ -381,7 +384,7 @@ def _two_part_switch(question: str) -> tuple[str, str] | None:
             subject = ellipsis.group(1).strip()
             asked = _replace_references(rest, subject)
             if asked != rest:  # the second question refers back to X
-                return subject, f"{asked[:1].upper()}{asked[1:]}"
+                return subject, asked
     return None
 
 
