@@ -178,7 +178,7 @@ class Guard:
         kept = []  # (body, closing, newline, [candidates])
         said: set[str] = set()
         for (raw, body, closing, newline, cited, wrong), vec in zip(sentences, vecs):
-            same = normalize(MARKER.sub("", body)).strip("。.；;，,")
+            same = normalize(body).strip("。.；;，,")  # the body is already without its markers
             if same in said:  # a small model sometimes writes its sentence twice: nothing unsupported
                 report.repeated += 1
                 report.support.append({"cited": cited, "lex": None, "sem": None, "verdict": "repeated"})
