@@ -8,7 +8,8 @@ features (``features.py``) and says how likely the best one is to answer the
 question; below its threshold the answer is a refusal.  A question asking for
 several things (a list, two parts) may take more spans, from other sentences,
 for what the best one leaves out; a list's lead answers with its items
-(``lists.py``).
+(``lists.py``), and a consequence answering a why-question with its reason
+(``reasons.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
 from docqa.answer.lists import with_items
+from docqa.answer.reasons import asks_why, with_reason
 from docqa.answer.second_opinion import SecondOpinion
 from docqa.answer.selector import Selector
 from docqa.index.tokenize import Segmenter
@@ -95,6 +97,8 @@ class ExtractiveAnswerer:
             return Extract([], True, reason, best, confidence, opinion)
         pool = [s for s, ok in zip(spans, allowed) if ok]
         shown = with_items(best)  # a list's lead answers with its items
+        if q.kind == "why" and asks_why(q.text):
+            shown = with_reason(shown, spans)  # a consequence answers with its reason
         more = self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else []
         chosen = [shown] + [s for s in more if s.hit is not shown.hit or not shown.start <= s.start < shown.end]
         chosen.sort(key=lambda s: (s.hit.rank, s.start))
