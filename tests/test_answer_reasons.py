@@ -75,6 +75,7 @@ def test_other_spans_and_other_paragraphs_stay_as_they_are():
 def test_only_a_question_that_asks_why():
     assert asks_why("为什么称猴面包树为笨蛋水果？")
     assert not asks_why("猴面包树又被称为什么？") and not asks_why("旧富国银行后来改名为什么？")
+    assert asks_why("佐敦谷南道中文名称为什么又叫佐顿谷南道？")  # 名称 + 为什么
 
 
 class PickSelector(Selector):
