@@ -8,8 +8,9 @@ features (``features.py``) and says how likely the best one is to answer the
 question; below its threshold the answer is a refusal.  A question asking for
 several things (a list, two parts) may take more spans, from other sentences,
 for what the best one leaves out; a list's lead answers with its items
-(``lists.py``), and a consequence answering a why-question with its reason
-(``reasons.py``).
+(``lists.py``); a consequence answering a why-question runs back over its
+reason, and a span opening with a pronoun over what it stands for
+(``antecedents.py``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from docqa.answer.antecedents import asks_why, with_antecedent, with_reason
 from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
 from docqa.answer.lists import with_items
-from docqa.answer.reasons import asks_why, with_reason
 from docqa.answer.second_opinion import SecondOpinion
 from docqa.answer.selector import Selector
 from docqa.index.tokenize import Segmenter
@@ -99,6 +100,7 @@ class ExtractiveAnswerer:
         shown = with_items(best)  # a list's lead answers with its items
         if q.kind == "why" and asks_why(q.text):
             shown = with_reason(shown, spans)  # a consequence answers with its reason
+        shown = with_antecedent(q, shown, spans)  # a pronoun with what it stands for
         more = self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else []
         chosen = [shown] + [s for s in more if s.hit is not shown.hit or not shown.start <= s.start < shown.end]
         chosen.sort(key=lambda s: (s.hit.rank, s.start))

@@ -1,4 +1,5 @@
-"""A why-question answered by a consequence takes its reason along (docqa/answer/reasons.py)."""
+"""A consequence answering a why-question takes its reason along, and a span
+opening with a pronoun what it stands for (docqa/answer/antecedents.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import re
 
 import numpy as np
 
+from docqa.answer.antecedents import MAX_CHARS, asks_why, with_antecedent, with_reason
 from docqa.answer.candidates import candidates, doc_slice
 from docqa.answer.extractive import ExtractiveAnswerer
-from docqa.answer.reasons import MAX_CHARS, asks_why, with_reason
 from docqa.answer.selector import Selector
 from docqa.question import Question, Term
 from docqa.records import Chunk, Hit, Unit
@@ -102,3 +103,26 @@ def test_the_answerer_gives_a_why_question_the_reason():
     pick = spans.index(_span(spans, "因此它有时也被称为笨蛋水果。"))
     ex = ExtractiveAnswerer(PickSelector(pick)).extract(_question("猴面包树被称为什么？", kind="other"), [_hit(BAOBAB)])
     assert ex.spans[0].text == "因此它有时也被称为笨蛋水果"  # not a why-question
+
+
+BEAVER = "河狸是一种半水栖的啮齿动物。它们在建造水坝的时候大幅改变了生态系统。它们的寿命约为12年。"
+
+
+def test_a_pronoun_takes_the_sentence_that_names_what_it_stands_for():
+    question = "哪种动物在建造水坝时会改变生态系统？"
+    spans = _spans(BEAVER, question)
+    shown = with_antecedent(_question(question, kind="other"), _span(spans, "它们在建造水坝的时候大幅改变了生态系统。"), spans)
+    assert shown.text == "河狸是一种半水栖的啮齿动物。它们在建造水坝的时候大幅改变了生态系统"
+    assert doc_slice(shown.hit, shown.start, shown.end) == shown.text  # one exact quote
+
+
+def test_a_pronoun_span_holding_the_value_asked_stays_as_it_is():
+    spans = _spans(BEAVER, "河狸能活多少年？")
+    span = _span(spans, "它们的寿命约为12年。")
+    span.kind_ok = True  # holds the number asked
+    assert with_antecedent(_question("河狸能活多少年？", kind="number"), span, spans) is span
+    span.kind_ok = False
+    assert with_antecedent(_question("河狸能活多少年？", kind="number"), span, spans) is not span
+    assert with_antecedent(_question("河狸怎样建造水坝？", kind="how"), span, spans) is span
+    first = _span(spans, "河狸是一种半水栖的啮齿动物。")
+    assert with_antecedent(_question("哪种动物是啮齿动物？", kind="other"), first, spans) is first
