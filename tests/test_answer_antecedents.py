@@ -45,7 +45,7 @@ def _span(spans, text: str, whole: bool = True):
 
 def test_a_consequence_takes_the_sentence_before_it_as_one_exact_quote():
     spans = _spans(BAOBAB)
-    shown = with_reason(_span(spans, "因此它有时也被称为笨蛋水果。"), spans)
+    shown = with_reason(_question("为什么称猴面包树为笨蛋水果？"), _span(spans, "因此它有时也被称为笨蛋水果。"), spans)
     quote = doc_slice(shown.hit, shown.start, shown.end)
     assert quote == shown.text == BAOBAB.rstrip("。")  # its units end before the full stop
 
@@ -54,7 +54,7 @@ def test_a_consequence_clause_takes_the_clauses_before_it():
     text = "吉斯伯恩有长时间的日照，河川带来丰富的水源；因此，畜牧业发达；酿酒业也很兴盛。"
     spans = _spans(text, "为什么吉斯伯恩的畜牧业发达？")
     clause = _span(spans, "因此，畜牧业发达", whole=False)
-    shown = with_reason(clause, spans)
+    shown = with_reason(_question("为什么吉斯伯恩的畜牧业发达？"), clause, spans)
     assert shown.text.startswith("吉斯伯恩有长时间的日照") and shown.end == clause.end
     assert doc_slice(shown.hit, shown.start, shown.end) == text[: shown.end - OFFSET]
 
@@ -62,21 +62,24 @@ def test_a_consequence_clause_takes_the_clauses_before_it():
 def test_other_spans_and_other_paragraphs_stay_as_they_are():
     spans = _spans(BAOBAB)
     first = _span(spans, "猴面包树的果实钙含量比菠菜高50％以上，维生素C含量是单个橙子的三倍。")
-    assert with_reason(first, spans) is first
+    why = _question("为什么称猴面包树为笨蛋水果？")
+    assert with_reason(why, first, spans) is first
     text = "猴面包树的果实富含维生素C。\n因此它有时也被称为笨蛋水果。"  # a new paragraph: its own point
     spans = _spans(text)
     span = _span(spans, "因此它有时也被称为笨蛋水果。")
-    assert with_reason(span, spans) is span
+    assert with_reason(why, span, spans) is span
     long = "猴面包树" + "很" * MAX_CHARS + "高。因此它有时也被称为笨蛋水果。"
     spans = _spans(long)
     span = _span(spans, "因此它有时也被称为笨蛋水果。")
-    assert with_reason(span, spans) is span
+    assert with_reason(why, span, spans) is span
 
 
 def test_only_a_question_that_asks_why():
-    assert asks_why("为什么称猴面包树为笨蛋水果？")
-    assert not asks_why("猴面包树又被称为什么？") and not asks_why("旧富国银行后来改名为什么？")
-    assert asks_why("佐敦谷南道中文名称为什么又叫佐顿谷南道？")  # 名称 + 为什么
+    assert asks_why(_question("为什么称猴面包树为笨蛋水果？"))
+    assert asks_why(_question("佐敦谷南道中文名称为什么又叫佐顿谷南道？"))  # 名称 + 为什么
+    for question in ("猴面包树又被称为什么？", "旧富国银行后来改名为什么？"):
+        assert not asks_why(_question(question))  # kinds.why reads them as why-questions; they are not
+    assert not asks_why(_question("猴面包树的果实有多重？", kind="number"))
 
 
 class PickSelector(Selector):

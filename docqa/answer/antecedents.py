@@ -35,14 +35,14 @@ _CALLED_WHAT = _ZH.pattern("called_what")
 _CHECKED_KINDS = ("time", "duration", "number", "list", "org", "person", "place", "why")  # kinds a span can be seen to hold
 
 
-def asks_why(question: str) -> bool:
-    """Does a why-question (``kinds.why``) ask why, rather than what something is called (称为什么)?"""
-    return not _CALLED_WHAT.search(question)
+def asks_why(q: Question) -> bool:
+    """Does ``q`` ask why (``kinds.why``), rather than what something is called (称为什么)?"""
+    return q.kind == "why" and not _CALLED_WHAT.search(q.text)
 
 
-def with_reason(span: Span, spans: Sequence[Span]) -> Span:
-    """``span`` with what it is the consequence of, when it opens as one."""
-    return _run_back(span, spans, _CONSEQUENCE)
+def with_reason(q: Question, span: Span, spans: Sequence[Span]) -> Span:
+    """``span`` with what it is the consequence of, when it opens as one and ``q`` asks why."""
+    return _run_back(span, spans, _CONSEQUENCE) if asks_why(q) else span
 
 
 def with_antecedent(q: Question, span: Span, spans: Sequence[Span]) -> Span:
@@ -54,6 +54,7 @@ def with_antecedent(q: Question, span: Span, spans: Sequence[Span]) -> Span:
 
 
 def _run_back(span: Span, spans: Sequence[Span], opens: re.Pattern[str]) -> Span:
+    """``span`` with the clauses, and the sentence, before it when it ``opens`` so."""
     if not opens.match(span.text):
         return span
     hit = span.hit

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from docqa.answer.antecedents import asks_why, with_antecedent, with_reason
+from docqa.answer.antecedents import with_antecedent, with_reason
 from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
@@ -98,8 +98,7 @@ class ExtractiveAnswerer:
             return Extract([], True, reason, best, confidence, opinion)
         pool = [s for s, ok in zip(spans, allowed) if ok]
         shown = with_items(best)  # a list's lead answers with its items
-        if q.kind == "why" and asks_why(q.text):
-            shown = with_reason(shown, spans)  # a consequence answers with its reason
+        shown = with_reason(q, shown, spans)  # a consequence answers a why-question with its reason
         shown = with_antecedent(q, shown, spans)  # a pronoun with what it stands for
         more = self._complements(q, best, pool) if q.kind in COMPLEMENT_KINDS else []
         chosen = [shown] + [s for s in more if s.hit is not shown.hit or not shown.start <= s.start < shown.end]
