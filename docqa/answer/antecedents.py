@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from docqa import lang
-from docqa.answer.candidates import Span, doc_slice
+from docqa.answer.candidates import Span, doc_slice, same_paragraph
 from docqa.ingest.sentences import display
 from docqa.question import Question
 
@@ -64,7 +64,7 @@ def _run_back(span: Span, spans: Sequence[Span], opens: re.Pattern[str]) -> Span
     start = sentence.start
     if start == span.start and opens.match(sentence.text):
         before = _whole(spans, span, span.index - 1)
-        if before is not None and "\n" not in doc_slice(hit, before.end, sentence.start):
+        if before is not None and same_paragraph(hit, before.end, sentence.start):
             start = before.start
     if start == span.start or span.end - start > MAX_CHARS:
         return span

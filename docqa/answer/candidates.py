@@ -18,7 +18,7 @@ from docqa.ingest.sentences import display
 from docqa.question import Question, must_hold, names_organisation, normalize, satisfies_kind
 from docqa.question.ranges import leaves_out, stated
 from docqa.question.values import MODEL, about_other_value, values
-from docqa.records import Hit, Unit
+from docqa.records import Hit
 
 MAX_SPAN_CHARS = 90  # longer clause runs are left out (a whole sentence is always a candidate)
 MAX_RUN = 3  # clauses in a run
@@ -70,9 +70,9 @@ def doc_slice(hit: Hit, start: int, end: int) -> str:
     return c.text[start - c.start : end - c.start]
 
 
-def _same_paragraph(hit: Hit, before: list[Unit], after: list[Unit]) -> bool:
-    """No line break between two sentences of a passage."""
-    return "\n" not in doc_slice(hit, before[-1].end, after[0].start)
+def same_paragraph(hit: Hit, end: int, start: int) -> bool:
+    """No line break between a sentence of a passage that ends at ``end`` and one that starts at ``start``."""
+    return "\n" not in doc_slice(hit, end, start)
 
 
 def _runs(n: int) -> list[tuple[int, int]]:
@@ -98,7 +98,8 @@ def passage_candidates(q: Question, hit: Hit, segmenter) -> list[Span]:
         # paragraph, asks what this one answers (问：…？ 答：…), or opens the
         # passage (a lead-in such as "2024年度…显示").
         near = [
-            j for j in (0, k - 1) if 0 <= j < k and (j == 0 or asks[j] or _same_paragraph(hit, sentences[j], sent))
+            j for j in (0, k - 1)
+            if 0 <= j < k and (j == 0 or asks[j] or same_paragraph(hit, sentences[j][-1].end, sent[0].start))
         ]  # fmt: skip
         before = normalize("".join(u.text for j in near for u in sentences[j]))
         sentence_text = texts[k]
