@@ -7,9 +7,10 @@ answerer implements ``docqa.answer.base.Answerer``."""
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docqa.answer.analyser import QuestionAnalyser
@@ -24,9 +25,11 @@ from docqa.index.store import IndexData
 from docqa.ingest.pages import LOW_CONFIDENCE
 from docqa.ingest.render import PageImages, highlight
 from docqa.question import Question, normalize
-from docqa.records import Answer, Chunk, Hit
+from docqa.question.comparison import Comparison, comparison
+from docqa.records import Answer, Chunk, Citation, Hit
 
 MAX_TOP_K = 50
+_MARKER = re.compile(r"\[(\d+)\]")
 MODES = ("extractive", "llm")
 NOT_CONFIGURED = {"llm": "LLM mode is not configured; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL"}
 
@@ -174,6 +177,14 @@ class Engine:
             raise BadRequest(f"min_confidence must be from 0 to 1, got {min_confidence!r}")
         t_resolve = time.perf_counter()
         resolution = self.resolve(q, history, m)
+        compared = comparison(resolution.resolved) if m == "extractive" else None
+        if compared is not None:
+
+            def ask(r: Resolution) -> Answer:
+                return next(e.answer for e in self._attempt(r, k, m, exclude, min_confidence, t_resolve) if e.answer)
+
+            yield from _compare(resolution, compared, ask)
+            return
         if resolution.fallback is None:
             yield from self._attempt(resolution, k, m, exclude, min_confidence, t_resolve)
             return
@@ -275,6 +286,58 @@ class Engine:
             if event.kind == "final" and event.answer is not None:
                 return event.answer
         raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover
+
+
+def _compare(resolution: Resolution, compared: Comparison, ask: Callable[[Resolution], Answer]) -> Iterator[StreamEvent]:
+    """A comparison (docqa/question/comparison.py): answered as asked (``ask``)
+    when the answer names every thing compared; else each thing is asked about
+    on its own, and the answer is theirs together — or the refusal, when the
+    documents do not give the fact for one of them."""
+    whole = ask(resolution)
+    if not whole.refused and compared.names_all(whole.answer + "".join(c.section for c in whole.citations)):
+        parts = [whole]
+    else:
+        parts = [
+            ask(Resolution(resolution.question, part, (item,), "comparison"))
+            for item, part in zip(compared.items, compared.parts)
+        ]
+    answer = _together(parts, resolution)
+    if answer.answer and not answer.refused:
+        yield StreamEvent("delta", text=answer.answer)
+    yield StreamEvent("final", answer=answer)
+
+
+def _renumbered(text: str, offset: int) -> str:
+    """``text`` with its citation markers [n] moved on by ``offset``."""
+    return _MARKER.sub(lambda mk: f"[{int(mk.group(1)) + offset}]", text)
+
+
+def _together(parts: list[Answer], resolution: Resolution) -> Answer:
+    """The answers to a comparison's parts as one answer to the comparison
+    (citations renumbered in order), or the first part's refusal."""
+    refused = next((a for a in parts if a.refused), None)
+    first = refused or parts[0]
+    if refused is not None or len(parts) == 1:
+        return replace(first, question=resolution.question, resolved_question=resolution.resolved)
+    texts: list[str] = []
+    citations: list[Citation] = []
+    for a in parts:
+        offset = len(citations)
+        texts.append(_renumbered(a.answer, offset))
+        citations += [replace(c, n=c.n + offset) for c in a.citations]
+    passages = list({h.chunk.chunk_id: h for a in parts for h in a.passages}.values())  # each passage once
+    timings = {key: sum(a.timings_ms.get(key, 0.0) for a in parts) for key in first.timings_ms}
+    confidence = min((a.confidence for a in parts if a.confidence is not None), default=None)
+    return replace(
+        first,
+        question=resolution.question,
+        resolved_question=resolution.resolved,
+        answer=" ".join(texts),
+        citations=citations,
+        passages=passages,
+        timings_ms=timings,
+        confidence=confidence,
+    )
 
 
 def _elsewhere(answer: Answer, topic: Sequence[str]) -> bool:

@@ -16,12 +16,14 @@ from docqa.ingest.structure import parse_blocks
 from docqa.records import SECTION_SEP, Chunk, Document, Unit
 
 # Bump when chunking changes, so indexes built by older code are rebuilt.
-# 10: a plain text's tables (cells under | or tabs) read as named rows, and a value
-# under a short label is no title nor a scanned page's heading either; 9: a line
-# giving a value under a short label (型号：…) is no heading; 8: no clause boundary
-# inside a number or a time (14:30); 7: a plain text's title line heads its
-# passages; 6: Markdown and PDFs read as laid out.
-CHUNKER_VERSION = 10
+# 11: a Latin full stop after an initial (S.G.), an abbreviation (Dr.) or a list
+# number at a line's start (1. ) ends no sentence; 10: a plain text's tables
+# (cells under | or tabs) read as named rows, and a value under a short label is
+# no title nor a scanned page's heading either; 9: a line giving a value under a
+# short label (型号：…) is no heading; 8: no clause boundary inside a number or a
+# time (14:30); 7: a plain text's title line heads its passages; 6: Markdown and
+# PDFs read as laid out.
+CHUNKER_VERSION = 11
 
 
 def _chunk_id(doc: Document, start: int, end: int, heading: str) -> str:

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import re
 
+from docqa.lang import load
 from docqa.records import Unit
 from docqa.text import CJK_TEXT, CLOSING, SENTENCE_MARKS, sentence_spans
 
+
+def _full_stop() -> str:
+    """A Latin full stop that ends a sentence: before a space or the end, but
+    not after an initial (S.G. Tallentyre), an abbreviation (zh.toml's
+    ``latin_abbreviations``: Dr. Smith) or a list number or letter at a line's
+    start (1. 打开官网, which is one sentence as 1、打开官网 is)."""
+    # Each is its own look-behind (a look-behind has one width); a word starts where no letter precedes it.
+    line_start = [rf"(?<![^\n]){n}" for n in (r"\d", r"\d\d", r"[A-Za-z]")]
+    words = ["[A-Z]", *(re.escape(w) for w in load("zh").words["latin_abbreviations"])]
+    words = [rf"(?<![A-Za-z]){w}" for w in words]
+    guards = "".join(f"(?<!{w})" for w in [*line_start, *words])
+    return rf"{guards}\.(?=\s|$)"
+
+
 # A sentence ends after 。！？；!?; (and an ellipsis), plus any closing quotes or brackets.
-_SENT_END = re.compile(rf"(?:[{SENTENCE_MARKS}]|…{{1,2}}|\.(?=\s|$))[{CLOSING}\]】》]*")
+_SENT_END = re.compile(rf"(?:[{SENTENCE_MARKS}]|…{{1,2}}|{_full_stop()})[{CLOSING}\]】》]*")
 # … or at a line break, where lines are hard (not wrapped PDF text).
 _SENT_OR_LINE_END = re.compile(rf"{_SENT_END.pattern}|\n")
 # Clause boundaries inside a sentence: a comma or colon, except between digits

@@ -43,6 +43,24 @@ def test_units_are_clauses_that_know_their_sentence():
     assert units[0].sentence == units[1].sentence == 0 and units[2].sentence == doc.index("第二")
 
 
+def test_a_latin_full_stop_ends_a_sentence_only_where_one_ends():
+    def sentences(doc: str) -> list[str]:
+        units = split_units(doc, 0, len(doc))
+        return [doc[s : max(u.end for u in units if u.sentence == s)] for s in dict.fromkeys(u.sentence for u in units)]
+
+    # an initial, an abbreviation, a list number or letter at a line's start: no sentence ends
+    assert sentences("她以笔名S.G. Tallentyre出版了该书。") == ["她以笔名S.G. Tallentyre出版了该书。"]
+    assert sentences("由Dr. Smith主持，e.g. 项目A。") == ["由Dr. Smith主持，e.g. 项目A。"]
+    assert sentences("1. 打开官网，点击注册；\n12. 设置密码；\na. 填写名称") == [
+        "1. 打开官网，点击注册；",
+        "12. 设置密码；",
+        "a. 填写名称",
+    ]
+    # a word's full stop and a number's within a line still end one
+    assert sentences("He left. 他离开了。") == ["He left.", "他离开了。"]
+    assert sentences("总量达到12. 第二句") == ["总量达到12.", "第二句"]
+
+
 def test_clauses_do_not_split_enumerations():
     doc = "与华为、腾讯等合作，以视觉为中心"
     spans = split_clauses(doc, 0, len(doc))

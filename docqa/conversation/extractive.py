@@ -28,6 +28,8 @@ topic.  Then the new question is rewritten:
 - a thing that is no named entity, which a question starts with and its answer
   repeats (敬老卡, 私有化部署), stands in for the entity while there is none: 它
   and 其 become it, and a question naming nothing is read about it;
+- the two things just talked about (这两个区, 两款 after questions about 宝山区
+  and then 静安区) become both their names (宝山区和静安区);
 - a question that names its own entity stands alone (a topic switch).
 
 The words and patterns are data (docqa/lang/*.toml, ``followup_*``)."""
@@ -75,11 +77,17 @@ class _Topic:
     previous_mentions: tuple[Mention, ...] = ()
     answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
+    talked_about: list[Mention] = field(default_factory=list)  # every topic entity so far, most recent first
     subject: str = ""  # what was talked about when it is no named entity (敬老卡, 私有化部署): subject_in
 
     @property
     def previous_answer(self) -> str:
         return self.answers[0] if self.answers else ""
+
+    def about(self, entity: Mention) -> None:
+        """``entity`` is what the conversation is about now."""
+        self.entity = entity
+        self.talked_about = [entity] + [m for m in self.talked_about if m.name != entity.name]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -124,7 +132,7 @@ class ExtractiveRewriter:
         mentions = self.finder.find(resolved)
         main = main_mention(m for m in mentions if m.kind != "area")  # all of a document is about its area
         if main is not None:
-            topic.entity = main
+            topic.about(main)
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
         rules = _EN if lang.detect(resolved) == "en" else _ZH
         topic.asked_which = bool(rules.pattern("asks_entity").search(resolved))
@@ -141,7 +149,7 @@ class ExtractiveRewriter:
         if named is None and self.locate is not None:
             named = main_mention(m for t in reversed(list(self.locate(text))) for m in self.finder.find(t) if m.kind == "org")
         if named is not None:
-            topic.entity = named
+            topic.about(named)
 
     # -- one question ------------------------------------------------------------
 
@@ -160,6 +168,10 @@ class ExtractiveRewriter:
                     return done
         if any(m.kind in _STRONG for m in mentions):
             return question, (), ""  # names its own subject: a topic switch
+        pair = _ZH.pattern("followup_pair").search(question)
+        if pair and len(topic.talked_about) >= 2:  # 这两个区 after questions about 宝山区, then 静安区
+            both = "和".join(m.name for m in reversed(topic.talked_about[:2]))
+            return question[: pair.start()] + both + question[pair.end() :], (), "pair"
         entity = topic.entity.name if topic.entity is not None else ""
         ordinal = _ZH.pattern("followup_ordinal").match(question)
         item = listed_item(topic.previous_answer, _index(ordinal.group(1))) if ordinal and not mentions else None
