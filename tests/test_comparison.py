@@ -20,6 +20,9 @@ def test_a_comparison_names_its_things_and_asks_about_each():
     assert c.parts == ("宝山区组建的创新联合体是多少？", "静安区组建的创新联合体是多少？")  # 哪个区: the 区 they share
     c = comparison("请问A公司与B公司哪家成立得更早？")
     assert c is not None and c.parts == ("A公司成立是什么时候？", "B公司成立是什么时候？")
+    c = comparison("宝山区、静安区和徐汇区中哪个区的链主企业最多？")
+    assert c is not None and c.items == ("宝山区", "静安区", "徐汇区")  # a superlative among things named
+    assert c.parts[2] == "徐汇区的链主企业是多少？"
     c = comparison("和平区和河西区哪个人口更多？")
     assert c is not None and c.items == ("和平区", "河西区")  # a join word starting the question is part of a name
 
