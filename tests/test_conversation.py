@@ -190,6 +190,9 @@ def test_a_courtesy_or_filler_before_a_follow_up_is_read_past(rewriter):
     assert r.resolved == r.question  # a topic switch, left as asked (the analysis reads past 请问)
     r = talk(rewriter, "请问，上海期智研究院有哪些合作伙伴？", "…", "它发表了多少篇论文？")
     assert r.resolved == "上海期智研究院发表了多少篇论文？"
+    answer = "答：您可以拨打青禾客服热线400-816-2290（服务时间为每天8:00至22:00）。[1]"
+    r = talk(rewriter, "企业采购应该打哪个电话？", "…", "服务时间呢？", answer, "不对，我是问普通客服热线几点到几点")
+    assert r.resolved == r.question and r.fallback is None  # a correction asks anew (read 「服务时间不对，我是问…」 before)
 
 
 def test_it_is_the_thing_in_a_place_the_previous_question_started_with(rewriter):

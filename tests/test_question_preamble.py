@@ -15,6 +15,8 @@ from docqa.question import without_preamble
         ("我想问一下上海有几家新型研发机构？", "上海有几家新型研发机构？"),
         ("嗯嗯，好的，请问一下上海有几家？", "上海有几家？"),
         ("好的，宝山区呢？", "宝山区呢？"),
+        ("不对，我是问普通客服热线几点到几点", "普通客服热线几点到几点"),  # a correction
+        ("不对，我想问的是上链企业有多少家？", "上链企业有多少家？"),
     ],
 )
 def test_the_preamble_goes(question, asked):
@@ -29,6 +31,7 @@ def test_the_preamble_goes(question, asked):
         "好的方案有哪些？",
         "对了解决方案有哪些？",
         "请问？",  # nothing would be left
+        "不是本市户籍的可以申请吗？",
     ],
 )
 def test_a_question_without_one_is_left_as_it_is(question):

@@ -1,5 +1,6 @@
-"""The question a user asked, without the courtesy or filler it starts with:
-「请问，宝山区发布的是什么文件？」 asks 「宝山区发布的是什么文件？」.  Left in, 请问's
+"""The question a user asked, without the courtesy, filler or correction it
+starts with: 「请问，宝山区发布的是什么文件？」 asks 「宝山区发布的是什么文件？」, and
+「不对，我是问普通客服热线几点到几点」 asks 「普通客服热线几点到几点」.  Left in, 请问's
 characters count against every sentence the question is compared with, and
 an answer found without them is refused with them.  The phrases are data
 (docqa/lang/zh.toml: ``question_preamble``).  A leading 那 ("so") stays: on
