@@ -302,6 +302,9 @@ def _compare(resolution: Resolution, compared: Comparison, ask: Callable[[Resolu
             for item, part in zip(compared.items, compared.parts)
         ]
     answer = _together(parts, resolution)
+    missing = [item for item, a in zip(compared.items, parts) if a.refused] if len(parts) > 1 else []
+    if missing:
+        answer = replace(answer, notice=compared.missing(missing))
     if answer.answer and not answer.refused:
         yield StreamEvent("delta", text=answer.answer)
     yield StreamEvent("final", answer=answer)

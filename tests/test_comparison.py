@@ -113,6 +113,7 @@ def test_a_thing_without_its_fact_makes_the_comparison_a_refusal(engine):
     engine.answerers["extractive"] = FactAnswerer(both=False)
     answer = engine.ask(QUESTION)
     assert answer.refused and not answer.citations and answer.resolved_question == QUESTION
+    assert answer.notice == "文档中没有静安区的这一项，无从比较"  # which thing lacks its fact
 
 
 def test_one_answer_naming_every_thing_compared_stands(engine):

@@ -25,6 +25,7 @@ _JOIN = re.compile("(?<=..)(?:" + "|".join(re.escape(w) for w in _ZH.words["comp
 _TIME = _ZH.wordset("comparison_time")
 MIN_ITEM_CHARS = 2
 MAX_ITEMS = 4
+MISSING = "文档中没有{}的这一项，无从比较"  # the refusal's notice: which thing lacks its fact
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Comparison:
 
     items: tuple[str, ...]
     parts: tuple[str, ...]
+
+    def missing(self, items: list[str]) -> str:
+        """The notice for a comparison refused because ``items`` lack their fact."""
+        return MISSING.format("、".join(items))
 
     def names_all(self, text: str) -> bool:
         """Does ``text`` (an answer's quotes and their sections) name every thing compared?"""
