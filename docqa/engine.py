@@ -302,6 +302,10 @@ def _compare(resolution: Resolution, compared: Comparison, ask: Callable[[Resolu
             for item, part in zip(compared.items, compared.parts)
         ]
     answer = _together(parts, resolution)
+    asked = [whole, *parts] if parts[0] is not whole else parts
+    timings = {key: sum(a.timings_ms.get(key, 0.0) for a in asked) for key in whole.timings_ms}
+    timings["resolve"] = whole.timings_ms.get("resolve", 0.0)  # each attempt's counts from the start
+    answer = replace(answer, timings_ms=timings)
     missing = [item for item, a in zip(compared.items, parts) if a.refused] if len(parts) > 1 else []
     if missing:
         answer = replace(answer, notice=compared.missing(missing))
@@ -329,7 +333,6 @@ def _together(parts: list[Answer], resolution: Resolution) -> Answer:
         texts.append(_renumbered(a.answer, offset))
         citations += [replace(c, n=c.n + offset) for c in a.citations]
     passages = list({h.chunk.chunk_id: h for a in parts for h in a.passages}.values())  # each passage once
-    timings = {key: sum(a.timings_ms.get(key, 0.0) for a in parts) for key in first.timings_ms}
     confidence = min((a.confidence for a in parts if a.confidence is not None), default=None)
     return replace(
         first,
@@ -338,7 +341,6 @@ def _together(parts: list[Answer], resolution: Resolution) -> Answer:
         answer=" ".join(texts),
         citations=citations,
         passages=passages,
-        timings_ms=timings,
         confidence=confidence,
     )
 

@@ -106,6 +106,7 @@ def test_each_thing_compared_is_asked_about_and_cited(engine):
         (2, "静安区累计组建创新联合体5个"),
     ]
     assert answer.confidence == 0.8
+    assert set(answer.timings_ms) == {"resolve", "embed", "search", "answer"}  # the three attempts' time
     assert scripted.asked == [QUESTION, "宝山区组建的创新联合体是多少？", "静安区组建的创新联合体是多少？"]
 
 
