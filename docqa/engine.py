@@ -7,7 +7,6 @@ answerer implements ``docqa.answer.base.Answerer``."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,9 +26,9 @@ from docqa.ingest.render import PageImages, highlight
 from docqa.question import Question, normalize
 from docqa.question.comparison import Comparison, comparison
 from docqa.records import Answer, Chunk, Citation, Hit
+from docqa.text import CITATION_MARKER
 
 MAX_TOP_K = 50
-_MARKER = re.compile(r"\[(\d+)\]")
 MODES = ("extractive", "llm")
 NOT_CONFIGURED = {"llm": "LLM mode is not configured; set DOCQA_LLM_BASE_URL and DOCQA_LLM_MODEL"}
 
@@ -316,7 +315,7 @@ def _compare(resolution: Resolution, compared: Comparison, ask: Callable[[Resolu
 
 def _renumbered(text: str, offset: int) -> str:
     """``text`` with its citation markers [n] moved on by ``offset``."""
-    return _MARKER.sub(lambda mk: f"[{int(mk.group(1)) + offset}]", text)
+    return CITATION_MARKER.sub(lambda mk: f"[{int(mk.group(1)) + offset}]", text)
 
 
 def _together(parts: list[Answer], resolution: Resolution) -> Answer:

@@ -23,6 +23,8 @@ SENTENCE_MARKS = "。！？；!?;"
 CLOSING = "”’」』）)"
 # The default end of a sentence: an end mark or a line break, nothing kept after it.
 SENTENCE_END = re.compile(f"[{SENTENCE_MARKS}\n]")
+# An answer's citation marker, [n] (group 1: n).
+CITATION_MARKER = re.compile(r"\[(\d+)\]")
 
 _OPEN = "（(「『“《【"
 _CLOSE = "）)」』”》】"

@@ -54,10 +54,10 @@ from docqa.conversation.concepts import (
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
 from docqa.conversation.records import Resolution, Turn
 from docqa.question.preamble import without_preamble
+from docqa.text import CITATION_MARKER
 
 _ZH = lang.load("zh")
 _EN = lang.load("en")
-_CITATION = re.compile(r"\[\d+\]")
 _PLURAL = _ZH.wordset("plural_pronouns")
 _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|和|为|曾|一共|总共)")
 _STRONG = ("org", "heading", "name", "product")
@@ -138,7 +138,7 @@ class ExtractiveRewriter:
         topic.asked_which = bool(rules.pattern("asks_entity").search(resolved))
 
     def _after_answer(self, answer: str, topic: _Topic) -> None:
-        text = _CITATION.sub("", answer)
+        text = CITATION_MARKER.sub("", answer)
         topic.answers.insert(0, text)
         if topic.entity is None and not topic.asked_which and lang.detect(topic.previous) != "en":
             topic.subject = subject_in(topic.previous, text) or topic.subject
