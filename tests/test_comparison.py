@@ -28,6 +28,35 @@ def test_a_comparison_names_its_things_and_asks_about_each():
 
 
 @pytest.mark.parametrize(
+    ("question", "items", "first"),
+    [
+        ("宝山区组建的创新联合体比静安区多吗？", ("宝山区", "静安区"), "宝山区组建的创新联合体是多少？"),
+        ("宝山区比静安区组建的创新联合体多吗？", ("宝山区", "静安区"), "宝山区组建的创新联合体是多少？"),
+        ("QH-R800比QH-R500净水流量大吗？", ("QH-R800", "QH-R500"), "QH-R800净水流量是多少？"),
+        ("QH-R800的净水流量比QH-R500大吗？", ("QH-R800", "QH-R500"), "QH-R800的净水流量是多少？"),
+        ("请问A公司比B公司成立得早吗？", ("A公司", "B公司"), "A公司成立是什么时候？"),
+    ],
+)
+def test_a_question_whether_one_thing_has_more_than_another_compares_both(question, items, first):
+    c = comparison(question)
+    assert c is not None and c.items == items and c.parts[0] == first
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "宝山区比静安区多吗？",  # compares nothing named
+        "2023年的经费比去年多吗？",
+        "为什么宝山区的创新联合体比静安区多？",
+        "企业牵头的项目比例高吗？",
+        "上海期智研究院的论文比李政道研究所多吗？",  # where the first thing ends is not known
+    ],
+)
+def test_a_than_question_without_two_things_of_a_kind_is_no_comparison(question):
+    assert comparison(question) is None
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "哪个区组建的创新联合体最多？",
@@ -92,6 +121,13 @@ def engine(settings, tmp_path):
 
 
 QUESTION = "宝山区和静安区，哪个区组建的创新联合体更多？"
+
+
+def test_a_than_question_is_answered_with_both_facts(engine):
+    engine.answerers["extractive"] = scripted = FactAnswerer(both=True)
+    answer = engine.ask("宝山区组建的创新联合体比静安区多吗？")
+    assert answer.answer == "宝山区累计组建创新联合体8个[1] 静安区累计组建创新联合体5个[2]"
+    assert scripted.asked[1:] == ["宝山区组建的创新联合体是多少？", "静安区组建的创新联合体是多少？"]
 
 
 def test_each_thing_compared_is_asked_about_and_cited(engine):

@@ -9,17 +9,16 @@ markup in the output is the fixed markup written here.
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 from urllib.parse import urlencode
 
 from docqa.records import Answer, Citation, Hit
+from docqa.text import CITATION_MARKER
 from docqa.web.labels import labels
 
 # Characters that HTML or (GitHub-flavoured) Markdown give a meaning to,
 # including ':' and '.' so that no URL or "www." text is auto-linked.
 _SPECIAL = set("&<>\"'`*_{}[]()#+-.!|~$:\\=")
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 NEAREST = 2  # passages shown under a refusal
 
 
@@ -45,7 +44,7 @@ def _with_markers(text: str, numbers: set[int]) -> str:
     """Escape an answer, turning its ``[n]`` citation markers into badges."""
     parts: list[str] = []
     pos = 0
-    for m in _MARKER.finditer(text):
+    for m in CITATION_MARKER.finditer(text):
         n = int(m.group(1))
         if n not in numbers:
             continue
