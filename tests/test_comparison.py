@@ -48,6 +48,7 @@ def test_a_question_whether_one_thing_has_more_than_another_compares_both(questi
         "宝山区比静安区多吗？",  # compares nothing named
         "2023年的经费比去年多吗？",
         "为什么宝山区的创新联合体比静安区多？",
+        "宝山区组建的创新联合体比哪个区多吗？",
         "企业牵头的项目比例高吗？",
         "上海期智研究院的论文比李政道研究所多吗？",  # where the first thing ends is not known
     ],

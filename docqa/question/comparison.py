@@ -86,8 +86,8 @@ def _than(question: str) -> Comparison | None:
     if m is None:
         return None
     before, after = m.group(1).strip(" ，,"), m.group(2).strip(" ，,").removesuffix("的")
-    if any(w in before for w in _ASKS):
-        return None  # 「为什么宝山区比…」 asks no fact of each
+    if any(w in before + after for w in _ASKS):
+        return None  # 「为什么宝山区比…」, 「宝山区比哪个区…」 ask no fact of each
     split = _leading(before, after)  # 宝山区组建的创新联合体 | 静安区
     if split is not None:
         first, thing = split
