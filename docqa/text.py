@@ -23,8 +23,10 @@ SENTENCE_MARKS = "。！？；!?;"
 CLOSING = "”’」』）)"
 # The default end of a sentence: an end mark or a line break, nothing kept after it.
 SENTENCE_END = re.compile(f"[{SENTENCE_MARKS}\n]")
-# An answer's citation marker, [n] (group 1: n).
-CITATION_MARKER = re.compile(r"\[(\d+)\]")
+# An answer's citation marker, [n] (group 1: n). At most three digits: an answer cites no more
+# than MAX_TOP_K passages, and a longer run of digits in a document ([2023…]) is text, which
+# int() would refuse beyond 4,300 digits.
+CITATION_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 _OPEN = "（(「『“《【"
 _CLOSE = "）)」』”》】"

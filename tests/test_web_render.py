@@ -52,6 +52,12 @@ def test_answer_badges_only_real_citation_markers():
     assert _visible(out) == "累计备案36家。[1] 另见[7]。"
 
 
+def test_a_marker_of_thousands_of_digits_is_text():
+    digits = "[" + "9" * 5000 + "]"  # int() refuses a string this long
+    a = _answer("累计备案36家。[1]" + digits, "累计备案36家。", 10, "累计备案36家。", 10)
+    assert _visible(answer_html(a)) == "累计备案36家。[1]" + digits
+
+
 def test_hostile_answer_and_passage_render_as_text():
     passage = "前文。" + HOSTILE + "后文。"
     a = _answer(HOSTILE + "[1]", passage, 100, HOSTILE, 103)
