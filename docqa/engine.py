@@ -7,6 +7,7 @@ answerer implements ``docqa.answer.base.Answerer``."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -313,9 +314,15 @@ def _compare(resolution: Resolution, compared: Comparison, ask: Callable[[Resolu
     yield StreamEvent("final", answer=answer)
 
 
-def _renumbered(text: str, offset: int) -> str:
-    """``text`` with its citation markers [n] moved on by ``offset``."""
-    return CITATION_MARKER.sub(lambda mk: f"[{int(mk.group(1)) + offset}]", text)
+def _renumbered(text: str, offset: int, cited: set[int]) -> str:
+    """``text`` with its citation markers [n] moved on by ``offset``: only the
+    ``cited`` ones, so a quote's own [3] (a footnote) stays as the document has it."""
+
+    def moved(mk: re.Match[str]) -> str:
+        n = int(mk.group(1))
+        return f"[{n + offset}]" if n in cited else mk.group()
+
+    return CITATION_MARKER.sub(moved, text)
 
 
 def _together(parts: list[Answer], resolution: Resolution) -> Answer:
@@ -329,7 +336,7 @@ def _together(parts: list[Answer], resolution: Resolution) -> Answer:
     citations: list[Citation] = []
     for a in parts:
         offset = len(citations)
-        texts.append(_renumbered(a.answer, offset))
+        texts.append(_renumbered(a.answer, offset, {c.n for c in a.citations}))
         citations += [replace(c, n=c.n + offset) for c in a.citations]
     passages = list({h.chunk.chunk_id: h for a in parts for h in a.passages}.values())  # each passage once
     confidence = min((a.confidence for a in parts if a.confidence is not None), default=None)

@@ -159,3 +159,9 @@ def test_one_answer_naming_every_thing_compared_stands(engine):
     answer = engine.ask(QUESTION)
     assert not answer.refused and answer.answer == "宝山区累计组建创新联合体8个，静安区5个[1]"
     assert scripted.asked == [QUESTION]
+
+
+def test_only_cited_markers_are_renumbered():
+    from docqa.engine import _renumbered
+
+    assert _renumbered("见注[3]。静安区累计组建创新联合体5个[1]", 2, {1}) == "见注[3]。静安区累计组建创新联合体5个[3]"
