@@ -175,6 +175,41 @@ def test_ellipsis_of_a_thing_of_the_same_kind_takes_the_place_of_the_one_asked_a
     assert talk(rewriter, asked, "…", "2023年呢？").resolved != "霁州理工大学申请2023年，GPA要达到多少？"
 
 
+def test_ellipsis_of_another_modifier_or_time_frame_takes_the_place_of_the_one_asked_about():
+    """「洗涤的时候呢？」 after 「…脱水的时候噪音有多大？」 swaps the modifier of 的时候 (it had
+    made 「…脱水的洗涤的时候噪音…」); 「周末呢？」 takes 工作日's place; a modified item that
+    only shares the end of a word (手续费, 收费) is not put in its place."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["滨江旗舰店"], Segmenter()))
+    for previous, follow_up, resolved in (
+        ("澜净WD-10脱水的时候噪音有多大？", "洗涤的时候呢？", "澜净WD-10洗涤的时候噪音有多大？"),
+        ("滨江旗舰店工作日几点到几点营业？", "周末呢？", "滨江旗舰店周末几点到几点营业？"),
+        ("营业时间：周一至周五几点开门？", "那周六呢？", "营业时间：周六几点开门？"),
+    ):
+        r = talk(rewriter, previous, "…", follow_up)
+        assert (r.resolved, r.how) == (resolved, "ellipsis"), follow_up
+    assert "冻结要银卡" not in talk(rewriter, "冻结要收费吗？", "…", "银卡冻结的手续费呢？").resolved
+
+
+def test_a_branch_heading_is_an_entity_an_ellipsis_switches_to():
+    """A gym's 城北店 (three characters) heads its own section like 滨江旗舰店: 「那城北店的泳池呢？」
+    asks the previous question about it (it had kept both: 「滨江旗舰店的城北店的泳池…」)."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["（一）滨江旗舰店", "（二）城北店", "门店"], Segmenter()))
+    r = talk(rewriter, "滨江旗舰店的泳池几点开放？", "泳池开放时间：每日07:00—21:00；[1]", "那城北店的泳池呢？")
+    assert r.resolved == "城北店的泳池几点开放？" and r.carried == ("城北店",)
+    assert [m.kind for m in rewriter.finder.find("门店有几家？")] == []
+
+
+def test_a_part_named_right_after_its_whole_is_the_topic():
+    """「汇澄银行东湖支行在哪儿？」 is about the branch: 「几点到几点开门？」 asks about 东湖支行,
+    not the bank (whose name the branch's passages do not repeat, so the question was refused)."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["（二）东湖支行", "（三）高新区支行"], Segmenter()))
+    r = talk(rewriter, "汇澄银行东湖支行在哪儿？", "地址：青岚市东湖区湖滨路56号[1]", "几点到几点开门？")
+    assert r.fallback is not None and r.fallback.resolved == "东湖支行几点到几点开门？"
+    assert r.fallback.carried == ("东湖支行",)
+    r = talk(rewriter, "汇澄银行东湖支行在哪儿？", "地址：青岚市东湖区湖滨路56号[1]", "它周日开门吗？")
+    assert r.resolved == "东湖支行周日开门吗？"
+
+
 def test_a_follow_up_pointing_inside_what_was_said_asks_about_the_same_subject(rewriter):
     r = talk(rewriter, f"{PUXIN}累计接入了多少家链主企业？", "累计接入链主企业147家[1]", "其中，上链企业有多少家？")
     assert r.resolved == f"{PUXIN}上链企业有多少家？" and r.carried == (PUXIN,)

@@ -70,7 +70,25 @@ def test_a_model_code_is_a_value_of_its_model():
     asked = values("QH-R800的纯废水比是多少？")
     assert about_other_value(asked, "QH-R500的额定净水流量为每分钟1.3升，纯废水比为2:1；")
     assert not about_other_value(asked, "QH-R500为2:1，QH-R800为3:1")
-    assert not about_other_value(asked, "AP-30的适用面积为29至50平方米")  # another model altogether: not this rule's
+    # another model altogether is another model too: WD-10's extended warranty is not HD-9's
+    assert about_other_value(asked, "AP-30的适用面积为29至50平方米")
+    assert about_other_value(values("那HD-9的延保呢？"), "WD-10可在购机后90天内购买延保服务，延长整机保修期2年")
+    assert not about_other_value(values("HD-9和WD-10的延保呢？"), "WD-10可在购机后90天内购买延保服务")
+    assert not about_other_value(values("城巴E23P线什么时候投入使用？"), "E23线的特别班次")  # a variant of one number
+    # … unless a code is asked for: the battery's code answers 「SR-9用的是什么型号的电池？」
+    assert not about_other_value(values("SR-9用的是什么型号的电池？"), "电池型号：BT-5200", codes_asked=True)
+    assert about_other_value(values("SR-9用的是什么型号的电池？"), "SR-7的电池型号：BT-5200", codes_asked=True)
+
+
+def test_a_membership_tier_is_a_value():
+    """金卡's transfer fee does not answer a question about 银卡; 「银卡及以上」 holds every tier above it."""
+    assert values("力行健身的银卡转让要交多少手续费？") == {("tier", 8)}
+    assert values("白金会员能多带多少行李？") == values("白金卡") and values("金卡会员") == values("金卡")
+    assert values("现金卡、银行卡、银卡及以上会员") == set()
+    asked = values("银卡转让要交多少手续费？")
+    assert about_other_value(asked, "第十六条 转让手续费：金卡200元，黑卡免收。")
+    assert not about_other_value(values("黑卡转让要交多少手续费？"), "第十六条 转让手续费：金卡200元，黑卡免收。")
+    assert not about_other_value(asked, "银卡及以上会员可免费转让一次")
 
 
 def test_a_class_or_a_lettered_option_is_a_value():
@@ -192,3 +210,51 @@ def test_an_faq_question_line_is_no_answer_but_the_context_of_the_next(settings,
     room = allowed("空气净化器AP-30适合多大的房间？")
     assert room and not any(text.startswith("问：") for text in room)
     assert any(a for text, a in room.items() if "29至50平方米" in text)
+
+
+APPLIANCES = """澜净洗衣机与烘干机售后说明
+
+一、WD-10滚筒洗衣机
+洗涤噪音：≤48分贝；脱水噪音：≤72分贝
+第三条 WD-10可在购机后90天内购买延保服务，延长整机保修期2年，价格199元。
+
+二、HD-9热泵烘干机
+HD-9适宜的工作环境温度为5℃至35℃。
+"""
+
+GYM = """力行健身会员手册
+
+第十四条 银卡、金卡、黑卡可以转让；月卡、季卡不可转让。
+第十五条 转让须由双方本人到店办理。
+第十六条 转让手续费：金卡200元，黑卡免收。
+"""
+
+
+def test_another_models_fact_does_not_answer_whatever_its_letters(settings, tmp_path):
+    """HD-9 and WD-10 share no letters, yet the washer's extended warranty and its
+    noise under its heading are not the dryer's (a blind dialogue had answered both)."""
+    allowed = _allowed(settings, tmp_path, "appliance.txt", APPLIANCES)
+    dryer = allowed("HD-9的延保服务多少钱？")
+    assert dryer and not any(a for text, a in dryer.items() if "199元" in text or "72分贝" in text)
+    assert any(a for text, a in allowed("WD-10的延保服务多少钱？").items() if "199元" in text)
+
+
+def test_a_tier_is_answered_only_by_what_its_own_sentence_says(settings, tmp_path):
+    """金卡's fee is no answer about 银卡, though the article before names 银卡; nor is
+    the bare label 「转让手续费」 of that sentence."""
+    allowed = _allowed(settings, tmp_path, "gym.txt", GYM)
+    silver = allowed("力行健身的银卡转让要交多少手续费？")
+    assert silver and not any(a for text, a in silver.items() if "转让手续费" in text)
+    assert any(a for text, a in allowed("黑卡转让收费吗？").items() if "黑卡免收" in text)
+    assert any(a for text, a in allowed("金卡转让要交多少手续费？").items() if "金卡200元" in text)
+
+
+def test_a_code_named_in_passing_before_does_not_make_a_sentence_about_it(settings, tmp_path):
+    """In prose the last code a paragraph named is often a passing one: 「1995年初…开始运作」
+    is about A-135, not the ABM-1 (A-35M) named in the sentence before it."""
+    text = (
+        "A-135反弹道导弹系统是部署在莫斯科附近区域的一套系统。A-135于1989年宣布成军，其中两处是由"
+        "第一代反弹道飞弹ABM-1（编号A-35/A-35M）的发射阵地改建。1995年初整套系统进入警戒状态，开始运作。\n"
+    )
+    allowed = _allowed(settings, tmp_path, "wiki.txt", text)
+    assert any(a for t, a in allowed("A-135反弹道导弹系统于哪年开始运作？").items() if "1995年" in t)

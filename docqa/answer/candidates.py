@@ -17,7 +17,7 @@ from docqa import lang
 from docqa.ingest.sentences import display
 from docqa.question import Question, must_hold, names_organisation, normalize, satisfies_kind
 from docqa.question.ranges import leaves_out, stated
-from docqa.question.values import MODEL, about_other_value, values
+from docqa.question.values import MODEL, TIER, about_other_value, values
 from docqa.records import Hit
 
 MAX_SPAN_CHARS = 90  # longer clause runs are left out (a whole sentence is always a candidate)
@@ -26,6 +26,7 @@ HEADING_KINDS = ("org",)  # "which institute did X": the answer may be the headi
 _ZH = lang.load("zh")
 _ASKS = _ZH.pattern("asking_sentence")
 _MODEL_CODE = _ZH.pattern("product_code")
+_ASKS_CODE = _ZH.pattern("asks_code")
 _ITEMS = re.compile(r"[；;]")  # between the items of a sentence: what one says does not hold for the next
 
 
@@ -144,20 +145,42 @@ def _item(hit: Hit, s: Span) -> str:
     return _ITEMS.split(doc_slice(hit, s.sentence, s.start))[-1] + s.text
 
 
-def _model_scope(hit: Hit, s: Span) -> str:
+def _tier_scope(s: Span) -> str:
+    """What a span is about, by the membership tiers said: the tiers it names
+    (「金卡200元」 of 「银卡100元，金卡200元」); else those of its sentence
+    (「转让手续费」 of 「转让手续费：金卡200元，黑卡免收」 is about 金卡 and 黑卡)."""
+    return s.text if any(kind == TIER for kind, _ in values(s.text)) else s.sentence_text
+
+
+def _model_scope(hit: Hit, s: Span) -> tuple[str, bool]:
     """What a span is about, by the model codes said, as written: the codes it
-    names; else the last code its paragraph named before it (「答：QH-R500共有3支
-    滤芯：…；后置活性炭滤芯…」 is about QH-R500 until another is named); else the
-    codes of the line before when that one asks (an FAQ's 问：…？)."""
+    or its sentence up to it names; else the last code its paragraph named before it (「答：QH-R500共有3支
+    滤芯：…；RO反渗透滤芯…」 is about QH-R500 until another is named); else the
+    codes of the line before when that one asks (an FAQ's 问：…？).  And whether
+    a code was carried from before the span: in prose the last code named is
+    often a passing one (「…由ABM-1（俄国编号A-35/A-35M）…改建。1995年初整套系统
+    …开始运作。」 is about A-135)."""
     if _MODEL_CODE.search(s.text):
-        return s.text
+        return s.text, False
+    own = doc_slice(hit, s.sentence, s.start) + s.text  # 「WD-10可…延保服务，…，价格199元」
+    if _MODEL_CODE.search(own):
+        return own, False
     head, _, current = doc_slice(hit, hit.chunk.start, s.start).rpartition("\n")
     named = _MODEL_CODE.findall(current)
     if named:
-        return f"{named[-1]}。{s.text}"
+        return f"{named[-1]}。{s.text}", True
     lines = [line for line in head.split("\n") if line.strip()]
     asking = lines[-1] if lines and _ASKS.match(normalize(lines[-1])) else ""
-    return f"{asking}。{s.text}"
+    return f"{asking}。{s.text}", bool(_MODEL_CODE.search(asking))
+
+
+def _about_other_model(models: set, hit: Hit, s: Span, codes_asked: bool) -> bool:
+    """Is the span about another model than the question names (WD-10's fact for
+    a question about HD-9)?  Any code of another number is another model, but a
+    code carried from before the span, or one answering a question that asks
+    for a code, only with the asked one's letters (QH-R500 for QH-R800)."""
+    scope, carried = _model_scope(hit, s)
+    return about_other_value(models, scope, hit.chunk.section_path, codes_asked or carried)
 
 
 def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], list[bool]]:
@@ -184,6 +207,8 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     asked = values(q.text)
     models = {v for v in asked if v[0].startswith(MODEL)}
     asked -= models
+    codes_asked = bool(models and _ASKS_CODE.search(q.text))
+    tiers = {v for v in asked if v[0] == TIER}
     needed = must_hold(q.text)
     quantities = stated(q.text) if q.lang == "zh" else []
     for hit in hits:
@@ -199,7 +224,8 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
                 and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text)
                 and not q.about_swapped_out(s.sentence_text)
                 and not (asked and about_other_value(asked, _scope(hit, s), hit.chunk.section_path))
-                and not (models and about_other_value(models, _model_scope(hit, s), hit.chunk.section_path))
+                and not (tiers and about_other_value(tiers, _tier_scope(s)))
+                and not (models and _about_other_model(models, hit, s, codes_asked))
                 and not (needed and not needed.search(s.text))
             )
     return out, allowed

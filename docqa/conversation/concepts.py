@@ -37,6 +37,7 @@ _DIGITS = re.compile(r"\d")
 _ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LEVEL = _ZH.pattern("admin_level")
+_FRAME = _ZH.pattern("time_frame")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _SUBJECT_TRAILING = "".join(_ZH.words["subject_trailing"])
@@ -207,11 +208,15 @@ def _core(k: int, item: str, n: int, question: str) -> str:
 def variant_in(question: str, item: str) -> str | None:
     """``question`` about ``item`` where it holds another value of the same
     shape (第二批 for 第一批, 2024 for "in 2023", “女娲” for the one quoted name
-    “伏羲”, 省级 for 国家级), or None."""
+    “伏羲”, 省级 for 国家级, 周末 for 工作日), or None."""
     level = _LEVEL.fullmatch(item.removesuffix("的"))
     if level:  # 「省级的呢？」 after 国家级
         others = [m.group() for m in _LEVEL.finditer(question) if m.group() != level.group()]
         return question.replace(others[0], level.group(), 1) if len(set(others)) == 1 else None
+    frame = _FRAME.fullmatch(item.removesuffix("的"))
+    if frame:  # 「周末呢？」 after 「…工作日几点到几点营业？」
+        others = [m.group() for m in _FRAME.finditer(question) if m.group() != frame.group()]
+        return question.replace(others[0], frame.group(), 1) if len(set(others)) == 1 else None
     if _QUOTED.fullmatch(item):
         quoted = [m.group() for m in _QUOTED.finditer(question) if m.group()[0] == item[0]]
         return question.replace(quoted[0], item) if len(quoted) == 1 and quoted[0] != item else None
@@ -251,6 +256,8 @@ def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[t
         return None
     words, spans = _word_spans(question, segmenter)
     ends = {b: j for j, (_, b) in enumerate(spans)}
+    if "的" in item:  # 「洗涤的时候呢？」: another modifier of the same head (脱水的时候), or nothing
+        return _modified_in(question, item, words, spans, ends, segmenter, kept)
     for size in range(min(len(item), MAX_SHARED_HEAD), 0, -1):
         found = set()
         at = question.find(item[-size:])
@@ -271,6 +278,42 @@ def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[t
         if found:
             return None  # 「市级的呢？」 after 「国家级和省级平台…」: which one is meant is not known
     return None
+
+
+def _modified_in(
+    question: str,
+    item: str,
+    words: list[str],
+    spans: list[tuple[int, int]],
+    ends: dict[int, int],
+    segmenter: Segmenter,
+    kept: Sequence[tuple[int, int]],
+) -> str | None:
+    """``question`` with ``item`` (a modifier, 的, a head: 洗涤的时候) in place of
+    the phrase that modifies the same head (脱水的时候 of 「WD-10脱水的时候噪音有多
+    大？」): the word before its 的 and the nouns before that, not into a name
+    the question holds (WD-10 stays), or None.  A modified item that shares
+    only the end of a word (「银卡冻结的手续费呢？」 after 「冻结要收费吗？」) is none:
+    put in place of 收费 it made 「冻结要银卡冻结的手续费吗？」."""
+    head = item.rsplit("的", 1)[1]
+    if not head:
+        return None
+    found = set()
+    at = question.find("的" + head)
+    while at >= 0:
+        j, end = ends.get(at), at + 1 + len(head)
+        if j is not None and end in ends:  # a word ends before the 的, and the head ends one
+            k = j
+            while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _named_part(words[k - 1], segmenter):
+                k -= 1
+            start = max([spans[k][0], *(b for a, b in kept if a < at and b > spans[k][0])])
+            if start < at and question[start:end] != item:
+                found.add((start, end))
+        at = question.find("的" + head, at + 1)
+    if len(found) != 1:
+        return None
+    ((start, end),) = found
+    return question[:start] + item + question[end:]
 
 
 def _named_part(word: str, segmenter: Segmenter) -> bool:

@@ -52,9 +52,17 @@ class Mention:
 
 
 def main_mention(mentions: Iterable[Mention]) -> Mention | None:
-    """The mention a follow-up most likely refers to: the strongest kind, then the first."""
+    """The mention a follow-up most likely refers to: the strongest kind, then the
+    first — but a part named right after its whole (东湖支行 of 「汇澄银行东湖支行」,
+    a sub-institute after its institute) is the one talked about."""
     ranked = sorted(mentions, key=lambda m: (KINDS.index(m.kind), m.start))
-    return ranked[0] if ranked else None
+    if not ranked:
+        return None
+    best = ranked[0]
+    parts = {m.start: m for m in ranked if m.kind == best.kind}
+    while best.end in parts:
+        best = parts[best.end]
+    return best
 
 
 class EntityFinder:

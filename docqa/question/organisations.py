@@ -1,5 +1,5 @@
-"""Organisations: the section headings that name one (a question naming it
-must be answered about it), and whether an answer names one."""
+"""Organisations: the section headings that name one or a branch of one (a
+question naming it must be answered about it), and whether an answer names one."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from docqa.text import normalize
 _ZH = lang.load("zh")
 _SECTION_NUMBER = _ZH.pattern("section_number")
 _ORG_TITLE = _ZH.pattern("org_title")
+_BRANCH_TITLE = _ZH.pattern("branch_title")  # 城北店: three characters name a branch
 _ORG_NAME = _ZH.pattern("org_name")
 _PLACE_TAGS = _ZH.wordset("place_tags")
 MIN_ORG_CHARS = 4
@@ -24,7 +25,7 @@ def organisation_headings(titles: Iterable[str], segmenter: Segmenter) -> list[t
     out = []
     for title in dict.fromkeys(titles):
         t = normalize(_SECTION_NUMBER.sub("", title))
-        if len(t) < MIN_ORG_CHARS or not _ORG_TITLE.search(t):
+        if not (len(t) >= MIN_ORG_CHARS and _ORG_TITLE.search(t) or _BRANCH_TITLE.match(t)):
             continue
         forms = [t]
         words = segmenter.coarse_words(t)

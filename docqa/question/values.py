@@ -1,6 +1,7 @@
 """Values a question pins down — a year, a level, a level of government, a batch, a
-session, a phase, a class or a lettered option (2023年, 二级, 省级 or provincial-level, 第二批
-or 首批, 第三届, 一期, 二类区域, 计划C), a product's model (QH-R800) — and whether a sentence
+session, a phase, a class, a lettered option or a membership tier (2023年, 二级, 省级 or
+provincial-level, 第二批 or 首批, 第三届, 一期, 二类区域, 计划C, 银卡), a product's model
+(QH-R800) — and whether a sentence
 is about another value of the same kind: 「DCMM四级及以上」 does not answer a question about
 二级, nor 「QH-R500的…纯废水比为2:1」 one about QH-R800, nor 「首次获评省级数字化车间的…」 one
 about 国家级, nor the 三类区域 row of a fee table one about 四类区域.
@@ -18,10 +19,12 @@ _ZH = lang.load("zh")
 _VALUE = _ZH.pattern("asked_value")
 _FIRST = _ZH.wordset("first_prefixes")  # 首批 = 第一批
 _ADMIN = {"admin": _ZH.words["admin_levels"], "admin_en": _ZH.words["admin_levels_en"]}  # 省级 = provincial-level = 2
+_TIERS = _ZH.words["membership_tiers"]  # 金卡, 金卡会员: the tier 金
 _LEVELS = _ZH.pattern("level_range")  # P6—P7级, 四级及以上: each level in it is said
 _MODEL = _ZH.pattern("product_code")  # QH-R500: the model QH-R, number 500 (as written: "In 2023" is none)
 _MODEL_PARTS = re.compile(r"(.*?)(\d+)([A-Za-z]?)")
 MODEL = "model"  # the kind of a model code's value is MODEL and its letters: ("model QH-R", 500)
+TIER = "tier"  # 银卡, 白金会员: a membership tier, named by its item alone when the item names one
 OPTION = "option"  # B类, 计划C, A档: lettered options are one kind, numbered classes (二类) another
 _OPTIONS = {"option", "option_after"}
 LEVEL = "level"  # … and a level's, LEVEL and the letters of its series, if any: ("level p", 6) for P6级
@@ -51,6 +54,9 @@ def values(text: str) -> set[Value]:
         if m.lastgroup in _ADMIN:
             found.add(("admin", _ADMIN[m.lastgroup].index(said) + 1))
             continue
+        if m.lastgroup == "tier":  # 银卡 and 金卡 are two tiers of one kind
+            found.add((TIER, _TIERS.index(said) + 1))
+            continue
         if m.lastgroup in _OPTIONS:  # a lettered option: 计划C is C, the third
             found.add((OPTION, ord(said) - ord("a") + 1))
             continue
@@ -79,25 +85,33 @@ def heading_values(headings: tuple[str, ...]) -> frozenset[Value]:
     return frozenset(found)
 
 
-def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = ()) -> bool:
+def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = (), codes_asked: bool = False) -> bool:
     """Is ``text`` (a sentence with what qualifies it, under ``headings``) about
-    another value of a kind the question pins down, and not about the asked one?"""
+    another value of a kind the question pins down, and not about the asked one?
+    Every model code is one kind (WD-10 is another model than HD-9), unless
+    ``codes_asked``: a question asking for a code (「SR-9用的是什么型号的电池？」)
+    is answered by another one (「电池型号：BT-5200」), so only a model of the
+    same letters is another model then."""
     if not asked:
         return False
+    family = _series_family if codes_asked else _family
     said = values(text) | heading_values(headings) | _in_ranges(asked, text)
-    asked_kinds = {_family(k) for k, _ in asked}
-    other_kinds = {_family(w[0]) for w in said if _family(w[0]) in asked_kinds and not any(_same(v, w) for v in asked)}
-    return any(not any(_same(v, w) for v in asked if _family(v[0]) == kind for w in said) for kind in other_kinds)
+    asked_kinds = {family(k) for k, _ in asked}
+    other_kinds = {family(w[0]) for w in said if family(w[0]) in asked_kinds and not any(_same(v, w) for v in asked)}
+    return any(not any(_same(v, w) for v in asked if family(v[0]) == kind for w in said) for kind in other_kinds)
 
 
 def _same(a: Value, b: Value) -> bool:
     """The same value: the same kind and number, where a level of no series
-    (二级) is the same as one of any series (DCMM二级), and P5 is not M5."""
+    (二级) is the same as one of any series (DCMM二级), and P5 is not M5; a
+    model's number whatever its letters."""
     return a[1] == b[1] and (a[0] == b[0] or _compatible(a[0], b[0]))
 
 
 def _compatible(a: str, b: str) -> bool:
-    return _family(a) == _family(b) == LEVEL and LEVEL in (a, b)
+    """A level of no series and one of any; and two models of one number: E23P is a
+    variant of route E23, not another model (WD-10 and HD-9 are two)."""
+    return _family(a) == _family(b) == LEVEL and LEVEL in (a, b) or _family(a) == _family(b) == MODEL
 
 
 def _series(text: str, at: int) -> str:
@@ -108,7 +122,13 @@ def _series(text: str, at: int) -> str:
 
 
 def _family(kind: str) -> str:
-    """Levels of every series are one kind of value: a sentence about P1—P5 is about another level than M2."""
+    """Levels of every series are one kind of value: a sentence about P1—P5 is
+    about another level than M2; so are the models of every letters."""
+    return MODEL if kind.startswith(MODEL) else _series_family(kind)
+
+
+def _series_family(kind: str) -> str:
+    """Levels of every series are one kind; a model's letters make a kind of their own."""
     return LEVEL if kind.startswith(LEVEL) else kind
 
 
