@@ -76,8 +76,8 @@ def test_a_model_code_is_a_value_of_its_model():
     assert not about_other_value(values("HD-9和WD-10的延保呢？"), "WD-10可在购机后90天内购买延保服务")
     assert not about_other_value(values("城巴E23P线什么时候投入使用？"), "E23线的特别班次")  # a variant of one number
     # … unless a code is asked for: the battery's code answers 「SR-9用的是什么型号的电池？」
-    assert not about_other_value(values("SR-9用的是什么型号的电池？"), "电池型号：BT-5200", codes_asked=True)
-    assert about_other_value(values("SR-9用的是什么型号的电池？"), "SR-7的电池型号：BT-5200", codes_asked=True)
+    assert not about_other_value(values("SR-9用的是什么型号的电池？"), "电池型号：BT-5200", same_letters=True)
+    assert about_other_value(values("SR-9用的是什么型号的电池？"), "SR-7的电池型号：BT-5200", same_letters=True)
 
 
 def test_a_membership_tier_is_a_value():

@@ -265,10 +265,7 @@ def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[t
             end = at + size
             j = ends.get(end)
             if j is not None and _named_part(words[j], segmenter) and len(words[j]) > 1:
-                k = j  # back over the nouns before it (not a verb: 申请 of 申请国家奖学金 stays)
-                while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _named_part(words[k - 1], segmenter):
-                    k -= 1
-                start = max([spans[k][0], *(b for a, b in kept if a < end and b > spans[k][0])])
+                start = _phrase_start(j, words, spans, kept, segmenter)
                 if start <= at and question[start:end] != item and item not in question:
                     found.add((start, end))
             at = question.find(item[-size:], at + 1)
@@ -303,10 +300,7 @@ def _modified_in(
     while at >= 0:
         j, end = ends.get(at), at + 1 + len(head)
         if j is not None and end in ends:  # a word ends before the 的, and the head ends one
-            k = j
-            while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _named_part(words[k - 1], segmenter):
-                k -= 1
-            start = max([spans[k][0], *(b for a, b in kept if a < at and b > spans[k][0])])
+            start = _phrase_start(j, words, spans, kept, segmenter)
             if start < at and question[start:end] != item:
                 found.add((start, end))
         at = question.find("的" + head, at + 1)
@@ -314,6 +308,18 @@ def _modified_in(
         return None
     ((start, end),) = found
     return question[:start] + item + question[end:]
+
+
+def _phrase_start(
+    j: int, words: list[str], spans: list[tuple[int, int]], kept: Sequence[tuple[int, int]], segmenter: Segmenter
+) -> int:
+    """Where the phrase ending in word ``j`` starts: back over the nouns before it
+    (not a verb: 申请 of 申请国家奖学金 stays), up to MAX_PHRASE_WORDS words, and
+    not into any of the ``kept`` spans (a name the question holds)."""
+    k = j
+    while k > 0 and j - k + 1 < MAX_PHRASE_WORDS and _named_part(words[k - 1], segmenter):
+        k -= 1
+    return max([spans[k][0], *(b for a, b in kept if a < spans[j][1] and b > spans[k][0])])
 
 
 def _named_part(word: str, segmenter: Segmenter) -> bool:

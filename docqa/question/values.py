@@ -85,16 +85,16 @@ def heading_values(headings: tuple[str, ...]) -> frozenset[Value]:
     return frozenset(found)
 
 
-def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = (), codes_asked: bool = False) -> bool:
+def about_other_value(asked: set[Value], text: str, headings: tuple[str, ...] = (), same_letters: bool = False) -> bool:
     """Is ``text`` (a sentence with what qualifies it, under ``headings``) about
     another value of a kind the question pins down, and not about the asked one?
     Every model code is one kind (WD-10 is another model than HD-9), unless
-    ``codes_asked``: a question asking for a code (「SR-9用的是什么型号的电池？」)
-    is answered by another one (「电池型号：BT-5200」), so only a model of the
-    same letters is another model then."""
+    ``same_letters``: then only a model of the same letters is another model —
+    for a question asking for a code (「SR-9用的是什么型号的电池？」 is answered
+    by 「电池型号：BT-5200」) and for a code carried from an earlier sentence."""
     if not asked:
         return False
-    family = _series_family if codes_asked else _family
+    family = _series_family if same_letters else _family
     said = values(text) | heading_values(headings) | _in_ranges(asked, text)
     asked_kinds = {family(k) for k, _ in asked}
     other_kinds = {family(w[0]) for w in said if family(w[0]) in asked_kinds and not any(_same(v, w) for v in asked)}
