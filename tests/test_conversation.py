@@ -13,6 +13,7 @@ from docqa.conversation import Resolution, Turn, parse_history
 from docqa.conversation.concepts import subject_in
 from docqa.conversation.entities import EntityFinder
 from docqa.conversation.extractive import ExtractiveRewriter
+from docqa.conversation.records import UNKNOWN_REFERENT
 from docqa.errors import BadRequest, LLMError
 from docqa.index.tokenize import Segmenter
 from docqa.question import analyse
@@ -177,17 +178,33 @@ def test_ellipsis_of_a_thing_of_the_same_kind_takes_the_place_of_the_one_asked_a
 
 def test_ellipsis_of_another_modifier_or_time_frame_takes_the_place_of_the_one_asked_about():
     """「洗涤的时候呢？」 after 「…脱水的时候噪音有多大？」 swaps the modifier of 的时候 (it had
-    made 「…脱水的洗涤的时候噪音…」); 「周末呢？」 takes 工作日's place; a modified item that
+    made 「…脱水的洗涤的时候噪音…」); 「周末呢？」 takes 工作日's place, 「白金卡呢？」 金卡's (it
+    had read 「…的白金卡是什么？」); a modified item that
     only shares the end of a word (手续费, 收费) is not put in its place."""
     rewriter = ExtractiveRewriter(EntityFinder(lambda: ["滨江旗舰店"], Segmenter()))
     for previous, follow_up, resolved in (
         ("澜净WD-10脱水的时候噪音有多大？", "洗涤的时候呢？", "澜净WD-10洗涤的时候噪音有多大？"),
         ("滨江旗舰店工作日几点到几点营业？", "周末呢？", "滨江旗舰店周末几点到几点营业？"),
         ("营业时间：周一至周五几点开门？", "那周六呢？", "营业时间：周六几点开门？"),
+        ("补一张金卡要多少钱？", "白金卡呢？", "补一张白金卡要多少钱？"),
     ):
         r = talk(rewriter, previous, "…", follow_up)
         assert (r.resolved, r.how) == (resolved, "ellipsis"), follow_up
     assert "冻结要银卡" not in talk(rewriter, "冻结要收费吗？", "…", "银卡冻结的手续费呢？").resolved
+
+
+def test_ellipsis_of_a_time_frame_or_tier_the_previous_question_did_not_name_qualifies_it():
+    """「周末呢？」 after 「东湖支行几点到几点开门？」 asks about the weekend's hours (it had read
+    「东湖支行的周末是什么？」), and 「黑卡呢？」 after 「送几节私教课？」 about 黑卡's; a previous
+    question that named nothing was read about the topic, which the ellipsis keeps."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["（二）东湖支行"], Segmenter()))
+    for turns, resolved in (
+        (("东湖支行几点到几点开门？", "…", "周末呢？"), "东湖支行周末几点到几点开门？"),
+        (("送几节私教课？", "…", "黑卡呢？"), "黑卡送几节私教课？"),
+        (("东湖支行在哪儿？", "…", "几点到几点开门？", "…", "周末呢？"), "东湖支行周末几点到几点开门？"),
+    ):
+        assert talk(rewriter, *turns).resolved == resolved, turns
+    assert talk(rewriter, "东湖支行在哪儿？", "…", "周末呢？").resolved != "东湖支行周末在哪儿？"  # no time asked
 
 
 def test_a_branch_heading_is_an_entity_an_ellipsis_switches_to():
@@ -480,6 +497,71 @@ def test_a_possessive_is_no_part_of_an_english_term():
 
     terms = [t for t, _ in Glossary().terms(f"And what's AP-30's particulate CADR? Did {WUTONG}'s team publish?")]
     assert "ap-30" in terms and not any("'" in t or t == "s" for t in terms)
+
+
+def test_a_pronoun_for_the_unknown_answer_to_a_who_question_is_refused(rewriter):
+    """「他们电话多少？」 after 「…材料交给谁？」 was refused (or answered naming no one
+    DocQA knows) points at nothing it can tell: carried to what no text names, so
+    it is refused, never read about the institute talked about before; a
+    demonstrative of the kind asked for (该单位) points at the answer too, one of
+    another kind (该院) still is the institute."""
+    for answer in ("文档中没有找到相关信息。", "由计划财务处统一受理。[1]"):
+        r = talk(rewriter, f"{WUTONG}的申请材料交给谁？", answer, "他们电话多少？")
+        assert (r.resolved, r.carried, r.how, r.fallback) == ("他们电话多少？", (UNKNOWN_REFERENT,), "unknown", None)
+    r = talk(
+        rewriter, "上海期智研究院的合作企业里有哪家通信运营商？", "报告中没有找到相关信息。", "该院得到广泛应用的是哪种技术？"
+    )
+    assert r.resolved == "上海期智研究院得到广泛应用的是哪种技术？"
+    assert talk(rewriter, "上海期智研究院的项目由哪个单位承建？", "…", "该单位电话多少？").carried == (UNKNOWN_REFERENT,)
+    r = talk(rewriter, "哪个研究院开发了伏羲大模型？", f"{WUTONG}开发了伏羲大模型[1]", "它在哪里？")
+    assert r.resolved == f"{WUTONG}在哪里？"  # an answer that names one: that is who
+
+
+def test_an_ellipsis_of_a_value_and_another_thing_is_no_variant(rewriter):
+    """「那30节课时包的有效期呢？」 after 「买20节的课时包打几折？」 asks another thing than the
+    previous question: it had been read 「买30节的课时包打几折？」."""
+    r = talk(rewriter, "买20节的课时包打几折？", "购买20节课时包享九折，有效期12个月；[1]", "那30节课时包的有效期呢？")
+    assert "打几折" not in r.resolved
+    assert talk(rewriter, "买20节的课时包打几折？", "…", "30节的呢？").resolved == "买30节的课时包打几折？"
+
+
+def test_a_question_that_leaves_the_topic_is_read_alone(rewriter):
+    """「换个问题，…」 and "Different question: …" leave the conversation's topic:
+    the question is read without the marker, and 它 in the next one is not the
+    entity talked about before (「它分几年兑现？」 had been read about it)."""
+    r = talk(rewriter, f"{WUTONG}主要研究哪些方向？", "…", "换个问题，示范应用场景项目的补助上限是多少？")
+    assert (r.resolved, r.carried) == ("示范应用场景项目的补助上限是多少？", ())
+    r = talk(
+        rewriter,
+        f"{WUTONG}主要研究哪些方向？",
+        "…",
+        "换个问题，示范应用场景项目的补助上限是多少？",
+        "…最高150万元。[1]",
+        "它分几年兑现？",
+    )
+    assert WUTONG not in r.resolved
+    r = talk(rewriter, f"What does the {WUTONG} study?", "…", "Different question: how much is the SMS alert service?")
+    assert r.resolved == "how much is the SMS alert service?"
+
+
+def test_the_organisation_a_document_is_about_is_carried_into_all_of_it():
+    """A carried 汇澄银行 is what all of 「汇澄银行个人客户服务指南」 is about: its
+    chapters do not repeat the name, and every follow-up had been refused."""
+    from docqa.answer.candidates import candidates
+    from docqa.records import Chunk, Hit, Unit
+
+    text = "年费：100元/年。"
+    units = [Unit(0, len(text) - 1, text[:-1], 0)]
+
+    def allowed(title: str) -> bool:
+        chunk = Chunk("c1", "/d/bank.txt", title, ("第三章 收费标准",), 0, len(text), None, text, units)
+        q = analyse("汇澄银行金卡年费多少钱？", Segmenter(), lambda w: True)
+        q.carried = ["汇澄银行"]
+        spans, ok = candidates(q, [Hit(chunk, 0.03, 0.8, 3.0, rank=1)], Segmenter())
+        assert spans
+        return all(ok)
+
+    assert allowed("汇澄银行个人客户服务指南") and not allowed("青岚农商银行个人客户服务指南")
 
 
 def test_a_carried_entity_must_be_what_the_answer_is_about():

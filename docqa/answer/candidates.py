@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from docqa import lang
 from docqa.ingest.sentences import display
 from docqa.question import Question, must_hold, names_organisation, normalize, satisfies_kind
+from docqa.question.frames import EVERY, about_other_days, day_frames
 from docqa.question.ranges import leaves_out, stated
 from docqa.question.values import MODEL, TIER, about_other_value, values
 from docqa.records import Hit
@@ -152,6 +153,13 @@ def _tier_scope(s: Span) -> str:
     return s.text if any(kind == TIER for kind, _ in values(s.text)) else s.sentence_text
 
 
+def _days_scope(s: Span) -> str:
+    """What a span is about, by the days said: those it names (「周一至周五
+    06:00—23:00」 of a line that gives the weekend's hours after a semicolon);
+    else those of its sentence."""
+    return s.text if day_frames(s.text) else s.sentence_text
+
+
 def _model_scope(hit: Hit, s: Span) -> tuple[str, bool]:
     """What a span is about, by the model codes said, as written: the codes it
     or its sentence up to it names; else the last code its paragraph named before it (「答：QH-R500共有3支
@@ -209,6 +217,7 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     asked -= models
     codes_asked = bool(models and _ASKS_CODE.search(q.text))
     tiers = {v for v in asked if v[0] == TIER}
+    days = day_frames(q.text) - {EVERY} if q.lang == "zh" else set()
     needed = must_hold(q.text)
     quantities = stated(q.text) if q.lang == "zh" else []
     for hit in hits:
@@ -221,10 +230,11 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
             out.append(s)
             allowed.append(
                 named
-                and q.about_carried(hit.chunk.section, s.before + "\n" + s.sentence_text)
+                and q.about_carried(hit.chunk.title + "\n" + hit.chunk.section, s.before + "\n" + s.sentence_text)
                 and not q.about_swapped_out(s.sentence_text)
                 and not (asked and about_other_value(asked, _scope(hit, s), hit.chunk.section_path))
                 and not (tiers and about_other_value(tiers, _tier_scope(s)))
+                and not (days and about_other_days(days, _days_scope(s)))
                 and not (models and _about_other_model(models, hit, s, codes_asked))
                 and not (needed and not needed.search(s.text))
             )

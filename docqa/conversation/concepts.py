@@ -38,6 +38,8 @@ _ORDINAL = _ZH.pattern("ordinal")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LEVEL = _ZH.pattern("admin_level")
 _FRAME = _ZH.pattern("time_frame")
+_TIER = _ZH.pattern("tier_item")
+_ASKS_WHEN = _ZH.pattern("asks_hours")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _SUBJECT_TRAILING = "".join(_ZH.words["subject_trailing"])
@@ -205,24 +207,35 @@ def _core(k: int, item: str, n: int, question: str) -> str:
     return ""
 
 
-def variant_in(question: str, item: str) -> str | None:
+def variant_in(question: str, item: str, subject_end: int = 0) -> str | None:
     """``question`` about ``item`` where it holds another value of the same
     shape (第二批 for 第一批, 2024 for "in 2023", “女娲” for the one quoted name
-    “伏羲”, 省级 for 国家级, 周末 for 工作日), or None."""
+    “伏羲”, 省级 for 国家级, 周末 for 工作日, 白金卡 for 金卡), or None.  A time
+    frame or a tier the question holds none of is put after its subject (which
+    ends at ``subject_end``): 「周末呢？」 after 「东湖支行几点到几点开门？」 asks
+    「东湖支行周末几点到几点开门？」, 「黑卡呢？」 after 「送几节私教课？」 asks
+    「黑卡送几节私教课？」."""
     level = _LEVEL.fullmatch(item.removesuffix("的"))
     if level:  # 「省级的呢？」 after 国家级
         others = [m.group() for m in _LEVEL.finditer(question) if m.group() != level.group()]
         return question.replace(others[0], level.group(), 1) if len(set(others)) == 1 else None
-    frame = _FRAME.fullmatch(item.removesuffix("的"))
-    if frame:  # 「周末呢？」 after 「…工作日几点到几点营业？」
-        others = [m.group() for m in _FRAME.finditer(question) if m.group() != frame.group()]
-        return question.replace(others[0], frame.group(), 1) if len(set(others)) == 1 else None
+    for pattern, holds in ((_FRAME, _ASKS_WHEN), (_TIER, None)):
+        value = pattern.fullmatch(item.removesuffix("的"))
+        if value:  # 「周末呢？」 after 「…工作日几点到几点营业？」, 「白金卡呢？」 after 「补一张金卡…」
+            said = [m.group() for m in pattern.finditer(question)]
+            others = [v for v in said if v != value.group()]
+            if not said and (holds is None or holds.search(question)):
+                return question[:subject_end] + value.group() + question[subject_end:]
+            return question.replace(others[0], value.group(), 1) if len(set(others)) == 1 else None
     if _QUOTED.fullmatch(item):
         quoted = [m.group() for m in _QUOTED.finditer(question) if m.group()[0] == item[0]]
         return question.replace(quoted[0], item) if len(quoted) == 1 and quoted[0] != item else None
     value = _VALUE.search(item)
     if value is None or len(item) > MAX_VARIANT_CHARS:
         return None
+    aspect = item.rsplit("的", 1)[1] if "的" in item[value.end() :] else ""
+    if aspect and aspect not in question:
+        return None  # 「那30节课时包的有效期呢？」 after 「买20节的课时包打几折？」 asks another thing
     before = _HAN.search(item[: value.start()][-1:]) if value.start() else None
     after = _HAN.match(item[value.end() :])
     digits = value.group().isdigit()

@@ -52,7 +52,7 @@ from docqa.conversation.concepts import (
     variant_in,
 )
 from docqa.conversation.entities import EntityFinder, Mention, main_mention
-from docqa.conversation.records import Resolution, Turn
+from docqa.conversation.records import UNKNOWN_REFERENT, Resolution, Turn
 from docqa.question.preamble import without_preamble
 from docqa.text import CITATION_MARKER
 
@@ -77,6 +77,8 @@ class _Topic:
     previous_mentions: tuple[Mention, ...] = ()
     answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
+    asked_agent: bool = False  # … for who or which office: a pronoun now stands for its answer
+    unknown: bool = False  # that answer named no one known: a pronoun points at nothing DocQA can tell
     talked_about: list[Mention] = field(default_factory=list)  # every topic entity so far, most recent first
     subject: str = ""  # what was talked about when it is no named entity (敬老卡, 私有化部署): subject_in
 
@@ -110,17 +112,22 @@ class ExtractiveRewriter:
         for turn in history:
             if turn.role == "user":
                 asked = _unmarked(without_preamble(turn.content.strip()))
+                asked, reset = _without_reset(asked)
+                topic = _Topic() if reset else topic
                 resolved, _, _ = self._resolve(asked, topic)
                 self._after_question(resolved, asked, topic)
             else:
                 self._after_answer(turn.content, topic)
         plain = without_preamble(question)  # 「好的，还有呢？」 is read from 还有
         asked = _unmarked(plain)
+        asked, reset = _without_reset(asked)  # 「换个问题，…」 is read alone
+        if reset:
+            return Resolution(question, asked)
         resolved, carried, how = self._resolve(asked, topic)
         as_asked = resolved == asked
         if as_asked and asked == plain:
             resolved = question  # left as asked: the engine's analysis reads past the preamble
-        fallback = self._in_context(asked, topic) if as_asked else None
+        fallback = self._in_context(asked, topic) if as_asked and how != "unknown" else None
         if fallback is not None:
             fallback = replace(fallback, question=question)
         swapped = _swapped(topic.previous, resolved) if how == "ellipsis" else ()
@@ -136,10 +143,12 @@ class ExtractiveRewriter:
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
         rules = _EN if lang.detect(resolved) == "en" else _ZH
         topic.asked_which = bool(rules.pattern("asks_entity").search(resolved))
+        topic.asked_agent = bool(rules.pattern("asks_agent").search(resolved))
 
     def _after_answer(self, answer: str, topic: _Topic) -> None:
         text = CITATION_MARKER.sub("", answer)
         topic.answers.insert(0, text)
+        topic.unknown = False
         if topic.entity is None and not topic.asked_which and lang.detect(topic.previous) != "en":
             topic.subject = subject_in(topic.previous, text) or topic.subject
         if not topic.asked_which:
@@ -150,6 +159,8 @@ class ExtractiveRewriter:
             named = main_mention(m for t in reversed(list(self.locate(text))) for m in self.finder.find(t) if m.kind == "org")
         if named is not None:
             topic.about(named)
+        else:
+            topic.unknown = topic.asked_agent
 
     # -- one question ------------------------------------------------------------
 
@@ -180,6 +191,8 @@ class ExtractiveRewriter:
             return about + item + question[ordinal.end() :], (), "item"
         if topic.previous and any(r.pattern("followup_about_answer").search(question) for r in (_EN, _ZH)):
             return _asked_again(topic.previous, question), _carried(entity), "previous"  # 分别是哪两个？
+        if topic.unknown and not mentions and _points_at_answer(question, topic.previous):
+            return question, (UNKNOWN_REFERENT,), "unknown"  # 「他们电话多少？」 after a "who" left unanswered
         thing = self._thing(topic) if entity else ""
         rewritten = _replace_references(question, _spelled(topic.entity, question), thing) if entity else question
         if rewritten != question:
@@ -277,9 +290,23 @@ class ExtractiveRewriter:
             new = Mention(x, start, end, "org")  # "what about the Wutong Island life-science institute?"
         if new is None:
             sibling = sibling_in(topic.previous, x, topic.answers)  # 那精准医疗呢？ after 量子科技, listed beside it
-            sibling = sibling or variant_in(topic.previous, x)  # 第一批呢？ after 第二批
+            kept = [(m.start, m.end) for m in self.finder.find(topic.previous) if m.kind in _STRONG]
+            subject_end = max((b for a, b in kept if a == 0), default=0)  # 东湖支行 of 「东湖支行几点…」
+            if not sibling:  # 第一批呢？ after 第二批
+                variant = variant_in(topic.previous, x, subject_end)
+                entity = topic.entity
+                if (
+                    variant
+                    and not kept
+                    and not topic.asked_which
+                    and entity is not None
+                    and entity.kind in _STRONG
+                    and entity.name not in variant
+                ):
+                    # the previous question named nothing: it was read about the topic (Resolution.fallback)
+                    return entity.name + variant, (entity.name,), "ellipsis"
+                sibling = variant
             if not sibling and not english:  # 急诊呢？ after 「…副主任医师门诊的诊察费是多少？」
-                kept = [(m.start, m.end) for m in self.finder.find(topic.previous) if m.kind in _STRONG]
                 sibling = analogue_in(topic.previous, x, self.finder.segmenter, kept)
             return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
@@ -362,6 +389,32 @@ def _replace_references(question: str, entity: str, thing: str = "") -> str:
     out = _ZH.pattern("followup_qi").sub(lambda m: entity if _QI_VERB.match(out[m.end() :]) else entity + "的", out)
     out = _EN.pattern("followup_demonstrative").sub(lambda m: entity, out)
     return _EN.pattern("followup_pronoun").sub(lambda m: _english_pronoun(m.group(), entity), out)
+
+
+def _without_reset(question: str) -> tuple[str, bool]:
+    """``question`` without what it starts with to leave the topic (换个问题，,
+    "Different question:"), and whether it did."""
+    for rules in (_ZH, _EN):
+        m = rules.pattern("topic_reset").match(question)
+        if m and question[m.end() :].strip():
+            return question[m.end() :], True
+    return question, False
+
+
+def _points_at_answer(question: str, previous: str) -> bool:
+    """Does ``question`` point at the answer to ``previous``, a question that
+    asked who or which office: with a pronoun (他们, 它, 其, they), or with a
+    demonstrative of the kind asked for (该部门 after 「哪个部门…」; 该院 is the
+    institute talked about)?"""
+    for rules in (_ZH, _EN):
+        if rules.pattern("followup_pronoun").search(question):
+            return True
+        agent = rules.pattern("asks_agent").search(previous)
+        for m in rules.pattern("followup_demonstrative").finditer(question):
+            kind = m.group().split()[-1] if rules is _EN else m.group()[-2:]
+            if agent and kind in agent.group():
+                return True
+    return bool(_ZH.pattern("followup_qi").search(question))
 
 
 def _replace_pronouns(question: str, subject: str) -> str:

@@ -12,6 +12,10 @@ ROLES = ("user", "assistant")
 MAX_TURNS = 12  # the last turns read; older ones are dropped (a follow-up refers to what was just said)
 MAX_HISTORY_ITEMS = 200  # more than this is not a conversation: a clear 4xx
 MAX_TURN_CHARS = 8000  # an answer with its quotes fits; a document pasted as a turn does not
+# What a follow-up is carried to when it points at an earlier answer's "who" that DocQA could
+# not tell (「他们电话多少？」 after 「材料交给谁？」 was refused): no text names it, so the
+# follow-up is refused rather than read about the earlier topic.
+UNKNOWN_REFERENT = "上一个回答所指的对象"
 HISTORY_EXAMPLE = '"history": [{"role": "user", "content": "…"}, {"role": "assistant", "content": "…"}]'
 
 

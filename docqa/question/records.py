@@ -48,8 +48,11 @@ class Question:
         return any(old in sentence and new not in sentence for old, new in self.swapped)
 
     def about_carried(self, section: str, text: str) -> bool:
-        """Is a candidate (its passage's section path and its normalised sentence
-        with the one before it) about an entity the conversation carried?"""
+        """Is a candidate (its passage's document title and section path, and its
+        normalised sentence with the one before it) about an entity the
+        conversation carried?  The title counts as a heading of every passage:
+        汇澄银行, carried from a first question, is what all of 「汇澄银行个人客户
+        服务指南」 is about, though its chapters do not repeat the name."""
         if not self.carried:
             return True
         where = normalize(section) + "\n" + text
