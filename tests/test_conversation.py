@@ -564,6 +564,28 @@ def test_the_organisation_a_document_is_about_is_carried_into_all_of_it():
     assert allowed("汇澄银行个人客户服务指南") and not allowed("青岚农商银行个人客户服务指南")
 
 
+def test_a_question_naming_an_office_is_not_answered_under_another_offices_heading():
+    """「学院研究生工作组的办公时间呢？」 had been answered with the hours under 「第十条 受理部门：
+    研究生院学生工作办公室」; the office the heading names, or none, answers."""
+    from docqa.answer.candidates import candidates
+    from docqa.records import Chunk, Hit, Unit
+
+    text = "办公时间：工作日8:00—11:30。"
+    units = [Unit(0, len(text) - 1, text[:-1], 0)]
+    path = ("第二章 国家奖学金", "第十条 受理部门：研究生院学生工作办公室")
+
+    def allowed(question: str) -> bool:
+        chunk = Chunk("c1", "/d/rules.txt", "澄州大学研究生奖助学金实施细则", path, 0, len(text), None, text, units)
+        spans, ok = candidates(
+            analyse(question, Segmenter(), lambda w: True), [Hit(chunk, 0.03, 0.8, 3.0, rank=1)], Segmenter()
+        )
+        assert spans
+        return all(ok)
+
+    assert not allowed("学院研究生工作组的办公时间是什么？")
+    assert allowed("研究生院学生工作办公室的办公时间是什么？") and allowed("办公时间是什么？")
+
+
 def test_a_carried_entity_must_be_what_the_answer_is_about():
     q = analyse("宝山区首批链主企业有几家？", Segmenter(), lambda w: True)
     q.carried = ["宝山区"]

@@ -28,6 +28,8 @@ _ZH = lang.load("zh")
 _ASKS = _ZH.pattern("asking_sentence")
 _MODEL_CODE = _ZH.pattern("product_code")
 _ASKS_CODE = _ZH.pattern("asks_code")
+_OFFICE = _ZH.pattern("office_name")
+OFFICE_TAIL = 4  # 生工作组: the end of an office's name that tells it from another of its kind
 _ITEMS = re.compile(r"[；;]")  # between the items of a sentence: what one says does not hold for the next
 
 
@@ -160,6 +162,13 @@ def _days_scope(s: Span) -> str:
     return s.text if day_frames(s.text) else s.sentence_text
 
 
+def _other_office(offices: list[str], question: str, path: tuple[str, ...]) -> bool:
+    """Is a passage under a heading naming another office than the ones the
+    question names (「第十条 受理部门：研究生院学生工作办公室」 for 「学院研究生工作组的办公时间呢？」)?"""
+    named = _OFFICE.findall(path[-1]) if path else []
+    return bool(named) and not any(n in question for n in named) and not any(o[-OFFICE_TAIL:] in path[-1] for o in offices)
+
+
 def _model_scope(hit: Hit, s: Span) -> tuple[str, bool]:
     """What a span is about, by the model codes said, as written: the codes it
     or its sentence up to it names; else the last code its paragraph named before it (「答：QH-R500共有3支
@@ -218,6 +227,7 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
     codes_asked = bool(models and _ASKS_CODE.search(q.text))
     tiers = {v for v in asked if v[0] == TIER}
     days = day_frames(q.text) - {EVERY} if q.lang == "zh" else set()
+    offices = _OFFICE.findall(q.text) if q.lang == "zh" else []
     needed = must_hold(q.text)
     quantities = stated(q.text) if q.lang == "zh" else []
     for hit in hits:
@@ -235,6 +245,7 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
                 and not (asked and about_other_value(asked, _scope(hit, s), hit.chunk.section_path))
                 and not (tiers and about_other_value(tiers, _tier_scope(s)))
                 and not (days and about_other_days(days, _days_scope(s)))
+                and not (offices and _other_office(offices, q.text, hit.chunk.section_path))
                 and not (models and _about_other_model(models, hit, s, codes_asked))
                 and not (needed and not needed.search(s.text))
             )
