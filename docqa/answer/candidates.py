@@ -11,6 +11,7 @@ for each candidate.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from docqa import lang
@@ -148,18 +149,16 @@ def _item(hit: Hit, s: Span) -> str:
     return _ITEMS.split(doc_slice(hit, s.sentence, s.start))[-1] + s.text
 
 
-def _tier_scope(s: Span) -> str:
-    """What a span is about, by the membership tiers said: the tiers it names
-    (「金卡200元」 of 「银卡100元，金卡200元」); else those of its sentence
+def _own_scope(s: Span, names: Callable[[str], object]) -> str:
+    """What a span is about, by what ``names`` finds: the span when it names
+    some (「金卡200元」 of 「银卡100元，金卡200元」; 「周一至周五 06:00—23:00」 of a
+    line that gives the weekend's hours after a semicolon); else its sentence
     (「转让手续费」 of 「转让手续费：金卡200元，黑卡免收」 is about 金卡 and 黑卡)."""
-    return s.text if any(kind == TIER for kind, _ in values(s.text)) else s.sentence_text
+    return s.text if names(s.text) else s.sentence_text
 
 
-def _days_scope(s: Span) -> str:
-    """What a span is about, by the days said: those it names (「周一至周五
-    06:00—23:00」 of a line that gives the weekend's hours after a semicolon);
-    else those of its sentence."""
-    return s.text if day_frames(s.text) else s.sentence_text
+def _names_tier(text: str) -> bool:
+    return any(kind == TIER for kind, _ in values(text))
 
 
 def _other_office(offices: list[str], question: str, path: tuple[str, ...]) -> bool:
@@ -234,6 +233,7 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
         named = q.about_named(hit.chunk.section, hit.chunk.text)
         if not named and not q.carried:
             continue
+        other_office = bool(offices) and _other_office(offices, q.text, hit.chunk.section_path)
         for s in passage_candidates(q, hit, segmenter):
             if quantities and leaves_out(quantities, _item(hit, s)):
                 continue
@@ -243,9 +243,9 @@ def candidates(q: Question, hits: list[Hit], segmenter) -> tuple[list[Span], lis
                 and q.about_carried(hit.chunk.title + "\n" + hit.chunk.section, s.before + "\n" + s.sentence_text)
                 and not q.about_swapped_out(s.sentence_text)
                 and not (asked and about_other_value(asked, _scope(hit, s), hit.chunk.section_path))
-                and not (tiers and about_other_value(tiers, _tier_scope(s)))
-                and not (days and about_other_days(days, _days_scope(s)))
-                and not (offices and _other_office(offices, q.text, hit.chunk.section_path))
+                and not (tiers and about_other_value(tiers, _own_scope(s, _names_tier)))
+                and not (days and about_other_days(days, _own_scope(s, day_frames)))
+                and not other_office
                 and not (models and _about_other_model(models, hit, s, codes_asked))
                 and not (needed and not needed.search(s.text))
             )

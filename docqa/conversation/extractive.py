@@ -290,9 +290,9 @@ class ExtractiveRewriter:
             new = Mention(x, start, end, "org")  # "what about the Wutong Island life-science institute?"
         if new is None:
             sibling = sibling_in(topic.previous, x, topic.answers)  # 那精准医疗呢？ after 量子科技, listed beside it
-            kept = [(m.start, m.end) for m in self.finder.find(topic.previous) if m.kind in _STRONG]
-            subject_end = max((b for a, b in kept if a == 0), default=0)  # 东湖支行 of 「东湖支行几点…」
             if not sibling:  # 第一批呢？ after 第二批
+                kept = [(m.start, m.end) for m in self.finder.find(topic.previous) if m.kind in _STRONG]
+                subject_end = max((b for a, b in kept if a == 0), default=0)  # 东湖支行 of 「东湖支行几点…」
                 variant = variant_in(topic.previous, x, subject_end)
                 entity = topic.entity
                 if (
