@@ -174,6 +174,9 @@ def test_ellipsis_of_a_thing_of_the_same_kind_takes_the_place_of_the_one_asked_a
     asked = "霁州理工大学申请澄明电子奖学金，GPA要达到多少？"
     assert talk(rewriter, asked, "…", "学校一等奖学金呢？").resolved == "霁州理工大学申请学校一等奖学金，GPA要达到多少？"
     assert talk(rewriter, asked, "…", "2023年呢？").resolved != "霁州理工大学申请2023年，GPA要达到多少？"
+    # the shared end starts with a word that is no noun (大 of 大模型): the modifier before it goes too
+    # (it had made 「通用大行业大模型通过备案奖励多少？」)
+    assert talk(rewriter, "通用大模型通过备案奖励多少？", "…", "行业大模型呢？").resolved == "行业大模型通过备案奖励多少？"
 
 
 def test_ellipsis_of_another_modifier_or_time_frame_takes_the_place_of_the_one_asked_about():
@@ -814,3 +817,19 @@ def test_a_thing_that_is_no_named_entity_is_what_a_pronoun_and_a_bare_question_a
 )
 def test_the_subject_is_the_start_of_a_question_its_answer_repeats(question, answer, subject):
     assert subject_in(question, answer) == subject
+
+
+def test_the_subject_is_else_the_noun_phrase_a_question_starts_with_whose_noun_the_answer_repeats(rewriter):
+    """「力行健身的金卡一年多少钱？」 answered 「金卡：3880元/年」 is about 力行健身的金卡,
+    though the answer does not repeat the question's start word for word: a
+    question naming nothing after it is read about that when refused as it
+    stands, and 它 does not stand for it."""
+    segmenter = Segmenter()
+    assert subject_in("力行健身的金卡一年多少钱？", "金卡：3880元/年", segmenter) == "力行健身的金卡"
+    assert subject_in("力行健身的金卡一年多少钱？", "每年3880元", segmenter) is None  # 金卡 is not repeated
+    assert subject_in("送几节私教课？", "送3节", segmenter) is None  # starts with a verb
+    assert subject_in("敬老卡多大年纪可以免费坐车？", "可以申领敬老卡（免费）", segmenter) == "敬老卡"
+    r = talk(rewriter, "力行健身的金卡一年多少钱？", "金卡：3880元/年[1]", "冻结要收费吗？")
+    assert not r.rewritten and r.fallback is not None and r.fallback.resolved == "力行健身的金卡冻结要收费吗？"
+    # less sure than a start repeated word for word, it is no pronoun's referent (全程马拉松关门时间 is no 它)
+    assert not talk(rewriter, "力行健身的金卡一年多少钱？", "金卡：3880元/年[1]", "它能转让吗？").rewritten

@@ -43,6 +43,7 @@ _ASKS_WHEN = _ZH.pattern("asks_hours")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _SUBJECT_TRAILING = "".join(_ZH.words["subject_trailing"])
+_SUBJECT_MODIFIERS = ("v", "a", "b")  # jieba tags of words that modify the noun a subject ends in (健身 of 力行健身的金卡)
 _LEAD = _ZH.pattern("followup_lead")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
@@ -279,6 +280,8 @@ def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[t
             j = ends.get(end)
             if j is not None and _named_part(words[j], segmenter) and len(words[j]) > 1:
                 start = _phrase_start(j, words, spans, kept, segmenter)
+                if start > at and size < len(item):
+                    start = _modified_from(at, words, spans, kept, segmenter)  # 通用大模型 for 行业大模型
                 if start <= at and question[start:end] != item and item not in question:
                     found.add((start, end))
             at = question.find(item[-size:], at + 1)
@@ -323,6 +326,24 @@ def _modified_in(
     return question[:start] + item + question[end:]
 
 
+def _modified_from(
+    at: int, words: list[str], spans: list[tuple[int, int]], kept: Sequence[tuple[int, int]], segmenter: Segmenter
+) -> int:
+    """Where the phrase starts whose shared end begins at ``at`` with a word that
+    is no noun (大 of 通用大模型): the word before it, when that one modifies what
+    follows (通用, replaced by the ellipsis's own 行业), else ``at``; past the end
+    of ``at`` when ``at`` is no word's start (so the phrase is not taken)."""
+    starts = {a: i for i, (a, _) in enumerate(spans)}
+    i = starts.get(at)
+    if i is None:
+        return at + 1
+    if i == 0 or spans[i - 1][1] != at or any(a < at and b > spans[i - 1][0] for a, b in kept):
+        return at
+    before = words[i - 1]
+    modifies = _nounish(before, segmenter) or (segmenter.tag(before) or "")[:1] in ("v", "a", "b")
+    return spans[i - 1][0] if modifies and _HAN.match(before) else at
+
+
 def _phrase_start(
     j: int, words: list[str], spans: list[tuple[int, int]], kept: Sequence[tuple[int, int]], segmenter: Segmenter
 ) -> int:
@@ -345,20 +366,46 @@ def _named_part(word: str, segmenter: Segmenter) -> bool:
     return (segmenter.tag(word) or "").startswith("v") and info is not None and info >= RARE_VERB_INFO
 
 
-def subject_in(question: str, answer: str) -> str | None:
+def subject_in(question: str, answer: str, segmenter: Segmenter | None = None) -> str | None:
     """What ``question`` and its ``answer`` are both about, when it is what the
     question starts with: the longest start of the question that the answer
     repeats word for word (敬老卡 of 「敬老卡多大年纪可以免费坐车？」 answered
     「…可以申领敬老卡（免费）…」; 私有化部署 of 「私有化部署一次性实施费多少钱？」), of
-    Chinese characters, letters and digits only, or None."""
+    Chinese characters, letters and digits only; else, with a ``segmenter``, the
+    noun phrase the question starts with when the answer repeats its last
+    noun (力行健身的金卡 of 「力行健身的金卡一年多少钱？」 answered 「金卡：3880元/年」);
+    or None."""
     text = _LEAD.sub("", question)
     size = 0
     while size < min(len(text), MAX_SUBJECT_CHARS) and _SUBJECT_CHAR.match(text[size]) and text[: size + 1] in answer:
         size += 1
     subject = text[:size].rstrip(_SUBJECT_TRAILING)
     if len(subject) < MIN_SUBJECT_CHARS or not _HAN.search(subject) or subject.startswith(_INTERROGATIVES):
-        return None
+        return _headed_subject(text, answer, segmenter) if segmenter is not None else None
     return subject
+
+
+def _headed_subject(text: str, answer: str, segmenter: Segmenter) -> str | None:
+    """The noun phrase ``text`` starts with (nouns, joined by 的), when
+    ``answer`` repeats the noun it ends in, or None."""
+    words = segmenter.coarse_words(text)
+    end = held = 0  # words[:end] end in a noun; words[:held] are all of the phrase
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if i != held:
+            break
+        if _nounish(word, segmenter) and _SUBJECT_CHAR.match(word[0]):
+            end = held = i + 1
+        elif (word == "的" and held and _nounish(following, segmenter)) or (
+            (segmenter.tag(word) or "")[:1] in _SUBJECT_MODIFIERS and (following == "的" or _nounish(following, segmenter))
+        ):
+            held = i + 1  # 力行健身的金卡: a modifier, or 的 before the noun it modifies
+    phrase, head = "".join(words[:end]), words[end - 1] if end else ""
+    if len(head) < MIN_SUBJECT_CHARS or head not in answer or len(phrase) > MAX_SUBJECT_CHARS:
+        return None
+    if not _HAN.search(phrase) or phrase.startswith(_INTERROGATIVES):
+        return None
+    return phrase
 
 
 def starts_with_noun(question: str, segmenter: Segmenter) -> bool:

@@ -81,6 +81,7 @@ class _Topic:
     unknown: bool = False  # that answer named no one known: a pronoun points at nothing DocQA can tell
     talked_about: list[Mention] = field(default_factory=list)  # every topic entity so far, most recent first
     subject: str = ""  # what was talked about when it is no named entity (敬老卡, 私有化部署): subject_in
+    context: str = ""  # … or, less surely, the noun phrase it started with (力行健身的金卡): a bare question's context
 
     @property
     def previous_answer(self) -> str:
@@ -151,6 +152,7 @@ class ExtractiveRewriter:
         topic.unknown = False
         if topic.entity is None and not topic.asked_which and lang.detect(topic.previous) != "en":
             topic.subject = subject_in(topic.previous, text) or topic.subject
+            topic.context = subject_in(topic.previous, text, self.finder.segmenter) or topic.context
         if not topic.asked_which:
             return
         strong = [m for m in self.finder.find(text) if m.kind in _STRONG]
@@ -244,8 +246,8 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG or m.kind in ("place", "area") for m in self.finder.find(question)):
             return None  # names its own subject
         inside = self._inside(question, topic)
-        if inside is None and topic.subject and topic.entity is None and self._names_nothing(question):
-            return Resolution(question, topic.subject + question, (), "context")  # 交付要多长时间？ after 私有化部署…
+        if inside is None and topic.context and topic.entity is None and self._names_nothing(question):
+            return Resolution(question, topic.context + question, (), "context")  # 交付要多长时间？ after 私有化部署…
         if inside is None:
             return None
         exclusive = topic.entity is not None and topic.entity.kind in _STRONG
