@@ -43,7 +43,6 @@ _ASKS_WHEN = _ZH.pattern("asks_hours")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _SUBJECT_TRAILING = "".join(_ZH.words["subject_trailing"])
-_SUBJECT_MODIFIERS = ("v", "a", "b")  # jieba tags of words that modify the noun a subject ends in (健身 of 力行健身的金卡)
 _LEAD = _ZH.pattern("followup_lead")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)|\[\d+\]|\*\*")
 MAX_PHRASE_WORDS = 4
@@ -340,7 +339,7 @@ def _modified_from(
     if i == 0 or spans[i - 1][1] != at or any(a < at and b > spans[i - 1][0] for a, b in kept):
         return at
     before = words[i - 1]
-    modifies = _nounish(before, segmenter) or (segmenter.tag(before) or "")[:1] in ("v", "a", "b")
+    modifies = _nounish(before, segmenter) or segmenter.tag(before) in _MODIFIER_TAGS
     return spans[i - 1][0] if modifies and _HAN.match(before) else at
 
 
@@ -386,8 +385,9 @@ def subject_in(question: str, answer: str, segmenter: Segmenter | None = None) -
 
 
 def _headed_subject(text: str, answer: str, segmenter: Segmenter) -> str | None:
-    """The noun phrase ``text`` starts with (nouns, joined by 的), when
-    ``answer`` repeats the noun it ends in, or None."""
+    """The noun phrase ``text`` starts with (nouns, the verbs and adjectives
+    that modify them — 健身 of 力行健身的金卡 — and 的), when ``answer`` repeats
+    the noun it ends in, or None."""
     words = segmenter.coarse_words(text)
     end = held = 0  # words[:end] end in a noun; words[:held] are all of the phrase
     for i, word in enumerate(words):
@@ -397,7 +397,7 @@ def _headed_subject(text: str, answer: str, segmenter: Segmenter) -> str | None:
         if _nounish(word, segmenter) and _SUBJECT_CHAR.match(word[0]):
             end = held = i + 1
         elif (word == "的" and held and _nounish(following, segmenter)) or (
-            (segmenter.tag(word) or "")[:1] in _SUBJECT_MODIFIERS and (following == "的" or _nounish(following, segmenter))
+            segmenter.tag(word) in _MODIFIER_TAGS and (following == "的" or _nounish(following, segmenter))
         ):
             held = i + 1  # 力行健身的金卡: a modifier, or 的 before the noun it modifies
     phrase, head = "".join(words[:end]), words[end - 1] if end else ""
