@@ -10,7 +10,7 @@ import pytest
 
 from docqa.answer.base import Delta, Final
 from docqa.conversation import Resolution, Turn, parse_history
-from docqa.conversation.concepts import subject_in
+from docqa.conversation.concepts import headed_subject, subject_in
 from docqa.conversation.entities import EntityFinder
 from docqa.conversation.extractive import ExtractiveRewriter
 from docqa.conversation.records import UNKNOWN_REFERENT
@@ -825,10 +825,10 @@ def test_the_subject_is_else_the_noun_phrase_a_question_starts_with_whose_noun_t
     question naming nothing after it is read about that when refused as it
     stands, and 它 does not stand for it."""
     segmenter = Segmenter()
-    assert subject_in("力行健身的金卡一年多少钱？", "金卡：3880元/年", segmenter) == "力行健身的金卡"
-    assert subject_in("力行健身的金卡一年多少钱？", "每年3880元", segmenter) is None  # 金卡 is not repeated
-    assert subject_in("送几节私教课？", "送3节", segmenter) is None  # starts with a verb
-    assert subject_in("敬老卡多大年纪可以免费坐车？", "可以申领敬老卡（免费）", segmenter) == "敬老卡"
+    assert headed_subject("力行健身的金卡一年多少钱？", "金卡：3880元/年", segmenter) == "力行健身的金卡"
+    assert headed_subject("力行健身的金卡一年多少钱？", "每年3880元", segmenter) is None  # 金卡 is not repeated
+    assert headed_subject("送几节私教课？", "送3节", segmenter) is None  # starts with a verb
+    assert subject_in("敬老卡多大年纪可以免费坐车？", "可以申领敬老卡（免费）") == "敬老卡"  # read first, when it is there
     r = talk(rewriter, "力行健身的金卡一年多少钱？", "金卡：3880元/年[1]", "冻结要收费吗？")
     assert not r.rewritten and r.fallback is not None and r.fallback.resolved == "力行健身的金卡冻结要收费吗？"
     # less sure than a start repeated word for word, it is no pronoun's referent (全程马拉松关门时间 is no 它)

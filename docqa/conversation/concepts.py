@@ -365,41 +365,39 @@ def _named_part(word: str, segmenter: Segmenter) -> bool:
     return (segmenter.tag(word) or "").startswith("v") and info is not None and info >= RARE_VERB_INFO
 
 
-def subject_in(question: str, answer: str, segmenter: Segmenter | None = None) -> str | None:
+def subject_in(question: str, answer: str) -> str | None:
     """What ``question`` and its ``answer`` are both about, when it is what the
     question starts with: the longest start of the question that the answer
     repeats word for word (敬老卡 of 「敬老卡多大年纪可以免费坐车？」 answered
     「…可以申领敬老卡（免费）…」; 私有化部署 of 「私有化部署一次性实施费多少钱？」), of
-    Chinese characters, letters and digits only; else, with a ``segmenter``, the
-    noun phrase the question starts with when the answer repeats its last
-    noun (力行健身的金卡 of 「力行健身的金卡一年多少钱？」 answered 「金卡：3880元/年」);
-    or None."""
+    Chinese characters, letters and digits only, or None."""
     text = _LEAD.sub("", question)
     size = 0
     while size < min(len(text), MAX_SUBJECT_CHARS) and _SUBJECT_CHAR.match(text[size]) and text[: size + 1] in answer:
         size += 1
     subject = text[:size].rstrip(_SUBJECT_TRAILING)
     if len(subject) < MIN_SUBJECT_CHARS or not _HAN.search(subject) or subject.startswith(_INTERROGATIVES):
-        return _headed_subject(text, answer, segmenter) if segmenter is not None else None
+        return None
     return subject
 
 
-def _headed_subject(text: str, answer: str, segmenter: Segmenter) -> str | None:
-    """The noun phrase ``text`` starts with (nouns, the verbs and adjectives
-    that modify them — 健身 of 力行健身的金卡 — and 的), when ``answer`` repeats
-    the noun it ends in, or None."""
-    words = segmenter.coarse_words(text)
-    end = held = 0  # words[:end] end in a noun; words[:held] are all of the phrase
+def headed_subject(question: str, answer: str, segmenter: Segmenter) -> str | None:
+    """Less surely than ``subject_in``, what ``question`` and its ``answer`` are
+    about: the noun phrase the question starts with (nouns, the verbs and
+    adjectives that modify them — 健身 of 力行健身的金卡 — and 的), when the answer
+    repeats the noun it ends in (力行健身的金卡 of 「力行健身的金卡一年多少钱？」
+    answered 「金卡：3880元/年」), or None."""
+    words = segmenter.coarse_words(_LEAD.sub("", question))
+    end = 0  # words[:end] end in a noun
     for i, word in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
-        if i != held:
-            break
         if _nounish(word, segmenter) and _SUBJECT_CHAR.match(word[0]):
-            end = held = i + 1
-        elif (word == "的" and held and _nounish(following, segmenter)) or (
-            segmenter.tag(word) in _MODIFIER_TAGS and (following == "的" or _nounish(following, segmenter))
+            end = i + 1
+        elif not (
+            (word == "的" and i and _nounish(following, segmenter))
+            or (segmenter.tag(word) in _MODIFIER_TAGS and (following == "的" or _nounish(following, segmenter)))
         ):
-            held = i + 1  # 力行健身的金卡: a modifier, or 的 before the noun it modifies
+            break  # the phrase goes on over a modifier, or 的 before the noun it modifies, only
     phrase, head = "".join(words[:end]), words[end - 1] if end else ""
     if len(head) < MIN_SUBJECT_CHARS or head not in answer or len(phrase) > MAX_SUBJECT_CHARS:
         return None

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from docqa import lang
 from docqa.conversation.concepts import (
     analogue_in,
+    headed_subject,
     leading_group,
     listed_item,
     resolve_concept,
@@ -151,8 +152,9 @@ class ExtractiveRewriter:
         topic.answers.insert(0, text)
         topic.unknown = False
         if topic.entity is None and not topic.asked_which and lang.detect(topic.previous) != "en":
-            topic.subject = subject_in(topic.previous, text) or topic.subject
-            topic.context = subject_in(topic.previous, text, self.finder.segmenter) or topic.context
+            said = subject_in(topic.previous, text)
+            topic.subject = said or topic.subject
+            topic.context = said or headed_subject(topic.previous, text, self.finder.segmenter) or topic.context
         if not topic.asked_which:
             return
         strong = [m for m in self.finder.find(text) if m.kind in _STRONG]
