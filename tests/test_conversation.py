@@ -382,6 +382,31 @@ def test_a_preposition_before_an_organisations_name_is_no_part_of_it():
     assert [m.text for m in finder.find("在线教育有限公司成立于哪年？")] == ["在线教育有限公司"]  # 在线 is a word
 
 
+def test_an_organisations_name_ends_where_a_word_ends():
+    finder = EntityFinder(lambda: [], Segmenter())
+    # 企业/银行贷款: the 银行 of 银行贷款 ends no bank's name
+    found = finder.find("云溪区人工智能企业银行贷款贴息，单个企业每年最高多少？")
+    assert [(m.text, m.kind) for m in found] == [("云溪区", "place")]
+    # 集团/股份 is jieba's 集团股份: the name goes on to 有限公司
+    assert [m.text for m in finder.find("中电金信数字科技集团股份有限公司成立于哪年？")] == ["中电金信数字科技集团股份有限公司"]
+    assert [m.text for m in finder.find("上海银行贷款利率是多少？")] == ["上海银行"]
+
+
+def test_common_words_jieba_tags_as_places_are_no_topic():
+    finder = EntityFinder(lambda: [], Segmenter())
+    for question in (
+        "风雀旗舰服务中心能上门修车吗？",
+        "台风来了学校停课吗？",
+        "深海探测器下潜了多少米？",
+        "城市更新项目有几个？",
+    ):
+        assert [m for m in finder.find(question) if m.kind == "place"] == [], question
+    assert [m.text for m in finder.find("宝山区和北京各有几家？") if m.kind == "place"] == ["宝山区", "北京"]
+    rewriter = ExtractiveRewriter(finder)
+    answer = "说明：提供上门维修服务，距服务中心5千米以内免收上门费。[1]"
+    assert talk(rewriter, "能上门修车吗？", answer, "过节的时候呢？").resolved == "过节的时候呢？"  # was 「上门过节的时候呢？」
+
+
 def test_the_listed_organisation_a_which_question_describes_is_the_topic(rewriter):
     listing = "中电金信数字科技集团股份有限公司、上海化工研究院有限公司、上海御渡半导体科技有限公司等[1]"
     r = talk(rewriter, "第二批长三角创新联合体中哪家是搞半导体的？", listing, "它是哪一年成立的？")

@@ -27,7 +27,7 @@ _TITLE_PLACE = _ZH.pattern("title_place")
 _EN_NAME = _EN.pattern("entity_name")
 _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
-_GENERIC_PLACES = _ZH.wordset("generic_places")
+_NO_PLACES = _ZH.wordset("generic_places") | _ZH.wordset("mistagged_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
 _ORG_LEAD = _ZH.wordset("org_lead_words")
 _COMPANY_FORMS = ("股份", "有限")  # 「…集团股份有限公司」: the rest after the name is no name
@@ -122,28 +122,39 @@ class EntityFinder:
             while at >= 0:
                 add(at, at + len(form), kind, canonical if canonical != form else "")
                 at = text.find(form, at + len(form))
+        words = self._located_words(text)
         for m in _ORG_NAME.finditer(text):
+            end = _name_end(m, [e for _, e in words])
+            if end is None:
+                continue
             start = m.start() + self._leading_word(m.group())  # 在 of 「在江屿市中心医院做CT」 is no part of it
-            body = _COMPANY.sub("", text[start : m.end()])  # the 有 of 有限公司 breaks no name
+            body = _COMPANY.sub("", text[start:end])  # the 有 of 有限公司 breaks no name
             if (
                 len(body) >= MIN_ORG_CHARS
                 and not body.startswith(_COMPANY_FORMS)
                 and not any(w in body for w in _NAME_BREAKERS)
             ):
-                add(start, m.end(), "org")
+                add(start, end, "org")
         for m in _EN_NAME.finditer(text):
             add(m.start(), m.end(), "name", self.translate(m.group()) or "")
         for m in _PRODUCT.finditer(text):
             add(m.start(), m.end(), "product")  # AP-30: the code is the name the documents use
-        at = 0
+        for start, end in words:
+            word = text[start:end]
+            if len(word) >= 2 and word not in _NO_PLACES and (self.segmenter.tag(word) or "") in _PLACE_TAGS:
+                add(start, end, "place")
+        return sorted(found, key=lambda m: m.start)
+
+    def _located_words(self, text: str) -> list[tuple[int, int]]:
+        """Where the words of jieba's precise mode are in ``text`` (a word the
+        segmenter normalised out of recognition is left out)."""
+        located, at = [], 0
         for word in self.segmenter.coarse_words(text):
             start = text.find(word, at)
-            if start < 0:
-                continue
-            at = start + len(word)
-            if len(word) >= 2 and word not in _GENERIC_PLACES and (self.segmenter.tag(word) or "") in _PLACE_TAGS:
-                add(start, at, "place")
-        return sorted(found, key=lambda m: m.start)
+            if start >= 0:
+                at = start + len(word)
+                located.append((start, at))
+        return located
 
     def translate(self, name: str) -> str | None:
         """The heading an English name translates (the Shanghai Qi Zhi Institute
@@ -165,6 +176,19 @@ class EntityFinder:
         best_share, best = scored[0]
         runner_up = scored[1][0] if len(scored) > 1 else 0.0
         return best if best_share >= MIN_TRANSLATED and best_share > runner_up else None
+
+
+def _name_end(match: re.Match, word_ends: list[int]) -> int | None:
+    """Where an organisation's name that ``match`` found ends: at the end of a
+    word (集团 of 「…科技集团股份有限公司」 ends inside 集团股份, so the name goes on
+    to 有限公司), else None (银行 of 「…企业银行贷款贴息」, 企业/银行贷款, ends no name).
+    A text whose words were not all located leaves the match as found."""
+    if not word_ends or match.end() in word_ends or match.end() > word_ends[-1]:
+        return match.end()
+    for end in word_ends:
+        if end > match.end() and match.re.fullmatch(match.string, match.start(), end):
+            return end
+    return None
 
 
 def _covered(heading: str, pieces: Iterable[str]) -> float:
