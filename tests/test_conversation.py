@@ -219,6 +219,37 @@ def test_a_branch_heading_is_an_entity_an_ellipsis_switches_to():
     assert [m.kind for m in rewriter.finder.find("门店有几家？")] == []
 
 
+def test_a_product_heading_makes_its_kind_word_name_the_model():
+    """「（二）HD-9热泵烘干机」 heads the dryer's section: 烘干机 (and HD-9烘干机) names HD-9,
+    so 「那烘干机显示E1呢？」 after questions about WD-10 asks about the dryer (it was
+    left as asked and answered with the washer's E1)."""
+    headings = ["澜净电器 WD-10滚筒洗衣机 / HD-9热泵烘干机", "（一）WD-10滚筒洗衣机", "（二）HD-9热泵烘干机"]
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: headings, Segmenter()))
+    assert [(m.text, m.name) for m in rewriter.finder.find("澜净WD-10洗衣机显示E2是什么意思？")] == [("WD-10洗衣机", "WD-10")]
+    asked = ("澜净WD-10洗衣机显示E1是什么意思？", "答：E1表示进水超时。[1]")
+    r = talk(rewriter, *asked, "那烘干机显示E1呢？")
+    assert r.resolved == "澜净HD-9烘干机显示E1是什么意思？" and r.carried == ("HD-9",)
+    # a kind word two models' headings end in names neither
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["（一）QH-R800净水器", "（二）QH-R500净水器"], Segmenter()))
+    assert rewriter.finder.find("净水器多久换一次滤芯？") == []
+
+
+def test_an_ellipsis_keeps_what_it_says_of_its_new_entity():
+    """「那HD-9的延保呢？」 after 「（WD-10）能延长几年？」 asks about HD-9's 延保 (it was
+    「HD-9能延长几年？」, answered with 「…烘干时间会明显延长」), not with the previous
+    question's predicate, which may not fit it; what the previous question
+    already asks about takes no such turn."""
+    headings = ["（一）WD-10滚筒洗衣机", "（二）HD-9热泵烘干机", "（二）东湖支行", "（三）高新区支行"]
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: headings, Segmenter()))
+    answer = "第三条 WD-10可在购机后90天内购买延保服务，延长整机保修期2年，价格199元。[1]"
+    r = talk(rewriter, "澜净WD-10的延保服务多少钱？", answer, "能延长几年？", answer, "那HD-9的延保呢？")
+    assert r.resolved == "HD-9的延保是什么？" and r.carried == ("HD-9",)
+    r = talk(rewriter, "WD-10的延保能延长几年？", answer, "那HD-9的延保呢？")
+    assert r.resolved == "HD-9的延保能延长几年？"
+    r = talk(rewriter, "高新区支行那边好停车吗？", "…[1]", "那东湖支行的电话呢？")
+    assert r.resolved == "东湖支行的电话是什么？"  # was 「东湖支行那边好停车吗」
+
+
 def test_a_part_named_right_after_its_whole_is_the_topic():
     """「汇澄银行东湖支行在哪儿？」 is about the branch: 「几点到几点开门？」 asks about 东湖支行,
     not the bank (whose name the branch's passages do not repeat, so the question was refused)."""

@@ -27,6 +27,7 @@ _TITLE_PLACE = _ZH.pattern("title_place")
 _EN_NAME = _EN.pattern("entity_name")
 _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
+_KIND_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")  # 烘干机 of 「HD-9热泵烘干机」
 _NO_PLACES = _ZH.wordset("generic_places") | _ZH.wordset("mistagged_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
 _ORG_LEAD = _ZH.wordset("org_lead_words")
@@ -93,6 +94,8 @@ class EntityFinder:
         for t in titles:
             if MIN_ORG_CHARS <= len(t) <= MAX_HEADING_CHARS and t not in entries:
                 entries[t] = ("heading", t)
+        for form, code in self._product_kinds(titles).items():
+            entries.setdefault(form, ("product", code))
         for t in titles:
             # 澜州市 of 「澜州市人民政府办公室」 (jieba reads 澜/州市): the area a whole document
             # is about, so a question naming it names its subject, but it is no topic to carry
@@ -100,6 +103,27 @@ class EntityFinder:
             if place:
                 entries.setdefault(place.group(1), ("area", place.group(1)))
         return sorted(((f, k, c) for f, (k, c) in entries.items()), key=lambda e: -len(e[0]))
+
+    def _product_kinds(self, titles: list[str]) -> dict[str, str]:
+        """The words that name a product by its kind, each with its model code: a
+        heading of one model (「（二）HD-9热泵烘干机」) makes its last word (烘干机)
+        and its code with it (HD-9烘干机) name HD-9, when no heading of another
+        model ends in the same word — 「烘干机显示F3是什么问题？」 after questions about
+        WD-10 is about HD-9."""
+        kinds: dict[str, set[str]] = {}
+        for t in titles:
+            codes = _PRODUCT.findall(t)
+            if len(codes) != 1:
+                continue
+            words = self.segmenter.coarse_words(t[t.index(codes[0]) + len(codes[0]) :])
+            if words and _KIND_WORD.fullmatch(words[-1]):
+                kinds.setdefault(words[-1], set()).add(codes[0])
+        forms = {}
+        for kind, codes in kinds.items():
+            if len(codes) == 1:
+                (code,) = codes
+                forms[kind] = forms[code + kind] = code
+        return forms
 
     def _leading_word(self, name: str) -> int:
         """How many characters a name match starts with that are a word of their own

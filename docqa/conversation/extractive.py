@@ -64,6 +64,7 @@ _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|�
 _STRONG = ("org", "heading", "name", "product")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
 _DIGIT = re.compile(r"\d")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,8}")  # an aspect an ellipsis adds: 延保, 噪音
 _SECOND_QUESTION = re.compile(r"[?？](?=\s*\S)")  # the end of a first question another follows
 MAX_ASPECT_CHARS = 10
 MAX_ASPECT_WORDS = 5
@@ -314,12 +315,19 @@ class ExtractiveRewriter:
                 sibling = analogue_in(topic.previous, x, self.finder.segmenter, kept)
             return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
+        kind_word = new.kind == "product" and new.name not in new.text
+        named = new.name + new.text if kind_word else new.text  # 烘干机 is said HD-9烘干机
+        aspect = _new_aspect(match.string[new.end : end], topic.previous)
+        if aspect and (old is not None or new.kind in _STRONG):
+            # 「那HD-9的延保呢？」: another entity's other thing, which the previous question's
+            # predicate may not fit (「临港社区网点的电话呢？」 after 「…那边好停车吗」)
+            return f"{named}的{aspect}是什么？", (new.name,), "ellipsis"
         if old is None:  # 「换成X呢？」 after 「落地了几个项目？」, which named nothing: X is its subject
             if new.kind not in _STRONG or self.finder.find(topic.previous_asked):
                 return None
-            return new.text + topic.previous_asked, (new.name,), "ellipsis"
+            return named + topic.previous_asked, (new.name,), "ellipsis"
         previous = topic.previous
-        return previous[: old.start] + new.text + previous[old.end :], (new.name,), "ellipsis"
+        return previous[: old.start] + named + previous[old.end :], (new.name,), "ellipsis"
 
     def _switch(self, subject: str, asked: str) -> tuple[str, tuple[str, ...], str]:
         """A switch to ``subject`` and the question ``asked`` about it: the answer
@@ -478,6 +486,15 @@ def _carried(name: str) -> tuple[str, ...]:
 
 def _english_pronoun(word: str, entity: str) -> str:
     return f"{entity}'s" if word.lower() in ("its", "their", "his", "her") else entity
+
+
+def _new_aspect(rest: str, previous: str) -> str:
+    """What an ellipsis says of its new entity after it (``rest``: 的延保 of
+    「那HD-9的延保呢？」), when the previous question does not ask about it; ""
+    otherwise (「那城北店的泳池呢？」 after 「滨江旗舰店的泳池几点开放？」)."""
+    rest = rest.strip()
+    aspect = rest[1:]
+    return aspect if rest.startswith("的") and _HAN_RUN.fullmatch(aspect) and aspect not in previous else ""
 
 
 def _replaceable(previous: Iterable[Mention], new: Mention) -> Mention | None:
