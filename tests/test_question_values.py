@@ -139,7 +139,7 @@ def test_a_clause_qualified_by_another_level_may_not_answer(settings, tmp_path):
     assert any(a for text, a in allowed("研究院孵化企业情况如何？").items() if "孵化企业" in text)
 
 
-def test_what_an_answer_must_hold_a_number_a_year_a_month_or_a_day():
+def test_what_an_answer_must_hold_a_number_a_year_a_month_a_day_or_a_phone_number():
     number = must_hold("该区累计组建了多少个创新联合体？")
     assert number is not None and number is must_hold("全香港共有几所高中书院？")
     for question in (
@@ -169,6 +169,13 @@ def test_what_an_answer_must_hold_a_number_a_year_a_month_or_a_day():
     assert must_hold("一周中哪几天开放？") is None and must_hold("需要几天能到账？") is None
     assert all(day.search(t) for t in ("2024年3月15日", "十月廿一", "自调试验收合格之日起计算", "2024-03-15"))
     assert not day.search("国际首创柔性潜标精密布放装置完成海试，为深海工程建设奠定坚实基础")
+    # which number to call: a number of three digits or more (a trap had been answered with
+    # 「除临港社区网点外，其余各网点均设有24小时自助银行…」 for 「临港社区网点的电话是什么？」)
+    phone = must_hold("临港社区网点的电话是什么？")
+    assert phone is not None and phone is must_hold("卡丢了，挂失打哪个电话") and phone is must_hold("客服电话多少")
+    assert must_hold("电话挂失的有效期是几天？") is not phone and must_hold("为什么电话号码要保密？") is None
+    assert all(phone.search(t) for t in ("客服热线：400-655-8800", "联系电话：0796-88452300", "拨打12345"))
+    assert not phone.search("第五条 除临港社区网点外，其余各网点均设有24小时自助银行")
 
 
 def _allowed(settings, tmp_path, name: str, text: str):

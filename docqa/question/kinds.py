@@ -85,13 +85,15 @@ def must_hold(question: str) -> re.Pattern | None:
     """What any answer to the question holds, if it must: a number, in digits or
     in Chinese numerals, when it only counts things (多少家, 几个); a year when
     it asks which year (哪一年); a month when it asks which month (哪个月); a day
-    when it asks which day (哪一天)."""
+    when it asks which day (哪一天); a number of three digits or more when it
+    asks which number to call (客服电话多少, 打哪个电话)."""
     asked = normalize(question)
     for asks, holds in (
         ("counts_things", "any_number"),
         ("asks_year", "year_evidence"),
         ("asks_day", "day_evidence"),  # before the month: 几月几号 asks a day
         ("asks_month", "month_evidence"),
+        ("asks_phone", "phone_evidence"),
     ):
         if _ZH.pattern(asks).search(asked):
             return _ZH.pattern(holds)
