@@ -118,10 +118,10 @@ class EntityFinder:
             words = self.segmenter.coarse_words(t[t.index(codes[0]) + len(codes[0]) :])
             if words and _KIND_WORD.fullmatch(words[-1]):
                 kinds.setdefault(words[-1], set()).add(codes[0])
-        forms = {}
-        for kind, codes in kinds.items():
-            if len(codes) == 1:
-                (code,) = codes
+        forms: dict[str, str] = {}
+        for kind, models in kinds.items():
+            if len(models) == 1:
+                (code,) = models
                 forms[kind] = forms[code + kind] = code
         return forms
 
