@@ -234,6 +234,19 @@ def test_a_product_heading_makes_its_kind_word_name_the_model():
     assert rewriter.finder.find("净水器多久换一次滤芯？") == []
 
 
+def test_a_quoted_name_is_the_topic_when_no_entity_is():
+    """「最长贴几年？」 after 「澜州市“数转贷”的贴息标准是怎样的？」 (澜州市 is the documents' area,
+    no topic) is read about 数转贷 when refused as it stands; after a question naming an
+    organisation, a quoted name beside it (“伏羲”) does not take its place."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["澜州市人民政府办公室", WUTONG], Segmenter()))
+    answer = "对企业通过“数转贷”获得的贷款，按…给予贴息，贴息期限不超过2年。[1]"
+    r = talk(rewriter, "澜州市“数转贷”的贴息标准是怎样的？", answer, "最长贴几年？")
+    assert not r.rewritten and r.fallback is not None and r.fallback.resolved == "数转贷最长贴几年？"
+    assert rewriter.finder.find("“数转贷”的期限") == []  # only on request
+    r = talk(rewriter, f"{WUTONG}有哪些研究方向？", "…[1]", "其中“伏羲”排第几？", "…[1]", "它发布了什么？")
+    assert r.resolved == f"{WUTONG}发布了什么？"
+
+
 def test_an_ellipsis_keeps_what_it_says_of_its_new_entity():
     """「那HD-9的延保呢？」 after 「（WD-10）能延长几年？」 asks about HD-9's 延保 (it was
     「HD-9能延长几年？」, answered with 「…烘干时间会明显延长」), not with the previous
@@ -840,7 +853,7 @@ def test_the_area_a_documents_title_starts_with_is_named_but_never_carried():
     r = talk(rewriter, "李政道研究所有多少人？", "现有科研人员106人[1]", "请问澜州市对企业开展数字化技能培训的，每人补贴多少？")
     assert r.fallback is None and not r.rewritten
     r = talk(rewriter, "澜州市“数转贷”的贴息标准是怎样的？", "按LPR的50%给予贴息[1]", "最长贴几年？")
-    assert r.fallback is None and not r.rewritten
+    assert not r.rewritten and r.fallback.resolved == "数转贷最长贴几年？"  # the quoted name, not 澜州市
 
 
 def test_a_thing_that_is_no_named_entity_is_what_a_pronoun_and_a_bare_question_are_about(rewriter):

@@ -3,8 +3,10 @@
 Four sources, strongest first: the section headings of the indexed documents
 (上海期智研究院, and the short form a question may use, 期智研究院), names by
 their ending (上海御渡半导体科技有限公司, the Shanghai Qi Zhi Institute), a
-product's model code (AP-30), place names (静安区) and the area a document's title
-starts with (澜州市, which jieba reads 澜/州市).  The patterns are data (docqa/lang/*.toml)."""
+product's model code (AP-30, and the word its heading names its kind by: 烘干机),
+place names (静安区) and the area a document's title starts with (澜州市, which
+jieba reads 澜/州市); on request, the weakest, a name in quotation marks (“数转贷”).
+The patterns are data (docqa/lang/*.toml)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ _TITLE_PLACE = _ZH.pattern("title_place")
 _EN_NAME = _EN.pattern("entity_name")
 _WORD = re.compile(r"[A-Za-z]+")
 _PLACE_TAGS = _ZH.wordset("place_tags")
+_QUOTED = re.compile(r"“[\u4e00-\u9fffA-Za-z0-9]{2,12}”")  # “数转贷”, “伏羲”
 _KIND_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")  # 烘干机 of 「HD-9热泵烘干机」
 _NO_PLACES = _ZH.wordset("generic_places") | _ZH.wordset("mistagged_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
@@ -36,7 +39,7 @@ _COMPANY = re.compile("(?:股份有限公司|有限责任公司|有限公司)$")
 MAX_HEADING_CHARS = 30
 MIN_TRANSLATED = 0.55  # share of a heading's characters an English name must account for
 # What kind of mention, strongest first: the one a follow-up most likely refers to.
-KINDS = ("org", "heading", "name", "product", "place", "area")
+KINDS = ("org", "heading", "name", "product", "place", "quoted", "area")
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ def main_mention(mentions: Iterable[Mention]) -> Mention | None:
 
 
 class EntityFinder:
-    """``find(text)`` -> the entities ``text`` names, in order.  ``titles`` are
-    the indexed documents' section headings (read once, when first needed)."""
+    """``find(text)`` -> the entities ``text`` names, in order (``quoted``: names
+    in quotation marks too).  ``titles`` are the indexed documents' section
+    headings (read once, when first needed)."""
 
     def __init__(self, titles: Callable[[], Iterable[str]], segmenter: Segmenter, glossary: Glossary | None = None):
         self._titles = titles
@@ -132,7 +136,7 @@ class EntityFinder:
         words = self.segmenter.coarse_words(name[:4])
         return len(words[0]) if words and words[0] in _ORG_LEAD else 0
 
-    def find(self, text: str) -> list[Mention]:
+    def find(self, text: str, quoted: bool = False) -> list[Mention]:
         taken = [False] * len(text)
         found: list[Mention] = []
 
@@ -161,6 +165,9 @@ class EntityFinder:
                 add(start, end, "org")
         for m in _EN_NAME.finditer(text):
             add(m.start(), m.end(), "name", self.translate(m.group()) or "")
+        if quoted:  # a name in quotation marks (“数转贷”), named as the documents name it
+            for m in _QUOTED.finditer(text):
+                add(m.start(), m.end(), "quoted", m.group()[1:-1])
         for m in _PRODUCT.finditer(text):
             add(m.start(), m.end(), "product")  # AP-30: the code is the name the documents use
         for start, end in words:

@@ -30,6 +30,9 @@ topic.  Then the new question is rewritten:
   and 其 become it, and a question naming nothing is read about it;
 - the two things just talked about (这两个区, 两款 after questions about 宝山区
   and then 静安区) become both their names (宝山区和静安区);
+- a name in quotation marks (“数转贷”) is the topic when no entity is: a
+  question naming nothing after 「澜州市“数转贷”的贴息标准是怎样的？」 is read
+  about it when refused as it stands;
 - a question that names its own entity stands alone (a topic switch).
 
 The words and patterns are data (docqa/lang/*.toml, ``followup_*``)."""
@@ -141,6 +144,8 @@ class ExtractiveRewriter:
     def _after_question(self, resolved: str, asked: str, topic: _Topic) -> None:
         mentions = self.finder.find(resolved)
         main = main_mention(m for m in mentions if m.kind != "area")  # all of a document is about its area
+        if main is None and topic.entity is None:  # 「澜州市“数转贷”的贴息标准…」: the area is no topic
+            main = main_mention(m for m in self.finder.find(resolved, quoted=True) if m.kind == "quoted")
         if main is not None:
             topic.about(main)
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
