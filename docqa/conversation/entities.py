@@ -1,6 +1,6 @@
 """What a question or an answer is about: the entities it names.
 
-Four sources, strongest first: the section headings of the indexed documents
+The sources, strongest first: the section headings of the indexed documents
 (上海期智研究院, and the short form a question may use, 期智研究院), names by
 their ending (上海御渡半导体科技有限公司, the Shanghai Qi Zhi Institute), a
 product's model code (AP-30, and the word its heading names its kind by: 烘干机),
@@ -116,12 +116,12 @@ class EntityFinder:
         WD-10 is about HD-9."""
         kinds: dict[str, set[str]] = {}
         for t in titles:
-            codes = _PRODUCT.findall(t)
+            codes = list(_PRODUCT.finditer(t))
             if len(codes) != 1:
-                continue
-            words = self.segmenter.coarse_words(t[t.index(codes[0]) + len(codes[0]) :])
+                continue  # a title naming two models (「WD-10滚筒洗衣机 / HD-9热泵烘干机」) gives neither a kind
+            words = self.segmenter.coarse_words(t[codes[0].end() :])
             if words and _KIND_WORD.fullmatch(words[-1]):
-                kinds.setdefault(words[-1], set()).add(codes[0])
+                kinds.setdefault(words[-1], set()).add(codes[0].group())
         forms: dict[str, str] = {}
         for kind, models in kinds.items():
             if len(models) == 1:
