@@ -247,6 +247,16 @@ def test_a_quoted_name_is_the_topic_when_no_entity_is():
     assert r.resolved == f"{WUTONG}发布了什么？"
 
 
+def test_a_question_read_in_context_loses_the_so_it_starts_with():
+    """「那助研一学期按几个月发？」 read in context is 「澄州大学助研…」, not 「澄州大学那助研…」;
+    那边 and 那个 point at something and stay."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: ["（一）助教岗位"], Segmenter()))
+    asked = ("澄州大学研究生当助教每月能拿多少？", "（一）助教岗位：每人每月800元…[1]")
+    assert talk(rewriter, *asked, "那助研一学期按几个月发？").fallback.resolved == "澄州大学助研一学期按几个月发？"
+    assert talk(rewriter, *asked, "那么一学期按几个月发？").fallback.resolved == "澄州大学一学期按几个月发？"
+    assert talk(rewriter, *asked, "那边好停车吗").fallback.resolved == "澄州大学那边好停车吗"
+
+
 def test_an_ellipsis_keeps_what_it_says_of_its_new_entity():
     """「那HD-9的延保呢？」 after 「（WD-10）能延长几年？」 asks about HD-9's 延保 (it was
     「HD-9能延长几年？」, answered with 「…烘干时间会明显延长」), not with the previous

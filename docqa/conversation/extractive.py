@@ -67,6 +67,7 @@ _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|�
 _STRONG = ("org", "heading", "name", "product")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
 _DIGIT = re.compile(r"\d")
+_SO = ("那", "那么")  # "so": a question may start with it, a context is not read before it
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,8}")  # an aspect an ellipsis adds: 延保, 噪音
 _SECOND_QUESTION = re.compile(r"[?？](?=\s*\S)")  # the end of a first question another follows
 MAX_ASPECT_CHARS = 10
@@ -253,13 +254,20 @@ class ExtractiveRewriter:
             return None  # 「那另外一个在建的装置呢？」 is about something else than the topic
         if any(m.kind in _STRONG or m.kind in ("place", "area") for m in self.finder.find(question)):
             return None  # names its own subject
-        inside = self._inside(question, topic)
+        said = self._without_so(question)  # 「那助研…」 is read 「澄州大学助研…」, not 「澄州大学那助研…」
+        inside = self._inside(said, topic)
         if inside is None and topic.context and topic.entity is None and self._names_nothing(question):
-            return Resolution(question, topic.context + question, (), "context")  # 交付要多长时间？ after 私有化部署…
+            return Resolution(question, topic.context + said, (), "context")  # 交付要多长时间？ after 私有化部署…
         if inside is None:
             return None
         exclusive = topic.entity is not None and topic.entity.kind in _STRONG
         return Resolution(question, *inside, "context", exclusive=exclusive)
+
+    def _without_so(self, question: str) -> str:
+        """``question`` without the 那 or 那么 ("so") it starts with as a word of its
+        own (那边, 那个 are words that point: they stay)."""
+        words = self.finder.segmenter.coarse_words(question[:4])
+        return question[len(words[0]) :].lstrip() if words and words[0] in _SO else question
 
     def _names_nothing(self, question: str) -> bool:
         """A question that neither starts with a thing of its own (票量包能用多久？)
