@@ -278,10 +278,10 @@ def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[t
             end = at + size
             j = ends.get(end)
             if j is not None and _named_part(words[j], segmenter) and len(words[j]) > 1:
-                start = _phrase_start(j, words, spans, kept, segmenter)
+                start: int | None = _phrase_start(j, words, spans, kept, segmenter)
                 if start > at and size < len(item):
                     start = _modified_from(at, words, spans, kept, segmenter)  # 通用大模型 for 行业大模型
-                if start <= at and question[start:end] != item and item not in question:
+                if start is not None and start <= at and question[start:end] != item and item not in question:
                     found.add((start, end))
             at = question.find(item[-size:], at + 1)
         if len(found) == 1:
@@ -327,15 +327,15 @@ def _modified_in(
 
 def _modified_from(
     at: int, words: list[str], spans: list[tuple[int, int]], kept: Sequence[tuple[int, int]], segmenter: Segmenter
-) -> int:
+) -> int | None:
     """Where the phrase starts whose shared end begins at ``at`` with a word that
     is no noun (大 of 通用大模型): the word before it, when that one modifies what
-    follows (通用, replaced by the ellipsis's own 行业), else ``at``; past the end
-    of ``at`` when ``at`` is no word's start (so the phrase is not taken)."""
+    follows (通用, replaced by the ellipsis's own 行业), else ``at``; None when
+    ``at`` is no word's start (the phrase is not taken)."""
     starts = {a: i for i, (a, _) in enumerate(spans)}
     i = starts.get(at)
     if i is None:
-        return at + 1
+        return None
     if i == 0 or spans[i - 1][1] != at or any(a < at and b > spans[i - 1][0] for a, b in kept):
         return at
     before = words[i - 1]

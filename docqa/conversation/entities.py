@@ -165,15 +165,15 @@ class EntityFinder:
                 add(start, end, "org")
         for m in _EN_NAME.finditer(text):
             add(m.start(), m.end(), "name", self.translate(m.group()) or "")
-        if quoted:  # a name in quotation marks (“数转贷”), named as the documents name it
-            for m in _QUOTED.finditer(text):
-                add(m.start(), m.end(), "quoted", m.group()[1:-1])
         for m in _PRODUCT.finditer(text):
             add(m.start(), m.end(), "product")  # AP-30: the code is the name the documents use
         for start, end in words:
             word = text[start:end]
             if len(word) >= 2 and word not in _NO_PLACES and (self.segmenter.tag(word) or "") in _PLACE_TAGS:
                 add(start, end, "place")
+        if quoted:  # last, so the others are found as without them: a name in quotation marks (“数转贷”)
+            for m in _QUOTED.finditer(text):
+                add(m.start(), m.end(), "quoted", m.group()[1:-1])
         return sorted(found, key=lambda m: m.start)
 
     def _located_words(self, text: str) -> list[tuple[int, int]]:

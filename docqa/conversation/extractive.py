@@ -67,7 +67,7 @@ _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|�
 _STRONG = ("org", "heading", "name", "product")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
 _DIGIT = re.compile(r"\d")
-_SO = ("那", "那么")  # "so": a question may start with it, a context is not read before it
+_SO = _ZH.wordset("so_words")  # 那 of 「那助研…」: a context is not read before it
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,8}")  # an aspect an ellipsis adds: 延保, 噪音
 _SECOND_QUESTION = re.compile(r"[?？](?=\s*\S)")  # the end of a first question another follows
 MAX_ASPECT_CHARS = 10
@@ -143,10 +143,11 @@ class ExtractiveRewriter:
     # -- the topic -------------------------------------------------------------
 
     def _after_question(self, resolved: str, asked: str, topic: _Topic) -> None:
-        mentions = self.finder.find(resolved)
+        found = self.finder.find(resolved, quoted=True)
+        mentions = [m for m in found if m.kind != "quoted"]
         main = main_mention(m for m in mentions if m.kind != "area")  # all of a document is about its area
         if main is None and topic.entity is None:  # 「澜州市“数转贷”的贴息标准…」: the area is no topic
-            main = main_mention(m for m in self.finder.find(resolved, quoted=True) if m.kind == "quoted")
+            main = main_mention(m for m in found if m.kind == "quoted")
         if main is not None:
             topic.about(main)
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
