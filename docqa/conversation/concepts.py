@@ -278,9 +278,9 @@ def analogue_in(question: str, item: str, segmenter: Segmenter, kept: Sequence[t
             end = at + size
             j = ends.get(end)
             if j is not None and _named_part(words[j], segmenter) and len(words[j]) > 1:
-                start: int | None = _phrase_start(j, words, spans, kept, segmenter)
-                if start > at and size < len(item):
-                    start = _modified_from(at, words, spans, kept, segmenter)  # 通用大模型 for 行业大模型
+                phrase = _phrase_start(j, words, spans, kept, segmenter)
+                # 通用大模型 for 行业大模型: a modifier before a shared end that is no noun
+                start = _modified_from(at, words, spans, kept, segmenter) if phrase > at and size < len(item) else phrase
                 if start is not None and start <= at and question[start:end] != item and item not in question:
                     found.add((start, end))
             at = question.find(item[-size:], at + 1)
