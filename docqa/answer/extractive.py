@@ -10,7 +10,9 @@ several things (a list, two parts) may take more spans, from other sentences,
 for what the best one leaves out; a list's lead answers with its items
 (``lists.py``); a consequence answering a why-question runs back over its
 reason, and a span opening with a pronoun over what it stands for
-(``antecedents.py``).
+(``antecedents.py``).  A refused question that asks for an address, a
+number to call or opening hours is answered by the one labelled line that
+gives it (``fields.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from docqa.answer.antecedents import with_antecedent, with_reason
 from docqa.answer.base import Delta, Event, Final
 from docqa.answer.candidates import Span, candidates, doc_slice, leaf, reading
 from docqa.answer.features import feature_matrix
+from docqa.answer.fields import field_answer
 from docqa.answer.lists import with_items
 from docqa.answer.second_opinion import SecondOpinion
 from docqa.answer.selector import Selector
@@ -95,7 +98,11 @@ class ExtractiveAnswerer:
         else:
             refused, reason = confidence < threshold, f"confidence {confidence:.2f} < {threshold:.2f}"
         if refused:
-            return Extract([], True, reason, best, confidence, opinion)
+            # 「地址：…」 for 「…在哪儿？」, under the trained threshold (one set by a deployment or a call holds)
+            field = field_answer(q, spans, allowed) if min_confidence is None else None
+            if field is None:
+                return Extract([], True, reason, best, confidence, opinion)
+            return Extract([field], False, "", field, confidence, opinion)
         pool = [s for s, ok in zip(spans, allowed) if ok]
         shown = with_items(best)  # a list's lead answers with its items
         shown = with_reason(q, shown, spans)  # a consequence answers a why-question with its reason

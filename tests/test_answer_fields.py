@@ -1,0 +1,84 @@
+"""A labelled line answers a question that asks for what its label names (fields.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from docqa.answer.candidates import candidates
+from docqa.answer.fields import field_answer
+from tests.fakes import fake_engine
+
+GUIDE = (
+    "汇澄银行个人客户服务指南\n\n"
+    "第二章 营业网点\n\n"
+    "（一）东湖支行\n地址：青岚市东湖区湖滨路56号\n营业时间：周一至周五 9:00—17:00；周日休息\n"
+    "联系电话：0796-88452300\n说明：支行设有贵宾理财室。\n"
+    "理财室开放时间：周六 9:00—12:00\n\n"
+    "（二）高新区支行\n地址：青岚市高新区科创大道1201号\n营业时间：周一至周五 9:00—17:00；周六、周日 10:00—16:00\n"
+    "联系电话：0796-88617800\n\n"
+    "第六章 客服热线\n\n"
+    "本行服务热线如下：\n客服热线：400-655-8800（7×24小时人工服务）\n白金卡专线：400-655-8801（专属客服）\n"
+)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from docqa.settings import Settings
+
+    home = tmp_path_factory.mktemp("home")
+    return fake_engine(Settings(home=home, top_k=8), home / "corpus", {"bank.txt": GUIDE})
+
+
+def field(engine, question: str) -> str | None:
+    """The text of the sentences the field rule answers with."""
+    q, hits = engine.inspect(question)
+    spans, allowed = candidates(q, hits, engine.answerers["extractive"].segmenter)
+    found = field_answer(q, spans, allowed)
+    return found.text if found else None
+
+
+@pytest.mark.parametrize(
+    "question, line",
+    [
+        ("汇澄银行东湖支行在哪儿？", "地址：青岚市东湖区湖滨路56号"),
+        ("高新区支行电话多少", "联系电话：0796-88617800"),
+        ("东湖支行几点到几点营业？", "营业时间：周一至周五 9:00—17:00；周日休息"),  # no day asked: the whole line
+        (
+            "汇澄银行客服电话是多少？",
+            "客服热线：400-655-8800（7×24小时人工服务）",
+        ),  # the label repeats 客服; 白金卡专线 does not
+        ("东湖支行工作日几点开门？", "营业时间：周一至周五 9:00—17:00；"),  # 开门 asks; 工作日 agrees with 周一至周五
+        ("东湖支行的理财室周六几点开放？", "理财室开放时间：周六 9:00—12:00"),  # the label's 理财室 is asked
+        ("高新区支行周末几点开门？", "周六、周日 10:00—16:00"),  # the line's label holds after its semicolon
+    ],
+)
+def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line):
+    assert field(engine, question) == line
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "汇澄银行南湖支行在哪儿？",  # no such branch: nothing names 南湖支行
+        "汇澄银行支行在哪儿？",  # two branches, two addresses: which one?
+        "东湖支行的贵宾理财室在哪儿？",  # the address is the branch's, not the room's
+        "东湖支行有贵宾理财室吗？",  # asks for no field
+        "东湖支行周末几点开门？",  # the branch's line gives weekdays; the other line is the room's
+        "汇澄银行投诉电话是多少？",  # no label says 投诉
+        "What is the address of the Donghu branch?",  # Chinese questions only
+    ],
+)
+def test_no_line_when_the_question_names_more_or_does_not_say_which(engine, question):
+    assert field(engine, question) is None
+
+
+def test_a_refused_question_is_answered_by_its_field_with_an_exact_quote(engine, monkeypatch):
+    selector = engine.answerers["extractive"].selector
+    monkeypatch.setattr(selector, "threshold", 1.01)  # the trained threshold refuses everything
+    a = engine.ask("汇澄银行东湖支行几点到几点开门？")
+    assert not a.refused and a.answer == "营业时间：周一至周五 9:00—17:00；周日休息[1]"
+    (c,) = a.citations
+    assert engine.index.docs[c.doc].text[c.start : c.end] == c.quote == "营业时间：周一至周五 9:00—17:00；周日休息"
+    assert a.confidence is not None and a.confidence < 1.01  # still the selector's
+    assert engine.ask("汇澄银行南湖支行在哪儿？").refused
+    assert engine.ask("汇澄银行东湖支行在哪儿？", min_confidence=1.0).refused  # a threshold set by a call holds
