@@ -17,7 +17,9 @@ GUIDE = (
     "（二）高新区支行\n地址：青岚市高新区科创大道1201号\n营业时间：周一至周五 9:00—17:00；周六、周日 10:00—16:00\n"
     "联系电话：0796-88617800\n\n"
     "第六章 客服热线\n\n"
-    "本行服务热线如下：\n客服热线：400-655-8800（7×24小时人工服务）\n白金卡专线：400-655-8801（专属客服）\n"
+    "本行服务热线如下：\n客服热线：400-655-8800（7×24小时人工服务）\n白金卡专线：400-655-8801（专属客服）\n\n"
+    "第七章 配件价格\n\n"
+    "EB-30座垫：89元\nLX-5充电器：259元\nEB-30标准充电器：159元\nLX-5电池（以旧换新）：1899元\n"
 )
 
 
@@ -50,6 +52,8 @@ def field(engine, question: str) -> str | None:
         ("东湖支行工作日几点开门？", "营业时间：周一至周五 9:00—17:00；"),  # 开门 asks; 工作日 agrees with 周一至周五
         ("东湖支行的理财室周六几点开放？", "理财室开放时间：周六 9:00—12:00"),  # the label's 理财室 is asked
         ("高新区支行周末几点开门？", "周六、周日 10:00—16:00"),  # the line's label holds after its semicolon
+        ("汇澄银行EB-30的座垫多少钱？", "EB-30座垫：89元"),  # the label is the item the question names
+        ("LX-5的电池多少钱？", "LX-5电池（以旧换新）：1899元"),  # what the label adds in brackets qualifies it
     ],
 )
 def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line):
@@ -65,6 +69,8 @@ def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line
         "东湖支行有贵宾理财室吗？",  # asks for no field
         "东湖支行周末几点开门？",  # the branch's line gives weekdays; the other line is the room's
         "汇澄银行投诉电话是多少？",  # no label says 投诉
+        "充电器多少钱？",  # which one?
+        "EB-30的车把多少钱？",  # no line names 车把
         "What is the address of the Donghu branch?",  # Chinese questions only
     ],
 )

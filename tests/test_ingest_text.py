@@ -201,3 +201,10 @@ def test_a_value_under_a_short_label_is_a_fact_not_a_heading():
     paths = {doc.text[u.start : u.end]: b.path for b in blocks for u in b.units}
     assert paths["5200mAh"] == paths["CJ-T8P"] == paths["约4.5小时"] == ["第二章 规格参数"]
     assert paths["城站服务点位于城站站B出口。"] == ["第二章 规格参数", "附件二：服务网点"]
+
+
+def test_a_price_list_whose_labels_start_with_a_model_code_is_facts_not_headings():
+    """「EB-30座垫：89元」 is a price of the list above it, not a heading over the next line."""
+    doc = _doc("第七章 常用配件价格\n\nEB-30标准充电器：159元\nEB-30座垫：89元\nLX-5电池（以旧换新）：1899元\n")
+    paths = {doc.text[u.start : u.end]: b.path for b in parse_blocks(doc.text, "txt") for u in b.units}
+    assert paths["89元"] == paths["159元"] == paths["1899元"] == ["第七章 常用配件价格"]

@@ -1,11 +1,12 @@
 """Labelled fields: a line such as 「地址：青岚市东湖区湖滨路56号」 answers a
-question that asks for what its label names (「东湖支行在哪儿？」), when its
-document's title, its headings and the line name everything else the
-question names.
+question that asks for what its label names (「东湖支行在哪儿？」), and a
+price line such as 「EB-30座垫：89元」 one that asks what the item it names
+costs, when its document's title, its headings and the line name everything
+else the question names.
 
 The answer selector scores how much of a question a sentence repeats.  Users
-ask for an address, a number to call or opening hours in words a label does
-not repeat (在哪儿 for 地址, 电话多少 for 客服热线), so the right line of a
+ask for an address, a number to call, opening hours or a price in words a
+label does not repeat (在哪儿 for 地址, 电话多少 for 客服热线), so the right line of a
 service guide scores below the threshold and is refused.  Which questions ask
 for which field, and which labels and values give it, is language knowledge
 (``asks_*``, ``*_label``, ``*_value`` in the language file).  A field answers
@@ -32,10 +33,12 @@ FIELDS = tuple(
         ("asks_address", "address_words", "address_label", "address_value"),
         ("asks_phone", "phone_words", "phone_label", "phone_evidence"),
         ("asks_opening", "opening_words", "opening_label", "opening_value"),
+        ("asks_price", "price_words", "price_label", "price_value"),
     )
 )
 _FIELD_LINE = _ZH.pattern("field_line")
 _GENERIC = _ZH.pattern("field_label_generic")
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _LABEL = re.compile(r"\s*[：:]\s*")
 _ENUMERATOR = _ZH.pattern("section_number")  # 「6. 」 of 「6. 考试地点：…」
 
@@ -124,6 +127,8 @@ def _through(first: Span, rest: list[Span]) -> Span:
 
 def _names_no_more(name: str, said: re.Match[str], asked: str) -> bool:
     """Does a label name nothing besides its field word, generic words and what
-    the question names?  «泳池开放时间» is the pool's hours, not the gym's."""
-    rest = _GENERIC.sub("", normalize(name[: said.start()] + name[said.end() :]))
-    return not rest or rest in asked
+    the question names?  «泳池开放时间» is the pool's hours, not the gym's; an
+    item's price line (「EB-30座垫：89元」) is named by 「EB-30的座垫多少钱？」.
+    What the label adds in brackets (「电池（以旧换新）」) qualifies it."""
+    rest = _GENERIC.sub("", normalize(_BRACKETED.sub("", name[: said.start()] + name[said.end() :])))
+    return not rest or rest in asked.replace("的", "")
