@@ -90,18 +90,21 @@ def _labelled(s: Span, continued: bool) -> tuple[str, str] | None:
     ``continued``, the one its line opened with when it goes on after a
     semicolon (「周六 9:00—12:00；」 of 「营业时间：周一至周五 9:00—17:00；周六
     9:00—12:00；周日休息」)."""
-    line = _ENUMERATOR.sub("", s.text, count=1)
-    if _FIELD_LINE.match(line):
-        name, given = _LABEL.split(line, maxsplit=1)
-        return name, given
-    opened = _ENUMERATOR.sub("", _line_before(s), count=1)
-    if continued and _FIELD_LINE.match(opened) and opened.rstrip().endswith(("；", ";")):
-        return _LABEL.split(opened, maxsplit=1)[0], s.text
-    return None
+    own = _field(s.text)
+    if own is not None or not continued:
+        return own
+    before = doc_slice(s.hit, s.hit.chunk.start, s.start).rpartition("\n")[2]
+    opened = _field(before)
+    return (opened[0], s.text) if opened is not None and before.rstrip().endswith(("；", ";")) else None
 
 
-def _line_before(s: Span) -> str:
-    return doc_slice(s.hit, s.hit.chunk.start, s.start).rpartition("\n")[2]
+def _field(text: str) -> tuple[str, str] | None:
+    """The label and value of a `label：value` line (a list number before it read past)."""
+    line = _ENUMERATOR.sub("", text, count=1)
+    if not _FIELD_LINE.match(line):
+        return None
+    name, given = _LABEL.split(line, maxsplit=1)
+    return name, given
 
 
 def _rest_of_line(first: Span, spans: list[Span], allowed: list[bool]) -> list[Span]:
@@ -111,7 +114,7 @@ def _rest_of_line(first: Span, spans: list[Span], allowed: list[bool]) -> list[S
     for s, ok in zip(spans, allowed):
         if s.hit is not first.hit or not s.whole or s.start < first.end or "\n" in doc_slice(s.hit, first.end, s.start):
             continue
-        if not ok or _FIELD_LINE.match(_ENUMERATOR.sub("", s.text, count=1)):
+        if not ok or _field(s.text) is not None:
             break
         rest.append(s)
     return rest
