@@ -18,6 +18,10 @@ GUIDE = (
     "联系电话：0796-88617800\n\n"
     "第六章 客服热线\n\n"
     "本行服务热线如下：\n客服热线：400-655-8800（7×24小时人工服务）\n白金卡专线：400-655-8801（专属客服）\n\n"
+    "第五章 技术参数\n\n"
+    "（一）EB-30 城市通勤款\n整车质量：48千克（含电池）\n最高车速：25千米/小时\n续航里程：约55千米\n充电时间：6—8小时\n"
+    "整车颜色：珍珠白、雾霾蓝\n\n"
+    "（二）LX-5 长续航款\n整车质量：54千克（含电池）\n最高车速：25千米/小时\n续航里程：约100千米\n充电时间：7—9小时\n\n"
     "第七章 配件价格\n\n"
     "EB-30座垫：89元\nLX-5充电器：259元\nEB-30标准充电器：159元\nLX-5电池（以旧换新）：1899元\n"
 )
@@ -54,6 +58,11 @@ def field(engine, question: str) -> str | None:
         ("高新区支行周末几点开门？", "周六、周日 10:00—16:00"),  # the line's label holds after its semicolon
         ("汇澄银行EB-30的座垫多少钱？", "EB-30座垫：89元"),  # the label is the item the question names
         ("LX-5的电池多少钱？", "LX-5电池（以旧换新）：1899元"),  # what the label adds in brackets qualifies it
+        ("EB-30充满电能跑多远？", "续航里程：约55千米"),  # a model's specification, asked in a user's words
+        ("LX-5充满要多久", "充电时间：7—9小时"),
+        ("LX-5有多重？", "整车质量：54千克（含电池）"),
+        ("EB-30最快能跑多快？", "最高车速：25千米/小时"),
+        ("EB-30有哪些颜色？", "整车颜色：珍珠白、雾霾蓝"),
     ],
 )
 def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line):
@@ -71,6 +80,9 @@ def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line
         "汇澄银行投诉电话是多少？",  # no label says 投诉
         "充电器多少钱？",  # which one?
         "EB-30的车把多少钱？",  # no line names 车把
+        "充满电能跑多远？",  # names no model: which line is not known, even when one is found
+        "LX-5有哪些颜色？",  # its section gives none
+        "EB-30的电池有多重？",  # the weight is the bike's, not its battery's
         "What is the address of the Donghu branch?",  # Chinese questions only
     ],
 )

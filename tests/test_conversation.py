@@ -434,6 +434,22 @@ def test_a_preposition_before_an_organisations_name_is_no_part_of_it():
     assert [m.text for m in finder.find("在江屿市中心医院做CT，报告多久能出来？")] == ["江屿市中心医院"]
     assert [m.text for m in finder.find("到东岚研究院应聘要什么条件？")] == ["东岚研究院"]
     assert [m.text for m in finder.find("在线教育有限公司成立于哪年？")] == ["在线教育有限公司"]  # 在线 is a word
+    assert [m.text for m in finder.find("通过东岚研究院申请要多久？")] == ["东岚研究院"]
+
+
+def test_a_way_to_reach_a_bank_is_no_bank():
+    finder = EntityFinder(lambda: [], Segmenter())
+    assert finder.find("用手机银行转呢？") == []  # a channel of the bank talked about, not another bank
+    assert finder.find("通过网上银行办理收费吗？") == []
+    r = talk(
+        ExtractiveRewriter(finder),
+        "在汇澄银行柜台跨行转3万块，手续费多少？",
+        "…",
+        "用手机银行转呢？",
+        "…",
+        "金卡一天最多能转多少？",
+    )
+    assert "手机银行" not in r.resolved  # the bank stays the topic: 手机银行 is no entity to carry
 
 
 def test_an_organisations_name_ends_where_a_word_ends():

@@ -34,6 +34,11 @@ FIELDS = tuple(
         ("asks_phone", "phone_words", "phone_label", "phone_evidence"),
         ("asks_opening", "opening_words", "opening_label", "opening_value"),
         ("asks_price", "price_words", "price_label", "price_value"),
+        ("asks_range", "range_words", "range_label", "range_value"),
+        ("asks_weight", "weight_words", "weight_label", "weight_value"),
+        ("asks_speed", "speed_words", "speed_label", "speed_value"),
+        ("asks_charge", "charge_words", "charge_label", "charge_value"),
+        ("asks_colour", "colour_words", "colour_label", "colour_value"),
     )
 )
 _FIELD_LINE = _ZH.pattern("field_line")
@@ -67,6 +72,8 @@ def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | 
             t.text for t in q.terms
             if not (asks.search(t.text) or words.match(t.text) or label.fullmatch(t.text) or day_frames(t.text))
         ]  # fmt: skip
+        if not terms:
+            return None  # 「充满电能跑多远？」 names no model: which one's line answers it is not known
         found: dict[str, tuple[int, Span]] = {}
         for s, ok in zip(spans, allowed):
             field = _labelled(s, continued=days) if ok and s.whole else None
@@ -76,7 +83,8 @@ def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | 
             said = label.search(name)
             if not (said and value.search(given) and _names_no_more(name, said, asked)):
                 continue
-            where = normalize(f"{s.hit.chunk.title}\n{s.hit.chunk.section}\n{s.text}")
+            # what the value adds in brackets names no more of it: 「整车质量：48千克（含电池）」 is not the battery's
+            where = normalize(f"{s.hit.chunk.title}\n{s.hit.chunk.section}\n{name}\n{_BRACKETED.sub('', given)}")
             if all(t in where for t in terms):
                 found.setdefault(normalize(given), (sum(t in normalize(name) for t in terms), s))
         best = max((n for n, _ in found.values()), default=0)

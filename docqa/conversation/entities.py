@@ -34,6 +34,7 @@ _KIND_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")  # 烘干机 of 「HD-9热泵�
 _NO_PLACES = _ZH.wordset("generic_places") | _ZH.wordset("mistagged_places")
 _NAME_BREAKERS = tuple(_ZH.words["name_breakers"])
 _ORG_LEAD = _ZH.wordset("org_lead_words")
+_CHANNELS = tuple(_ZH.words["channel_names"])
 _COMPANY_FORMS = ("股份", "有限")  # 「…集团股份有限公司」: the rest after the name is no name
 _COMPANY = re.compile("(?:股份有限公司|有限责任公司|有限公司)$")
 MAX_HEADING_CHARS = 30
@@ -161,6 +162,7 @@ class EntityFinder:
                 len(body) >= MIN_ORG_CHARS
                 and not body.startswith(_COMPANY_FORMS)
                 and not any(w in body for w in _NAME_BREAKERS)
+                and not body.endswith(_CHANNELS)
             ):
                 add(start, end, "org")
         for m in _EN_NAME.finditer(text):
