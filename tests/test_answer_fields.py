@@ -22,6 +22,9 @@ GUIDE = (
     "（一）EB-30 城市通勤款\n整车质量：48千克（含电池）\n最高车速：25千米/小时\n续航里程：约55千米\n充电时间：6—8小时\n"
     "整车颜色：珍珠白、雾霾蓝\n\n"
     "（二）LX-5 长续航款\n整车质量：54千克（含电池）\n最高车速：25千米/小时\n续航里程：约100千米\n充电时间：7—9小时\n\n"
+    "第六章 办税服务厅\n\n"
+    "服务厅：松溪区办税服务厅，地址：云岭市松溪区西湖路120号1楼，办公时间：工作日9:00—17:00\n"
+    "服务厅：南湾区办税服务厅，地址：云岭市南湾区锦绣大街67号，办公时间：工作日9:00—12:00\n\n"
     "第七章 配件价格\n\n"
     "EB-30座垫：89元\nLX-5充电器：259元\nEB-30标准充电器：159元\nLX-5电池（以旧换新）：1899元\n"
 )
@@ -63,6 +66,15 @@ def field(engine, question: str) -> str | None:
         ("LX-5有多重？", "整车质量：54千克（含电池）"),
         ("EB-30最快能跑多快？", "最高车速：25千米/小时"),
         ("EB-30有哪些颜色？", "整车颜色：珍珠白、雾霾蓝"),
+        ("松溪区办税服务厅在哪儿？", "地址：云岭市松溪区西湖路120号1楼"),  # a table row's cell: the row names the hall
+        ("南湾区办税服务厅几点到几点办公？", "办公时间：工作日9:00—12:00"),
+        # English questions: their words' Chinese translations, or the Chinese in brackets after them
+        ("What is the address of the Donghu branch?", "地址：青岚市东湖区湖滨路56号"),
+        ("What is the phone number of Huicheng Bank's Gaoxin branch (高新区支行)?", "联系电话：0796-88617800"),
+        ("What are the weekend opening hours of the Gaoxin branch (高新区支行)?", "周六、周日 10:00—16:00"),
+        ("How heavy is the LX-5?", "整车质量：54千克（含电池）"),
+        ("What's the top speed of the EB-30?", "最高车速：25千米/小时"),
+        ("How much is the standard charger (标准充电器) for the EB-30?", "EB-30标准充电器：159元"),
     ],
 )
 def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line):
@@ -83,7 +95,11 @@ def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line
         "充满电能跑多远？",  # names no model: which line is not known, even when one is found
         "LX-5有哪些颜色？",  # its section gives none
         "EB-30的电池有多重？",  # the weight is the bike's, not its battery's
-        "What is the address of the Donghu branch?",  # Chinese questions only
+        "Where is the Nanhu branch?",  # no heading names 南湖; an address's 南湖区 is no branch
+        "What is the complaints hotline of Huicheng Bank?",  # no label says 投诉
+        "How far can it go on a full charge?",  # names no model
+        "办税服务厅在哪儿？",  # two rows, two addresses
+        "北岸区办税服务厅在哪儿？",  # no row names 北岸区
     ],
 )
 def test_no_line_when_the_question_names_more_or_does_not_say_which(engine, question):

@@ -210,6 +210,15 @@ def test_ellipsis_of_a_time_frame_or_tier_the_previous_question_did_not_name_qua
     assert talk(rewriter, "东湖支行在哪儿？", "…", "周末呢？").resolved != "东湖支行周末在哪儿？"  # no time asked
 
 
+def test_an_english_ellipsis_of_other_days_asks_the_previous_question_about_them(rewriter):
+    asked = "What are the weekday opening hours of Huicheng Bank's main branch (分行营业部)?"
+    r = talk(rewriter, asked, "营业时间：周一至周五 8:30—17:30[1]", "And on weekends?")
+    assert r.resolved == "What are the weekends opening hours of Huicheng Bank's main branch (分行营业部)?"
+    r = talk(rewriter, "What are the service hours?", "…", "And during the Spring Festival?")
+    assert r.resolved == "What are the service hours during the Spring Festival?"  # no days named: qualified
+    assert talk(rewriter, "What are the service hours?", "…", "What about the motor?").resolved == "What about the motor?"
+
+
 def test_a_branch_heading_is_an_entity_an_ellipsis_switches_to():
     """A gym's 城北店 (three characters) heads its own section like 滨江旗舰店: 「那城北店的泳池呢？」
     asks the previous question about it (it had kept both: 「滨江旗舰店的城北店的泳池…」)."""

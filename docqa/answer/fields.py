@@ -5,52 +5,66 @@ costs, when its document's title, its headings and the line name everything
 else the question names.
 
 The answer selector scores how much of a question a sentence repeats.  Users
-ask for an address, a number to call, opening hours or a price in words a
-label does not repeat (在哪儿 for 地址, 电话多少 for 客服热线), so the right line of a
-service guide scores below the threshold and is refused.  Which questions ask
-for which field, and which labels and values give it, is language knowledge
-(``asks_*``, ``*_label``, ``*_value`` in the language file).  A field answers
-only a question the selector refused, and only when exactly one value fits:
-a question that does not say which branch is still refused.
+ask for an address, a number to call, opening hours, a price or a product's
+specification in words a label does not repeat (在哪儿 for 地址, 电话多少 for
+客服热线, 能跑多远 for 续航里程), so the right line of a service guide or a manual
+scores below the threshold and is refused.  Which questions ask for which
+field, and which labels and values give it, is language knowledge (``asks_*``,
+``*_label``, ``*_value`` in the language files; an English question's asking
+words are in en.toml, its other words count as their Chinese translations).
+A field answers only a question the selector refused, and only when exactly
+one value fits: a question that does not say which branch is still refused.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from docqa import lang
 from docqa.answer.candidates import Span, doc_slice
 from docqa.ingest.sentences import display
 from docqa.question import Question, normalize
-from docqa.question.frames import day_frames
+from docqa.question.frames import about_other_days, day_frames
 
-_ZH = lang.load("zh")
-# (what a question asks it by, its words that name nothing, the labels that give it, what its value holds)
-FIELDS = tuple(
-    (_ZH.pattern(asks), _ZH.pattern(words), _ZH.pattern(label), _ZH.pattern(value))
-    for asks, words, label, value in (
-        ("asks_address", "address_words", "address_label", "address_value"),
-        ("asks_phone", "phone_words", "phone_label", "phone_evidence"),
-        ("asks_opening", "opening_words", "opening_label", "opening_value"),
-        ("asks_price", "price_words", "price_label", "price_value"),
-        ("asks_range", "range_words", "range_label", "range_value"),
-        ("asks_weight", "weight_words", "weight_label", "weight_value"),
-        ("asks_speed", "speed_words", "speed_label", "speed_value"),
-        ("asks_charge", "charge_words", "charge_label", "charge_value"),
-        ("asks_colour", "colour_words", "colour_label", "colour_value"),
-    )
+_ZH, _EN = lang.load("zh"), lang.load("en")
+# The fields, by their names in the language files (asks_*, *_words, *_label), and what a value holds.
+_KINDS = (
+    ("address", "address_value"),
+    ("phone", "phone_evidence"),
+    ("opening", "opening_value"),
+    ("price", "price_value"),
+    ("range", "range_value"),
+    ("weight", "weight_value"),
+    ("speed", "speed_value"),
+    ("charge", "charge_value"),
+    ("colour", "colour_value"),
 )
+# Per language: (what a question asks it by, its words that name nothing, the labels that give it,
+# what its value holds).  Labels and values are the documents' (Chinese); questions may be English.
+FIELDS = {
+    code: tuple(
+        (rules.pattern(f"asks_{kind}"), rules.pattern(f"{kind}_words"), _ZH.pattern(f"{kind}_label"), _ZH.pattern(value))
+        for kind, value in _KINDS
+    )
+    for code, rules in (("zh", _ZH), ("en", _EN))
+}
+_KIND_WORDS = _EN.pattern("field_kind_words")
+# An English phrase glossed by the Chinese in brackets after it: "the quick charger (快速充电器)".
+_GLOSS = re.compile(r"((?:[A-Za-z][\w'’-]*\s+){1,3})[（(]\s*[\u4e00-\u9fff]")
+_GLOSS_STOP = frozenset("the a an of for at in on to is are what which".split())
 _FIELD_LINE = _ZH.pattern("field_line")
 _GENERIC = _ZH.pattern("field_label_generic")
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _LABEL = re.compile(r"\s*[：:]\s*")
+_CELL_BREAK = re.compile(r"[，,；;。\n]")
+_CELL_EDGES = ("，", ",", "；", ";", "。", "\n", "")
 _ENUMERATOR = _ZH.pattern("section_number")  # 「6. 」 of 「6. 考试地点：…」
 
 
 def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | None:
-    """The labelled line that gives what a Chinese question asks for, as the
-    span it answers with (None when no line, or more than one, gives it).
+    """The labelled line that gives what a question asks for, as the span it
+    answers with (None when no line, or more than one, gives it).
 
     Its document's title, headings and line must name every word the
     question names besides what it asks; of the lines that do, those whose
@@ -59,38 +73,78 @@ def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | 
     answer goes on over the rest of its line that may answer too (「周六
     9:00—12:00；周日休息」 after 「营业时间：周一至周五 9:00—17:00；」 for a question
     that names no days; only the weekend's part for 「周末呢？」)."""
-    if q.lang != "zh":
+    fields = FIELDS.get(q.lang)
+    if fields is None:
         return None
-    asked = normalize(q.text)
-    days = bool(day_frames(q.text))
-    for asks, words, label, value in FIELDS:
-        if not asks.search(asked):
+    r = _Reading.of(q)
+    if r.english:  # "on weekends": the candidates read the days of Chinese questions only
+        allowed = [ok and not about_other_days(r.days, s.text) for s, ok in zip(spans, allowed)]
+    for asks, words, label, value in fields:
+        if not asks.search(q.text if r.english else r.asked):
             continue
-        # What the question asks names nothing; nor does a class of days (工作日), which
-        # the candidates already agree with (``candidates``: 「周一至周五 …」 for 工作日).
-        terms = [
-            t.text for t in q.terms
-            if not (asks.search(t.text) or words.match(t.text) or label.fullmatch(t.text) or day_frames(t.text))
-        ]  # fmt: skip
+        terms = [t.text for t in q.terms if not r.names_nothing(t.text, asks, words, label)]
         if not terms:
             return None  # 「充满电能跑多远？」 names no model: which one's line answers it is not known
         found: dict[str, tuple[int, Span]] = {}
         for s, ok in zip(spans, allowed):
-            field = _labelled(s, continued=days) if ok and s.whole else None
+            field = (_labelled(s, continued=bool(r.days)) if s.whole else _cell(s)) if ok else None
             if field is None:
                 continue
             name, given = field
             said = label.search(name)
-            if not (said and value.search(given) and _names_no_more(name, said, asked)):
+            if not (said and value.search(given) and _names_no_more(name, said, r.asked, r.translated)):
                 continue
-            # what the value adds in brackets names no more of it: 「整车质量：48千克（含电池）」 is not the battery's
-            where = normalize(f"{s.hit.chunk.title}\n{s.hit.chunk.section}\n{name}\n{_BRACKETED.sub('', given)}")
-            if all(t in where for t in terms):
-                found.setdefault(normalize(given), (sum(t in normalize(name) for t in terms), s))
+            where = r.where(s, name, given)
+            if all(any(f in where for f in r.forms[t]) for t in terms):
+                repeated = sum(any(f in normalize(name) for f in r.forms[t]) for t in terms)
+                found.setdefault(normalize(given), (repeated, s))
         best = max((n for n, _ in found.values()), default=0)
         values = [s for n, s in found.values() if n == best]
         return _through(values[0], _rest_of_line(values[0], spans, allowed)) if len(values) == 1 else None
     return None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a question's words are read against a labelled line."""
+
+    english: bool
+    asked: str  # the question, normalised
+    forms: dict[str, list[str]]  # term -> what names it: a Chinese term itself, an English one its translations
+    glossed: frozenset[str]  # English words the Chinese in brackets after them says
+    days: set[str]  # the classes of days asked about
+
+    @classmethod
+    def of(cls, q: Question) -> _Reading:
+        english = q.lang == "en"
+        # An English word counts as any of its Chinese translations (one character says too little).
+        forms = {t.text: [f for f in map(normalize, t.forms) if len(f) > 1] if english else [t.text] for t in q.terms}
+        days = set().union(*(day_frames(f) for f in [q.text, *(f for fs in forms.values() for f in fs)]))
+        return cls(english, normalize(q.text), forms, _glossed(q.text) if english else frozenset(), days)
+
+    @property
+    def translated(self) -> list[str]:
+        """An English question's words in Chinese (none for a Chinese question: it is read as said)."""
+        return [f for fs in self.forms.values() for f in fs] if self.english else []
+
+    def names_nothing(self, term: str, asks: re.Pattern[str], words: re.Pattern[str], label: re.Pattern[str]) -> bool:
+        """What the question asks names nothing; nor does a class of days (工作日), which the
+        candidates already agree with (「周一至周五 …」 for 工作日); nor English words the
+        Chinese in brackets after them says, or a kind of place (branch)."""
+        if asks.search(term) or words.match(term) or label.fullmatch(term):
+            return True
+        if any(day_frames(f) for f in self.forms[term]):
+            return True
+        return self.english and (set(term.split()) <= self.glossed or bool(_KIND_WORDS.match(term)))
+
+    def where(self, s: Span, name: str, given: str) -> str:
+        """What names a line's subject: its document's title, its headings, its label, its value
+        (what the value adds in brackets names no more of it: 「整车质量：48千克（含电池）」 is not the
+        battery's; nor, for an English word, the value at all: "Nanhu" is no 南湖区 of an address),
+        and for a table row's cell the cells beside it."""
+        said_by = "" if self.english else _BRACKETED.sub("", given)
+        row = "" if s.whole else s.sentence_text.replace(normalize(given), "", 1)
+        return normalize(f"{s.hit.chunk.title}\n{s.hit.chunk.section}\n{name}\n{said_by}") + "\n" + row
 
 
 def _labelled(s: Span, continued: bool) -> tuple[str, str] | None:
@@ -104,6 +158,19 @@ def _labelled(s: Span, continued: bool) -> tuple[str, str] | None:
     before = doc_slice(s.hit, s.hit.chunk.start, s.start).rpartition("\n")[2]
     opened = _field(before)
     return (opened[0], s.text) if opened is not None and before.rstrip().endswith(("；", ";")) else None
+
+
+def _cell(s: Span) -> tuple[str, str] | None:
+    """The label and value of a table row's cell (「地址：云岭市松溪区西湖路120号1楼」 of
+    「服务厅：松溪区办税服务厅，地址：…，办公时间：…」): a label and the one clause of
+    value after it, between the row's commas."""
+    if s.clauses != 2 or _CELL_BREAK.search(s.text) or s.sentence_text.count(":") < 2:
+        return None
+    before = doc_slice(s.hit, s.hit.chunk.start, s.start)[-1:]
+    after = doc_slice(s.hit, s.end, s.end + 1)
+    if before not in _CELL_EDGES or after not in _CELL_EDGES:
+        return None
+    return _field(s.text)
 
 
 def _field(text: str) -> tuple[str, str] | None:
@@ -136,10 +203,25 @@ def _through(first: Span, rest: list[Span]) -> Span:
     return replace(first, end=end, text=display(doc_slice(first.hit, first.start, end)), clauses=first.clauses + len(rest))
 
 
-def _names_no_more(name: str, said: re.Match[str], asked: str) -> bool:
+def _glossed(question: str) -> frozenset[str]:
+    """The English words a question glosses with Chinese in brackets after them
+    ("main branch" of "Huicheng Bank's main branch (分行营业部)"): up to three,
+    back to an article, a preposition or a possessive."""
+    glossed: set[str] = set()
+    for m in _GLOSS.finditer(question):
+        for word in reversed(m.group(1).lower().split()):
+            if word in _GLOSS_STOP or word.endswith(("'s", "’s")):
+                break
+            glossed.add(word)
+    return frozenset(glossed)
+
+
+def _names_no_more(name: str, said: re.Match[str], asked: str, named: list[str] | None = None) -> bool:
     """Does a label name nothing besides its field word, generic words and what
     the question names?  «泳池开放时间» is the pool's hours, not the gym's; an
     item's price line (「EB-30座垫：89元」) is named by 「EB-30的座垫多少钱？」.
     What the label adds in brackets (「电池（以旧换新）」) qualifies it."""
     rest = _GENERIC.sub("", normalize(_BRACKETED.sub("", name[: said.start()] + name[said.end() :])))
+    for form in sorted(named or (), key=len, reverse=True):  # an English question's words, translated
+        rest = rest.replace(form, "")
     return not rest or rest in asked.replace("的", "")

@@ -40,6 +40,8 @@ _LEVEL = _ZH.pattern("admin_level")
 _FRAME = _ZH.pattern("time_frame")
 _TIER = _ZH.pattern("tier_item")
 _ASKS_WHEN = _ZH.pattern("asks_hours")
+_EN_FRAME = lang.load("en").pattern("time_frame")
+_EN_FRAME_ITEM = lang.load("en").pattern("frame_ellipsis")
 _QUOTED = re.compile(r"“[^“”]{1,20}”|「[^「」]{1,20}」|《[^《》]{1,30}》")
 _SUBJECT_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _SUBJECT_TRAILING = "".join(_ZH.words["subject_trailing"])
@@ -205,6 +207,23 @@ def _core(k: int, item: str, n: int, question: str) -> str:
         if part in question:
             return part
     return ""
+
+
+def frame_variant_in(question: str, item: str) -> str | None:
+    """An English ``question`` asked of the days or time of day ``item`` names
+    ("And on weekends?" after "What are the weekday opening hours of …?": the
+    weekend's), or None when ``item`` names anything else.  The one class the
+    question named gives way; a question that named none is qualified."""
+    if not _EN_FRAME_ITEM.fullmatch(item.strip()):
+        return None
+    new = _EN_FRAME.search(item)
+    said = {m.group().lower() for m in _EN_FRAME.finditer(question)}
+    if len(said) > 1 or new is None:
+        return None
+    if said:
+        return _EN_FRAME.sub(new.group(), question, count=1)
+    body = question.rstrip().rstrip("?？.")
+    return f"{body} {item.strip()}?"
 
 
 def variant_in(question: str, item: str, subject_end: int = 0) -> str | None:

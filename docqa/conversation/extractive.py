@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from docqa import lang
 from docqa.conversation.concepts import (
     analogue_in,
+    frame_variant_in,
     headed_subject,
     leading_group,
     listed_item,
@@ -327,6 +328,8 @@ class ExtractiveRewriter:
                 sibling = variant
             if not sibling and not english:  # 急诊呢？ after 「…副主任医师门诊的诊察费是多少？」
                 sibling = analogue_in(topic.previous, x, self.finder.segmenter, kept)
+            if not sibling and english:  # "And on weekends?" after "… the weekday opening hours …?"
+                sibling = frame_variant_in(topic.previous, x)
             return (sibling, (), "ellipsis") if sibling else self._aspect(x, topic, english)
         old = _replaceable(topic.previous_mentions, new)
         kind_word = new.kind == "product" and new.name not in new.text
