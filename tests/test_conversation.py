@@ -266,6 +266,19 @@ def test_a_question_read_in_context_loses_the_so_it_starts_with():
     assert talk(rewriter, *asked, "那边好停车吗").fallback.resolved == "澄州大学那边好停车吗"
 
 
+def test_a_question_naming_nothing_asks_about_what_the_previous_one_went_on_with():
+    """「比例是多少？」 after 「澄州大学硕士一等学业奖学金有多少钱？」 is the scholarship's ratio,
+    not the university's; a verb after the entity (累计备案) is no such phrase."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: [], Segmenter()))
+    asked = ("澄州大学硕士一等学业奖学金有多少钱？", "…")
+    assert talk(rewriter, *asked, "比例是多少？").fallback.resolved == "澄州大学硕士一等学业奖学金比例是多少？"
+    asked = ("澄州大学国家奖学金什么时候交申请？", "…")
+    assert talk(rewriter, *asked, "结果公示几天？").fallback.resolved == "澄州大学国家奖学金结果公示几天？"
+    assert talk(rewriter, *asked, "国家奖学金发多少？").resolved == "国家奖学金发多少？"  # says it itself
+    asked = ("澄州大学硕士一等学业奖学金有多少钱？", "…")
+    assert talk(rewriter, *asked, "博士的是按什么评的？").fallback.resolved == "澄州大学博士的是按什么评的？"
+
+
 def test_an_ellipsis_keeps_what_it_says_of_its_new_entity():
     """「那HD-9的延保呢？」 after 「（WD-10）能延长几年？」 asks about HD-9's 延保 (it was
     「HD-9能延长几年？」, answered with 「…烘干时间会明显延长」), not with the previous

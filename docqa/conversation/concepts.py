@@ -125,9 +125,11 @@ def _phrase_ending_in(head: str, text: str, segmenter: Segmenter) -> str | None:
     return best
 
 
-def leading_group(text: str, segmenter: Segmenter) -> str | None:
+def leading_group(text: str, segmenter: Segmenter, heads: bool = True) -> str | None:
     """The noun phrase ``text`` starts with when it names a group or a kind of
-    thing (第二批长三角创新联合体 in 「第二批长三角创新联合体成立了多少家？」), else None."""
+    thing (第二批长三角创新联合体 in 「第二批长三角创新联合体成立了多少家？」), else None;
+    with ``heads`` False, any noun phrase it starts with (硕士一等学业奖学金 in
+    「硕士一等学业奖学金有多少钱？」)."""
     words = segmenter.coarse_words(text)
     end = 0
     for i, word in enumerate(words[:MAX_GROUP_WORDS]):
@@ -141,7 +143,7 @@ def leading_group(text: str, segmenter: Segmenter) -> str | None:
             continue  # 新备案的创新联合体
         elif not _joins(word, following, segmenter):
             break
-    while end and not "".join(words[:end]).endswith(_GROUP_HEADS):
+    while heads and end and not "".join(words[:end]).endswith(_GROUP_HEADS):
         end -= 1  # 长三角创新联合体 of 长三角创新联合体第二批一共…: the phrase ends at its last head
     if not end:
         return None

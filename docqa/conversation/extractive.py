@@ -68,6 +68,7 @@ _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|�
 _STRONG = ("org", "heading", "name", "product")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
 _DIGIT = re.compile(r"\d")
+_OWN_MODIFIER = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,6}的")
 _SO = _ZH.wordset("so_words")  # 那 of 「那助研…」: a context is not read before it
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,8}")  # an aspect an ellipsis adds: 延保, 噪音
 _SECOND_QUESTION = re.compile(r"[?？](?=\s*\S)")  # the end of a first question another follows
@@ -257,7 +258,7 @@ class ExtractiveRewriter:
         if any(m.kind in _STRONG or m.kind in ("place", "area") for m in self.finder.find(question)):
             return None  # names its own subject
         said = self._without_so(question)  # 「那助研…」 is read 「澄州大学助研…」, not 「澄州大学那助研…」
-        inside = self._inside(said, topic)
+        inside = self._inside(said, topic, switched=said != question)
         if inside is None and topic.context and topic.entity is None and self._names_nothing(question):
             return Resolution(question, topic.context + said, (), "context")  # 交付要多长时间？ after 私有化部署…
         if inside is None:
@@ -278,7 +279,7 @@ class ExtractiveRewriter:
             return False
         return not starts_with_noun(question, self.finder.segmenter)
 
-    def _inside(self, rest: str, topic: _Topic) -> tuple[str, tuple[str, ...]] | None:
+    def _inside(self, rest: str, topic: _Topic, switched: bool = False) -> tuple[str, tuple[str, ...]] | None:
         """``rest`` asked inside the group the previous question started with, when
         that group holds the topic entity (or there is none): 第二批长三角创新联合体中…;
         else about the topic entity; with the entity carried."""
@@ -287,8 +288,31 @@ class ExtractiveRewriter:
         if group and group != entity and (not topic.names or any(n in group for n in topic.names)):
             return f"{group}中{rest}", _carried(entity)
         if entity:
-            return entity + rest, (entity,)
+            # 那 says the question turns to something else than what the previous one went on with
+            subject = "" if switched else self._subject_after(entity, topic, rest)
+            return entity + subject + rest, (entity,)
         return None
+
+    def _subject_after(self, entity: str, topic: _Topic, rest: str) -> str:
+        """The noun phrase the previous question went on with after the topic entity
+        (硕士一等学业奖学金 of 「澄州大学硕士一等学业奖学金有多少钱？」): what a question
+        naming nothing (比例是多少？) asks about is that, not the whole entity; "" when
+        there is none or ``rest`` names it already."""
+        previous = topic.previous
+        if not previous.startswith(entity) or lang.detect(previous) == "en":
+            return ""
+        segmenter = self.finder.segmenter
+        first = segmenter.coarse_words(rest[:4])
+        if first and (segmenter.tag(first[0]) or "").startswith("r"):
+            return ""  # 「那边好停车吗」 points at the entity itself
+        if _OWN_MODIFIER.match(rest):
+            return ""  # 「博士的是按什么评的？」 says whose: another of the kind the previous one asked about
+        phrase = leading_group(previous[len(entity) :].removeprefix("的"), segmenter, heads=False)
+        if not phrase or phrase in rest or _DIGIT.search(phrase):
+            return ""
+        tags = [segmenter.tag(w) or "" for w in segmenter.coarse_words(phrase)]
+        nouns = tags[-1].startswith("n") and all(t.startswith("n") or t == "m" for t in tags)
+        return phrase if nouns else ""  # 「上海累计备案有几家…」 goes on with a verb: no phrase
 
     def _ellipsis(
         self, match: re.Match, mentions: list[Mention], topic: _Topic, english: bool
