@@ -11,8 +11,8 @@ for what the best one leaves out; a list's lead answers with its items
 (``lists.py``); a consequence answering a why-question runs back over its
 reason, and a span opening with a pronoun over what it stands for
 (``antecedents.py``).  A refused question that asks for an address, a
-number to call, opening hours or a price is answered by the one labelled
-line that gives it (``fields.py``).
+number to call, opening hours, a price or a product's specification is
+answered by the one labelled line or table cell that gives it (``fields.py``).
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ class _Reading:
     english: bool
     asked: str  # the question, normalised
     forms: dict[str, list[str]]  # term -> what names it: a Chinese term itself, an English one its translations
+    translated: list[str]  # an English question's words in Chinese, all of them (none for a Chinese one)
     glossed: frozenset[str]  # English words the Chinese in brackets after them says
     days: set[str]  # the classes of days asked about
 
@@ -119,13 +120,10 @@ class _Reading:
         english = q.lang == "en"
         # An English word counts as any of its Chinese translations (one character says too little).
         forms = {t.text: [f for f in map(normalize, t.forms) if len(f) > 1] if english else [t.text] for t in q.terms}
-        days = set().union(*(day_frames(f) for f in [q.text, *(f for fs in forms.values() for f in fs)]))
-        return cls(english, normalize(q.text), forms, _glossed(q.text) if english else frozenset(), days)
-
-    @property
-    def translated(self) -> list[str]:
-        """An English question's words in Chinese (none for a Chinese question: it is read as said)."""
-        return [f for fs in self.forms.values() for f in fs] if self.english else []
+        every = [f for fs in forms.values() for f in fs]
+        days = set().union(*(day_frames(f) for f in [q.text, *every]))
+        glossed = _glossed(q.text) if english else frozenset()
+        return cls(english, normalize(q.text), forms, every if english else [], glossed, days)
 
     def names_nothing(self, term: str, asks: re.Pattern[str], words: re.Pattern[str], label: re.Pattern[str]) -> bool:
         """What the question asks names nothing; nor does a class of days (工作日), which the
@@ -166,7 +164,7 @@ def _cell(s: Span) -> tuple[str, str] | None:
     value after it, between the row's commas."""
     if s.clauses != 2 or _CELL_BREAK.search(s.text) or s.sentence_text.count(":") < 2:
         return None
-    before = doc_slice(s.hit, s.hit.chunk.start, s.start)[-1:]
+    before = doc_slice(s.hit, max(s.start - 1, s.hit.chunk.start), s.start)
     after = doc_slice(s.hit, s.end, s.end + 1)
     if before not in _CELL_EDGES or after not in _CELL_EDGES:
         return None
