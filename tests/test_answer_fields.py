@@ -26,7 +26,20 @@ GUIDE = (
     "服务厅：松溪区办税服务厅，地址：云岭市松溪区西湖路120号1楼，办公时间：工作日9:00—17:00\n"
     "服务厅：南湾区办税服务厅，地址：云岭市南湾区锦绣大街67号，办公时间：工作日9:00—12:00\n\n"
     "第七章 配件价格\n\n"
-    "EB-30座垫：89元\nLX-5充电器：259元\nEB-30标准充电器：159元\nLX-5电池（以旧换新）：1899元\n"
+    "EB-30座垫：89元\nLX-5充电器：259元\nEB-30标准充电器：159元\nLX-5电池（以旧换新）：1899元\n\n"
+    "第八章 装修押金\n\n"
+    "房屋类型：多层住宅，装修押金：2000元，装修垃圾清运费：8元/平方米\n"
+    "房屋类型：联排别墅，装修押金：10000元，装修垃圾清运费：15元/平方米\n\n"
+    "第九章 自费疫苗\n\n"
+    "疫苗名称：13价肺炎球菌结合疫苗，适用人群：6周龄—5岁，每剂价格：698元\n"
+    "疫苗名称：23价肺炎球菌多糖疫苗，适用人群：2岁及以上，每剂价格：268元\n\n"
+    "第十章 会员礼遇\n\n"
+    "第二十条 “澄会”会员分为银卡、金卡两个等级：\n\n"
+    "等级：银卡，延迟退房：至13:00\n等级：金卡，延迟退房：至14:00\n\n"
+    "第十一章 年休假\n\n"
+    "累计工作年限：满1年不满10年，年休假：5天\n累计工作年限：满10年不满20年，年休假：10天\n\n"
+    "第十二章 奖学金\n\n"
+    "（一）硕士一等奖学金：课程加权平均分85分以上；\n（二）硕士二等奖学金：课程加权平均分80分以上。\n"
 )
 
 
@@ -75,6 +88,12 @@ def field(engine, question: str) -> str | None:
         ("How heavy is the LX-5?", "整车质量：54千克（含电池）"),
         ("What's the top speed of the EB-30?", "最高车速：25千米/小时"),
         ("How much is the standard charger (标准充电器) for the EB-30?", "EB-30标准充电器：159元"),
+        # a table's column the question names, of the one row that names the rest
+        ("别墅装修押金交多少？", "装修押金：10000元"),
+        ("多层住宅的装修垃圾清运费怎么收？", "装修垃圾清运费：8元/平方米"),
+        ("宝宝打13价肺炎疫苗，一针多少钱？", "每剂价格：698元"),  # who asks (宝宝) and per what (一针) name nothing
+        ("我是澄会金卡，退房最晚能拖到几点？", "延迟退房：至14:00"),  # the line over the rows names 澄会
+        ("我工作12年了，年休假有几天？", "年休假：10天"),  # the row's range holds the 12 years stated
     ],
 )
 def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line):
@@ -100,6 +119,13 @@ def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line
         "How far can it go on a full charge?",  # names no model
         "办税服务厅在哪儿？",  # two rows, two addresses
         "北岸区办税服务厅在哪儿？",  # no row names 北岸区
+        "装修押金交多少？",  # two rows: which one?
+        "商铺装修押金交多少？",  # no row names 商铺
+        "宝宝打九价HPV疫苗一针多少钱？",  # no row names 九价HPV
+        "联排别墅的房屋类型是什么？",  # the question states that cell: it asks nothing of it
+        "我工作25年了，年休假有几天？",  # no row's range holds 25 years
+        "我是云会金卡，退房最晚能拖到几点？",  # nothing names 云会
+        "硕士一等奖学金比例是多少？",  # 比例 is asked, not the line the award's name labels
     ],
 )
 def test_no_line_when_the_question_names_more_or_does_not_say_which(engine, question):

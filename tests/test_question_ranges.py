@@ -7,7 +7,7 @@ import math
 
 from docqa.answer.candidates import candidates
 from docqa.factory import make_engine, make_ingestor
-from docqa.question.ranges import Range, conditions, leaves_out, stated
+from docqa.question.ranges import Range, conditions, fits, given, leaves_out, stated
 from tests.fakes import FakeEmbedder
 
 HANDBOOK = (
@@ -43,6 +43,17 @@ def test_conditions_give_ranges_with_their_bounds():
     assert conditions("劳动合同期限一年以上不满三年的，试用期为2个月") == [Range("年", 1, 3, high_strict=True)]
     assert conditions("工龄超过10年的员工：另加2天") == [Range("年", 10, math.inf, low_strict=True)]
     assert conditions("单笔金额不超过5000元的部分，全额报销") == [Range("元", high=5000)]
+
+
+def test_a_table_cell_gives_a_range_that_may_hold_a_stated_quantity():
+    # a cell is no condition by its words (no 的 follows it), yet it bounds the row
+    assert given("累计工作年限：满10年不满20年，年休假：10天") == [Range("年", 10, 20, high_strict=True)]
+    assert given("适用对象：60至69周岁老年人") == [Range("岁", 60, 69)]  # 周岁 is 岁, not 周
+    asked = stated("我今年65岁，门票多少钱？")
+    assert fits("65", asked, "适用对象：60至69周岁老年人")
+    assert not fits("65", asked, "适用对象：18至59周岁")
+    assert not fits("65", [], "适用对象：60至69周岁老年人")  # a number the question states as no quantity
+    assert not fits("13价", asked, "13价肺炎球菌结合疫苗")
 
 
 def test_a_cap_on_what_is_given_is_no_condition():

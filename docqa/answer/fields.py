@@ -14,6 +14,12 @@ field, and which labels and values give it, is language knowledge (``asks_*``,
 words are in en.toml, its other words count as their Chinese translations).
 A field answers only a question the selector refused, and only when exactly
 one value fits: a question that does not say which branch is still refused.
+
+A table's column is a field of its own kind: a question that asks for a value
+and repeats part of a column's label (「别墅装修押金交多少」, 「装修押金：10000元」) is
+answered by that cell of the one row that names the rest of the question
+(联排别墅), or whose range holds a quantity it states (「满10年不满20年」 for 工作了
+12年).  Who asks and how (我家, 宝宝, 一针, 最晚: ``asker_words``) need not be named.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from docqa.answer.candidates import Span, doc_slice
 from docqa.ingest.sentences import display
 from docqa.question import Question, normalize
 from docqa.question.frames import about_other_days, day_frames
+from docqa.question.ranges import Range, fits, stated
 
 _ZH, _EN = lang.load("zh"), lang.load("en")
 # The fields, by their names in the language files (asks_*, *_words, *_label), and what a value holds.
@@ -50,6 +57,10 @@ FIELDS = {
     for code, rules in (("zh", _ZH), ("en", _EN))
 }
 _KIND_WORDS = _EN.pattern("field_kind_words")
+_ASKS_COLUMN = {"zh": _ZH.pattern("asks_column"), "en": _EN.pattern("asks_column")}
+_ASKER, _LIGHT, _GAP = _ZH.pattern("asker_words"), _ZH.pattern("light_verbs"), _ZH.pattern("column_gap")
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # An English phrase glossed by the Chinese in brackets after it: "the quick charger (快速充电器)".
 _GLOSS = re.compile(r"((?:[A-Za-z][\w'’-]*\s+){1,3})[（(]\s*[\u4e00-\u9fff]")
 _GLOSS_STOP = frozenset("the a an of for at in on to is are what which".split())
@@ -82,7 +93,7 @@ def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | 
     for asks, words, label, value in fields:
         if not asks.search(q.text if r.english else r.asked):
             continue
-        terms = [t.text for t in q.terms if not r.names_nothing(t.text, asks, words, label)]
+        terms = [t.text for t in q.terms if not r.names_nothing(t.text, (asks, words, label))]
         if not terms:
             return None  # 「充满电能跑多远？」 names no model: which one's line answers it is not known
         found: dict[str, tuple[int, Span]] = {}
@@ -95,13 +106,74 @@ def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | 
             if not (said and value.search(given) and _names_no_more(name, said, r.asked, r.translated)):
                 continue
             where = r.where(s, name, given)
-            if all(any(f in where for f in r.forms[t]) for t in terms):
+            if all(r.names(t, where) for t in terms):
                 repeated = sum(any(f in normalize(name) for f in r.forms[t]) for t in terms)
                 found.setdefault(normalize(given), (repeated, s))
-        best = max((n for n, _ in found.values()), default=0)
-        values = [s for n, s in found.values() if n == best]
-        return _through(values[0], _rest_of_line(values[0], spans, allowed)) if len(values) == 1 else None
-    return None
+        # no line of its kind: a column its label names may still give it, with a value of that kind
+        return _one(found, spans, allowed) if found else _column_answer(q, r, spans, allowed, value)
+    return _column_answer(q, r, spans, allowed)
+
+
+def _column_answer(
+    q: Question, r: _Reading, spans: list[Span], allowed: list[bool], kind: re.Pattern[str] | None = None
+) -> Span | None:
+    """The cell (or labelled line) whose label the question repeats, of the one
+    row that names everything else the question names: 「装修押金：10000元」 of
+    「房屋类型：联排别墅，装修押金：10000元，…」 for 「别墅装修押金交多少」.  A cell
+    whose value the question states (「房屋类型：联排别墅」) is not what it asks."""
+    if not _ASKS_COLUMN[q.lang].search(q.text if r.english else r.asked):
+        return None
+    terms = [t.text for t in q.terms if not (_ASKS_COLUMN[q.lang].search(t.text) or r.names_nothing(t.text))]
+    found: dict[str, tuple[int, Span]] = {}
+    for s, ok in zip(spans, allowed):
+        field = (_labelled(s, continued=False) if s.whole else _cell(s)) if ok else None
+        if field is None:
+            continue
+        name, given = field
+        label = normalize(_GENERIC.sub("", _BRACKETED.sub("", name)))
+        shared = {t: max(_shared(f, label) for f in r.forms[t]) if r.forms[t] else 0 for t in terms}
+        column = [t for t in terms if shared[t] > 1 and (r.english or _next_to_asking(t, r.asked))]
+        rest = [t for t in terms if t not in column]
+        value = normalize(given)
+        if not column or not rest or (kind is not None and not kind.search(given)):
+            continue
+        if any(f in value for t in terms for f in r.forms[t] if len(f) > 1):
+            continue
+        where = r.where(s, name, given)
+        if all(r.names(t, where) for t in rest):
+            found.setdefault(value, (max(shared.values()), s))  # 装修押金: 4 of 装修押金, 2 of 装修垃圾清运费
+    return _one(found, spans, allowed) if found else None
+
+
+def _next_to_asking(term: str, asked: str) -> bool:
+    """Is a question's word next to what it asks with, only verbs and adverbs between (「装修押金交
+    多少」, 「几天到账」)?  In 「奖学金比例是多少」 it is the 比例 that is asked, not the 奖学金."""
+    for m in _ASKS_COLUMN["zh"].finditer(asked):
+        before, after = asked.rfind(term, 0, m.start()), asked.find(term, m.end())
+        if before >= 0 and _GAP.fullmatch(asked[before + len(term) : m.start()]):
+            return True
+        if after >= 0 and _GAP.fullmatch(asked[m.end() : after]):
+            return True
+    return False
+
+
+def _one(found: dict[str, tuple[int, Span]], spans: list[Span], allowed: list[bool]) -> Span | None:
+    """The one value found, of the lines whose label repeats the most of the question, with the
+    rest of its line (None when they give more than one)."""
+    best = max(n for n, _ in found.values())
+    values = [s for n, s in found.values() if n == best]
+    return _through(values[0], _rest_of_line(values[0], spans, allowed)) if len(values) == 1 else None
+
+
+def _shared(form: str, label: str) -> int:
+    """How many Chinese characters in a row a question's word and a label share (补贴 of 租房补贴 and
+    每月补贴标准: 2)."""
+    longest = 0
+    for i in range(len(form)):
+        j = i + longest + 1
+        while j <= len(form) and _HAN.fullmatch(form[i:j]) and form[i:j] in label:
+            longest, j = j - i, j + 1
+    return longest
 
 
 @dataclass(frozen=True)
@@ -114,6 +186,7 @@ class _Reading:
     translated: list[str]  # an English question's words in Chinese, all of them (none for a Chinese one)
     glossed: frozenset[str]  # English words the Chinese in brackets after them says
     days: set[str]  # the classes of days asked about
+    quantities: list[Range]  # the quantities it states (工作了12年)
 
     @classmethod
     def of(cls, q: Question) -> _Reading:
@@ -123,16 +196,27 @@ class _Reading:
         every = [f for fs in forms.values() for f in fs]
         days = set().union(*(day_frames(f) for f in [q.text, *every]))
         glossed = _glossed(q.text) if english else frozenset()
-        return cls(english, normalize(q.text), forms, every if english else [], glossed, days)
+        quantities = [] if english else stated(q.text)
+        return cls(english, normalize(q.text), forms, every if english else [], glossed, days, quantities)
 
-    def names_nothing(self, term: str, asks: re.Pattern[str], words: re.Pattern[str], label: re.Pattern[str]) -> bool:
+    def names(self, term: str, where: str) -> bool:
+        """Does ``where`` name a word of the question: say it (a translation of it), or, for a
+        quantity the question states (12 of 工作了12年), give a range that holds it
+        (「满10年不满20年」)?"""
+        if _NUMBER.fullmatch(term):  # 3 is not said by 30 or 2023
+            return bool(re.search(rf"(?<![\d.]){re.escape(term)}(?![\d.])", where)) or fits(term, self.quantities, where)
+        return any(f in where for f in self.forms[term])
+
+    def names_nothing(self, term: str, kind: tuple[re.Pattern[str], ...] = ()) -> bool:
         """What the question asks names nothing; nor does a class of days (工作日), which the
         candidates already agree with (「周一至周五 …」 for 工作日); nor English words the
         Chinese in brackets after them says, or a kind of place (branch)."""
-        if asks.search(term) or words.match(term) or label.fullmatch(term):
+        if kind and (kind[0].search(term) or kind[1].match(term) or kind[2].fullmatch(term)):
             return True
         if any(day_frames(f) for f in self.forms[term]):
             return True
+        if not self.english and _ASKER.fullmatch(_LIGHT.sub("", term)):
+            return True  # 宝宝打, 一针: who asks or how, not what
         return self.english and (set(term.split()) <= self.glossed or bool(_KIND_WORDS.match(term)))
 
     def where(self, s: Span, name: str, given: str) -> str:
@@ -142,7 +226,18 @@ class _Reading:
         and for a table row's cell the cells beside it."""
         said_by = "" if self.english else _BRACKETED.sub("", given)
         row = "" if s.whole else s.sentence_text.replace(normalize(given), "", 1)
-        return normalize(f"{s.hit.chunk.title}\n{s.hit.chunk.section}\n{name}\n{said_by}") + "\n" + row
+        heads = f"{s.hit.chunk.title}\n{s.hit.chunk.section}\n{_caption(s)}"
+        return normalize(f"{heads}\n{name}\n{said_by}") + "\n" + row
+
+
+def _caption(s: Span) -> str:
+    """The line that opens the table or list a line is in (「第二十条 “栖云会”会员分为银卡、金卡、铂金卡
+    三个等级：」 over the rows of the tiers), or nothing."""
+    lines = doc_slice(s.hit, s.hit.chunk.start, s.start).split("\n")[:-1]
+    for line in reversed(lines):
+        if line.strip() and _field(line) is None:
+            return line if line.rstrip().endswith(("：", ":")) else ""
+    return ""
 
 
 def _labelled(s: Span, continued: bool) -> tuple[str, str] | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docqa import lang
 from docqa.question.values import number
@@ -26,6 +26,7 @@ _RANGE = _ZH.pattern("quantity_range")
 _UPPER_BEFORE = _ZH.wordset("range_upper_before")
 _LOWER_AFTER = _ZH.wordset("range_lower_after")
 _STRICT = _ZH.wordset("range_strict")
+_SAME = dict(pair.split("=") for pair in _ZH.wordset("range_unit_same"))  # 周岁 is 岁
 _MULTIPLIERS = {"": 1, "千": 1_000, "万": 10_000, "亿": 100_000_000}
 _CLAUSE_END = re.compile(r"[，,；;。：:！!？?]")
 _RATE = "每"  # a quantity after it in its clause is a rate (每带动1家奖励3万元)
@@ -75,7 +76,7 @@ def stated(question: str) -> list[Range]:
         inside = any(a <= m.start() and m.end() <= b for _, (a, b) in bounded)
         rate = _RATE in _CLAUSE_END.split(norm[: m.start()])[-1]  # 每带动1家: per one, not how many
         if value is not None and not _is_date(m.group(3), value) and not inside and not rate:
-            found.append(Range(m.group(3), value, value))
+            found.append(Range(_SAME.get(m.group(3), m.group(3)), value, value))
     return found
 
 
@@ -111,7 +112,23 @@ def _ranges(t: str) -> Iterator[tuple[Range, tuple[int, int]]]:
             else:
                 r = Range(g["u1"], low=value, low_strict=strict)
         if not _is_date(r.unit, r.low):
-            yield r, m.span()
+            yield replace(r, unit=_SAME.get(r.unit, r.unit)), m.span()
+
+
+def given(text: str) -> list[Range]:
+    """Every range ``text`` gives a quantity, a condition or not (a table's cell 「满10年不满20年」)."""
+    return [r for r, _ in _ranges(normalize(text))]
+
+
+def fits(value: str, asked: list[Range], text: str) -> bool:
+    """Does ``text`` give a range that holds a quantity the question states as ``value`` (12 of
+    「工作快12年了」 and 「累计工作年限：满10年不满20年」)?"""
+    try:
+        n = float(value)
+    except ValueError:
+        return False
+    units = {a.unit for a in asked if a.low == a.high == n}
+    return bool(units) and any(g.unit in units and g.holds(n) for g in given(text))
 
 
 def conditions(text: str) -> list[Range]:
