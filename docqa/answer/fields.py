@@ -220,7 +220,8 @@ class _Reading:
         return self.english and (set(term.split()) <= self.glossed or bool(_KIND_WORDS.match(term)))
 
     def where(self, s: Span, name: str, given: str) -> str:
-        """What names a line's subject: its document's title, its headings, its label, its value
+        """What names a line's subject: its document's title, its headings, the line that opens its
+        table or list (「…分为银卡、金卡、铂金卡三个等级：」), its label, its value
         (what the value adds in brackets names no more of it: 「整车质量：48千克（含电池）」 is not the
         battery's; nor, for an English word, the value at all: "Nanhu" is no 南湖区 of an address),
         and for a table row's cell the cells beside it."""
