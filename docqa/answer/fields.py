@@ -25,6 +25,7 @@ answered by that cell of the one row that names the rest of the question
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from docqa import lang
@@ -97,11 +98,7 @@ def field_answer(q: Question, spans: list[Span], allowed: list[bool]) -> Span | 
         if not terms:
             return None  # 「充满电能跑多远？」 names no model: which one's line answers it is not known
         found: dict[str, tuple[int, Span]] = {}
-        for s, ok in zip(spans, allowed):
-            field = (_labelled(s, continued=bool(r.days)) if s.whole else _cell(s)) if ok else None
-            if field is None:
-                continue
-            name, given = field
+        for s, name, given in _lines(spans, allowed, continued=bool(r.days)):
             said = label.search(name)
             if not (said and value.search(given) and _names_no_more(name, said, r.asked, r.translated)):
                 continue
@@ -125,11 +122,7 @@ def _column_answer(
         return None
     terms = [t.text for t in q.terms if not (_ASKS_COLUMN[q.lang].search(t.text) or r.names_nothing(t.text))]
     found: dict[str, tuple[int, Span]] = {}
-    for s, ok in zip(spans, allowed):
-        field = (_labelled(s, continued=False) if s.whole else _cell(s)) if ok else None
-        if field is None:
-            continue
-        name, given = field
+    for s, name, given in _lines(spans, allowed, continued=False):
         label = normalize(_GENERIC.sub("", _BRACKETED.sub("", name)))
         shared = {t: max(_shared(f, label) for f in r.forms[t]) if r.forms[t] else 0 for t in terms}
         column = [t for t in terms if shared[t] > 1 and (r.english or _next_to_asking(t, r.asked))]
@@ -239,6 +232,15 @@ def _caption(s: Span) -> str:
         if line.strip() and _field(line) is None:
             return line if line.rstrip().endswith(("：", ":")) else ""
     return ""
+
+
+def _lines(spans: list[Span], allowed: list[bool], continued: bool) -> Iterator[tuple[Span, str, str]]:
+    """The candidates that may answer and are a labelled line (``_labelled``) or a table
+    row's cell (``_cell``), with their label and value."""
+    for s, ok in zip(spans, allowed):
+        field = (_labelled(s, continued) if s.whole else _cell(s)) if ok else None
+        if field is not None:
+            yield s, *field
 
 
 def _labelled(s: Span, continued: bool) -> tuple[str, str] | None:
