@@ -279,6 +279,43 @@ def test_a_question_naming_nothing_asks_about_what_the_previous_one_went_on_with
     assert talk(rewriter, *asked, "博士的是按什么评的？").fallback.resolved == "澄州大学博士的是按什么评的？"
 
 
+def test_the_phrase_goes_on_past_questions_that_do_not_say_it():
+    """「每个月几号之前到账？」 after 「一年发几个月？」, itself read about 澄州大学博士助学金, is
+    still about the 助学金 (it was 「澄州大学每个月…」); 每个 does not point at the entity as
+    那边 does, and a closing 的 is no modifier of the question's own. A question that
+    starts with another of the kind (学业奖学金) takes its place."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: [], Segmenter()))
+    asked = ("澄州大学博士助学金一个月给多少？", "…", "一年发几个月？", "…")
+    assert talk(rewriter, *asked, "每个月几号之前到账？").fallback.resolved == "澄州大学博士助学金每个月几号之前到账？"
+    asked += ("每个月几号之前到账？", "…")
+    assert talk(rewriter, *asked, "是哪个部门发的").fallback.resolved == "澄州大学博士助学金是哪个部门发的"
+    asked = ("澄州大学国家奖学金什么时候交申请？", "…", "要答辩吗？讲多久", "…")
+    assert talk(rewriter, *asked, "结果公示几天？").fallback.resolved == "澄州大学国家奖学金结果公示几天？"
+    r = talk(rewriter, *asked, "学院研究生工作组的办公时间呢？")
+    assert r.fallback is None or "国家奖学金" not in r.fallback.resolved  # a subject of its own
+    after_thing = ("澄州大学国家奖学金什么时候交申请？", "…", "博士要答辩吗？", "…")
+    assert talk(rewriter, *after_thing, "结果公示几天？").fallback.resolved == "澄州大学结果公示几天？"  # 博士 may be a thing
+    assert talk(rewriter, *asked, "学业奖学金公示几天？").fallback.resolved == "澄州大学学业奖学金公示几天？"
+    asked += ("学业奖学金公示几天？", "…")
+    assert talk(rewriter, *asked, "材料交给谁？").fallback.resolved == "澄州大学学业奖学金材料交给谁？"
+    asked = ("上海期智研究院的合作企业有哪些？", "…", "李政道研究所发表了多少论文？", "…")
+    assert talk(rewriter, *asked, "团队有几支？").fallback.resolved == "李政道研究所团队有几支？"  # a new entity, no phrase
+
+
+def test_this_measure_is_the_topic_and_its_phrase():
+    """「这项政策由哪个部门负责落实？」 after questions about “数转贷” asks about 数转贷; with no
+    topic entity it is left as asked (a less sure subject had it answered with the measure's
+    own sentence, which names no department)."""
+    rewriter = ExtractiveRewriter(EntityFinder(lambda: [], Segmenter()))
+    asked = ("澜州市“数转贷”的贴息标准是怎样的？", "…", "最长贴几年？", "…")
+    r = talk(rewriter, *asked, "这项政策由哪个部门负责落实？")
+    assert talk(rewriter, *asked, "这项技术装了多少辆车？").resolved == "这项技术装了多少辆车？"  # another kind of thing
+    assert r.resolved == "数转贷由哪个部门负责落实？" and r.carried == ("数转贷",)
+    asked = ("澄州大学国家奖学金什么时候交申请？", "…")
+    assert talk(rewriter, *asked, "这项奖学金归哪个部门管？").resolved == "澄州大学国家奖学金归哪个部门管？"
+    assert talk(rewriter, "贴息期限最长几年？", "…贴息期限不超过2年。[1]", "这项找哪个部门？").resolved == "这项找哪个部门？"
+
+
 def test_an_ellipsis_keeps_what_it_says_of_its_new_entity():
     """「那HD-9的延保呢？」 after 「（WD-10）能延长几年？」 asks about HD-9's 延保 (it was
     「HD-9能延长几年？」, answered with 「…烘干时间会明显延长」), not with the previous

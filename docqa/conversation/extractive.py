@@ -68,13 +68,15 @@ _QI_VERB = re.compile(r"^(?:在|是|有|累计|共|还|也|已|将|于|对|与|�
 _STRONG = ("org", "heading", "name", "product")
 _SEPARATOR = re.compile(r"\s+[—–-]+\s+|[—–]+|[,，:：;；]")
 _DIGIT = re.compile(r"\d")
-_OWN_MODIFIER = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,6}的")
+_OWN_MODIFIER = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,6}的(?=[\u4e00-\u9fff])")  # not a closing 的: 是哪个部门发的
 _SO = _ZH.wordset("so_words")  # 那 of 「那助研…」: a context is not read before it
+_EACH = tuple(_ZH.wordset("distributive_starts"))  # 每个月…: no pointer at the entity
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,8}")  # an aspect an ellipsis adds: 延保, 噪音
 _SECOND_QUESTION = re.compile(r"[?？](?=\s*\S)")  # the end of a first question another follows
 MAX_ASPECT_CHARS = 10
 MAX_ASPECT_WORDS = 5
 MIN_SWAPPED = 2  # the shortest item an ellipsis swaps that a sentence is checked for
+MIN_OWN_SUBJECT = 4  # a follow-up starting with a noun phrase this long names a subject of its own
 
 
 @dataclass
@@ -82,6 +84,7 @@ class _Topic:
     entity: Mention | None = None  # what the conversation is about
     previous: str = ""  # the previous question, resolved
     previous_asked: str = ""  # … and as it was asked
+    phrase: str = ""  # the noun phrase the questions went on with after the topic entity (博士助学金): _subject_after
     previous_mentions: tuple[Mention, ...] = ()
     answers: list[str] = field(default_factory=list)  # every answer so far, most recent first
     asked_which: bool = False  # the previous question asked for an entity: its answer names the topic
@@ -151,7 +154,9 @@ class ExtractiveRewriter:
         if main is None and topic.entity is None:  # 「澜州市“数转贷”的贴息标准…」: the area is no topic
             main = main_mention(m for m in found if m.kind == "quoted")
         if main is not None:
+            topic.phrase = topic.phrase if topic.entity is not None and topic.entity.name == main.name else ""
             topic.about(main)
+        topic.phrase = self._phrase_after(resolved, asked, topic)
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
         rules = _EN if lang.detect(resolved) == "en" else _ZH
         topic.asked_which = bool(rules.pattern("asks_entity").search(resolved))
@@ -207,6 +212,9 @@ class ExtractiveRewriter:
             return _asked_again(topic.previous, question), _carried(entity), "previous"  # 分别是哪两个？
         if topic.unknown and not mentions and _points_at_answer(question, topic.previous):
             return question, (UNKNOWN_REFERENT,), "unknown"  # 「他们电话多少？」 after a "who" left unanswered
+        measure = self._measure(question, topic) if entity and not mentions else None
+        if measure is not None:  # 「这项政策由哪个部门负责落实？」 after questions about “数转贷”
+            return measure, (entity,), "reference"
         thing = self._thing(topic) if entity else ""
         rewritten = _replace_references(question, _spelled(topic.entity, question), thing) if entity else question
         if rewritten != question:
@@ -294,25 +302,61 @@ class ExtractiveRewriter:
         return None
 
     def _subject_after(self, entity: str, topic: _Topic, rest: str) -> str:
-        """The noun phrase the previous question went on with after the topic entity
-        (硕士一等学业奖学金 of 「澄州大学硕士一等学业奖学金有多少钱？」): what a question
-        naming nothing (比例是多少？) asks about is that, not the whole entity; "" when
-        there is none or ``rest`` names it already."""
-        previous = topic.previous
-        if not previous.startswith(entity) or lang.detect(previous) == "en":
+        """The noun phrase the questions went on with after the topic entity
+        (硕士一等学业奖学金 of 「澄州大学硕士一等学业奖学金有多少钱？」, still after
+        「一年发几个月？」): what a question naming nothing (比例是多少？) asks about is
+        that, not the whole entity; "" when there is none, or ``rest`` names it,
+        another of its kind (学业奖学金 after 国家奖学金) or a subject of its own
+        (学院研究生工作组: MIN_OWN_SUBJECT characters or more)."""
+        phrase = topic.phrase
+        if not phrase or phrase in rest or topic.entity is None or topic.entity.name != entity:
             return ""
         segmenter = self.finder.segmenter
         first = segmenter.coarse_words(rest[:4])
-        if first and (segmenter.tag(first[0]) or "").startswith("r"):
-            return ""  # 「那边好停车吗」 points at the entity itself
+        if first and (segmenter.tag(first[0]) or "").startswith("r") and not first[0].startswith(_EACH):
+            return ""  # 「那边好停车吗」 points at the entity itself; 「每个月…」 does not
         if _OWN_MODIFIER.match(rest):
             return ""  # 「博士的是按什么评的？」 says whose: another of the kind the previous one asked about
-        phrase = leading_group(previous[len(entity) :].removeprefix("的"), segmenter, heads=False)
-        if not phrase or phrase in rest or _DIGIT.search(phrase):
+        own = leading_group(rest, segmenter, heads=False)
+        return "" if own and (_same_kind(own, phrase) or len(own) >= MIN_OWN_SUBJECT) else phrase
+
+    def _phrase_after(self, resolved: str, asked: str, topic: _Topic) -> str:
+        """The noun phrase questions go on with after this one (``_subject_after``):
+        the one it says after the topic entity; for a question that does not start
+        with the entity and names no thing of its own, the one before it
+        (「一年发几个月？」 and 「是哪个部门发的」 are still about 博士助学金)."""
+        if topic.entity is None or lang.detect(resolved) == "en":
+            return ""
+        segmenter = self.finder.segmenter
+        said = next((resolved[len(n) :] for n in topic.names if n and resolved.startswith(n)), None)
+        if said is None:
+            own = leading_group(asked, segmenter, heads=False)
+            if own and topic.phrase and _same_kind(own, topic.phrase):
+                return own  # 「学业奖学金公示几天？」 after 国家奖学金: questions go on with 学业奖学金
+            return "" if starts_with_noun(asked, segmenter) or _OWN_MODIFIER.match(asked) else topic.phrase
+        phrase = leading_group(said.removeprefix("的"), segmenter, heads=False)
+        if not phrase or _DIGIT.search(phrase):
             return ""
         tags = [segmenter.tag(w) or "" for w in segmenter.coarse_words(phrase)]
         nouns = tags[-1].startswith("n") and all(t.startswith("n") or t == "m" for t in tags)
         return phrase if nouns else ""  # 「上海累计备案有几家…」 goes on with a verb: no phrase
+
+    def _measure(self, question: str, topic: _Topic) -> str | None:
+        """「这项政策…」, 「这项奖学金…」: the measure or service talked about stands for
+        the demonstrative (the topic entity and the phrase the questions went on with);
+        None when there is no such demonstrative, the topic is a place (which of its
+        measures is meant is not known) or a thing of another kind follows (这项技术)."""
+        found = _ZH.pattern("followup_measure").search(question)
+        if found is None or topic.entity is None or topic.entity.kind in ("place", "area"):
+            return None
+        rest = question[found.end() :]
+        subject = self._subject_after(topic.entity.name, topic, rest)
+        kind = leading_group(rest, self.finder.segmenter, heads=False)
+        if kind and not subject:
+            if not topic.phrase.endswith(kind):
+                return None  # 「这项技术装了多少辆车？」 points at something an answer said
+            subject, rest = topic.phrase, rest[len(kind) :]  # 这项奖学金: the 国家奖学金 talked about
+        return question[: found.start()] + topic.entity.name + subject + rest
 
     def _ellipsis(
         self, match: re.Match, mentions: list[Mention], topic: _Topic, english: bool
@@ -519,6 +563,11 @@ def _swapped(previous: str, resolved: str) -> tuple[tuple[str, str], ...]:
     if min(len(old), len(new)) < MIN_SWAPPED or old in new or new in old:
         return ()
     return ((old, new),)
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """Two noun phrases of one kind: they end alike (学业奖学金, 国家奖学金)."""
+    return a != b and len(a) >= MIN_SWAPPED and len(b) >= MIN_SWAPPED and a[-MIN_SWAPPED:] == b[-MIN_SWAPPED:]
 
 
 def _carried(name: str) -> tuple[str, ...]:
