@@ -39,7 +39,12 @@ GUIDE = (
     "第十一章 年休假\n\n"
     "累计工作年限：满1年不满10年，年休假：5天\n累计工作年限：满10年不满20年，年休假：10天\n\n"
     "第十二章 奖学金\n\n"
-    "（一）硕士一等奖学金：课程加权平均分85分以上；\n（二）硕士二等奖学金：课程加权平均分80分以上。\n"
+    "（一）硕士一等奖学金：课程加权平均分85分以上；\n（二）硕士二等奖学金：课程加权平均分80分以上。\n\n"
+    "第十三章 研究生国家奖学金\n\n"
+    "（一）个人申请：每年9月15日至9月25日，申请人向学院提交《研究生国家奖学金申请审批表》；\n"
+    "（二）助教岗位：每人每月800元，由研究生院统一聘任。\n\n"
+    "第十四章 沿革\n\n"
+    "澄会（英语：Cheng Club）是汇澄银行的会员组织，成立于2001年，为客户提供礼遇。\n"
 )
 
 
@@ -94,6 +99,13 @@ def field(engine, question: str) -> str | None:
         ("宝宝打13价肺炎疫苗，一针多少钱？", "每剂价格：698元"),  # who asks (宝宝) and per what (一针) name nothing
         ("我是澄会金卡，退房最晚能拖到几点？", "延迟退房：至14:00"),  # the line over the rows names 澄会
         ("我工作12年了，年休假有几天？", "年休假：10天"),  # the row's range holds the 12 years stated
+        # what a value goes on to mention (《研究生国家奖学金申请审批表》) states nothing of it; 时候 of
+        # 什么时候, how often (每月) and 能拿 stand between the column's word and the asking word
+        (
+            "国家奖学金什么时候交申请？",
+            "（一）个人申请：每年9月15日至9月25日，申请人向学院提交《研究生国家奖学金申请审批表》；",
+        ),
+        ("研究生当助教每月能拿多少？", "（二）助教岗位：每人每月800元，由研究生院统一聘任。"),
     ],
 )
 def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line):
@@ -126,6 +138,7 @@ def test_a_labelled_line_gives_what_the_question_asks_for(engine, question, line
         "我工作25年了，年休假有几天？",  # no row's range holds 25 years
         "我是云会金卡，退房最晚能拖到几点？",  # nothing names 云会
         "硕士一等奖学金比例是多少？",  # 比例 is asked, not the line the award's name labels
+        "澄会为什么而成立？",  # 「澄会（英语：…」 is a bracket's gloss, no label
     ],
 )
 def test_no_line_when_the_question_names_more_or_does_not_say_which(engine, question):

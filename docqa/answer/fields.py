@@ -68,6 +68,7 @@ _GLOSS_STOP = frozenset("the a an of for at in on to is are what which".split())
 _FIELD_LINE = _ZH.pattern("field_line")
 _GENERIC = _ZH.pattern("field_label_generic")
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
+_FIRST_CLAUSE = re.compile(r"[，,；;。]")  # a value's first clause ends here
 _LABEL = re.compile(r"\s*[：:]\s*")
 _CELL_BREAK = re.compile(r"[，,；;。\n]")
 _CELL_EDGES = ("，", ",", "；", ";", "。", "\n", "")
@@ -130,12 +131,20 @@ def _column_answer(
         value = normalize(given)
         if not column or not rest or (kind is not None and not kind.search(given)):
             continue
-        if any(f in value for t in terms for f in r.forms[t] if len(f) > 1):
+        if _stated(value, q.text, terms, r):
             continue
         where = r.where(s, name, given)
         if all(r.names(t, where) for t in rest):
             found.setdefault(value, (max(shared.values()), s))  # 装修押金: 4 of 装修押金, 2 of 装修垃圾清运费
     return _one(found, spans, allowed) if found else None
+
+
+def _stated(value: str, question: str, terms: list[str], r: _Reading) -> bool:
+    """Does the question state a cell's value (联排别墅 of 「联排别墅的房屋类型是什么？」)?
+    Its first clause is in the question, or is one of its words; a word the value
+    goes on to mention (「…提交《研究生国家奖学金申请审批表》」) states nothing."""
+    first = _FIRST_CLAUSE.split(value, maxsplit=1)[0]
+    return bool(first) and (first in normalize(question) or any(first in f for t in terms for f in r.forms[t]))
 
 
 def _next_to_asking(term: str, asked: str) -> bool:
@@ -275,6 +284,8 @@ def _field(text: str) -> tuple[str, str] | None:
     if not _FIELD_LINE.match(line):
         return None
     name, given = _LABEL.split(line, maxsplit=1)
+    if name.count("（") + name.count("(") != name.count("）") + name.count(")"):
+        return None  # 「国际移民组织（英语：International…）是…」: a bracket's gloss, no label
     return name, given
 
 
