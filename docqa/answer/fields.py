@@ -131,7 +131,7 @@ def _column_answer(
         value = normalize(given)
         if not column or not rest or (kind is not None and not kind.search(given)):
             continue
-        if _stated(value, q.text, terms, r):
+        if _stated(value, terms, r):
             continue
         where = r.where(s, name, given)
         if all(r.names(t, where) for t in rest):
@@ -139,12 +139,12 @@ def _column_answer(
     return _one(found, spans, allowed) if found else None
 
 
-def _stated(value: str, question: str, terms: list[str], r: _Reading) -> bool:
+def _stated(value: str, terms: list[str], r: _Reading) -> bool:
     """Does the question state a cell's value (联排别墅 of 「联排别墅的房屋类型是什么？」)?
     Its first clause is in the question, or is one of its words; a word the value
     goes on to mention (「…提交《研究生国家奖学金申请审批表》」) states nothing."""
     first = _FIRST_CLAUSE.split(value, maxsplit=1)[0]
-    return bool(first) and (first in normalize(question) or any(first in f for t in terms for f in r.forms[t]))
+    return bool(first) and (first in r.asked or any(first in f for t in terms for f in r.forms[t]))
 
 
 def _next_to_asking(term: str, asked: str) -> bool:

@@ -154,7 +154,8 @@ class ExtractiveRewriter:
         if main is None and topic.entity is None:  # 「澜州市“数转贷”的贴息标准…」: the area is no topic
             main = main_mention(m for m in found if m.kind == "quoted")
         if main is not None:
-            topic.phrase = topic.phrase if topic.entity is not None and topic.entity.name == main.name else ""
+            if topic.entity is None or topic.entity.name != main.name:
+                topic.phrase = ""  # a new topic does not go on with the old one's phrase
             topic.about(main)
         topic.phrase = self._phrase_after(resolved, asked, topic)
         topic.previous, topic.previous_asked, topic.previous_mentions = resolved, asked, tuple(mentions)
@@ -351,8 +352,8 @@ class ExtractiveRewriter:
             return None
         rest = question[found.end() :]
         subject = self._subject_after(topic.entity.name, topic, rest)
-        kind = leading_group(rest, self.finder.segmenter, heads=False)
-        if kind and not subject:
+        kind = None if subject else leading_group(rest, self.finder.segmenter, heads=False)
+        if kind:
             if not topic.phrase.endswith(kind):
                 return None  # 「这项技术装了多少辆车？」 points at something an answer said
             subject, rest = topic.phrase, rest[len(kind) :]  # 这项奖学金: the 国家奖学金 talked about
